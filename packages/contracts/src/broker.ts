@@ -1,0 +1,150 @@
+/**
+ * Broker traffic between services (RabbitMQ): names of exchanges, queues and routing keys, the
+ * AMQP message types and headers, and the payload schemas. Every name is prefixed by a namespace
+ * so test runs and stacks on one broker never see each other.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { WsErrorCode } from './errors.js';
+import { Millis, PostId, RoomId, Seq, UserId } from './ids.js';
+import { StoredMessage } from './http.js';
+import { Limits } from './limits.js';
+
+const strict = { additionalProperties: false } as const;
+
+export function topology(namespace: string) {
+  return {
+    /** direct; routing key `partitionKey(p)`; one quorum queue per partition. */
+    inboundExchange: `${namespace}.inbound`,
+    inboundQueue: (partition: number) => `${namespace}.inbound.p${partition}`,
+    partitionKey: (partition: number) => `p${partition}`,
+    /** fanout; the dead letters of every partition land in `deadQueue`. */
+    deadLetterExchange: `${namespace}.dlx`,
+    deadQueue: `${namespace}.dead`,
+    /** direct; routing key `roomKey(roomId)`; each gateway binds its own queue per joined room. */
+    deliveryExchange: `${namespace}.delivery`,
+    roomKey: (roomId: string) => `room.${roomId}`,
+    /** topic; membership and room events (`EventKey`), consumed by gateways, routers and feed. */
+    eventsExchange: `${namespace}.events`,
+    /** request/reply to any router (competing consumers), answered on the direct reply-to. */
+    routerRpcQueue: `${namespace}.rpc.router`,
+    gatewayQueue: (gatewayId: string) => `${namespace}.gw.${gatewayId}`,
+    routerEventsQueue: (routerId: string) => `${namespace}.router.${routerId}.events`,
+  };
+}
+export type Topology = ReturnType<typeof topology>;
+
+/** Settings of every inbound partition queue (quorum, single active consumer, bounded redelivery). */
+export const inboundQueueArguments = (deadLetterExchange: string) => ({
+  'x-queue-type': 'quorum',
+  'x-single-active-consumer': true,
+  'x-delivery-limit': 5,
+  'x-dead-letter-exchange': deadLetterExchange,
+});
+
+export const EventKey = {
+  memberAdded: 'membership.added',
+  memberRemoved: 'membership.removed',
+  roomCreated: 'room.created',
+  messageStored: 'message.stored',
+} as const;
+
+/** AMQP `type` property of what lands in a gateway's queue. */
+export const GatewayMessageType = {
+  /** a room frame (`message`, `read`, `typing`) to forward as is; headers `roomId`, maybe `seq`, `userId` */
+  roomFrame: 'room-frame',
+  /** a frame for one connection (`ack`, `error`); header `connId` */
+  connFrame: 'conn-frame',
+  /** a membership event (JSON `MembershipEvent`) */
+  membership: 'membership',
+} as const;
+
+export const Header = {
+  roomId: 'x-room-id',
+  seq: 'x-seq',
+  userId: 'x-user-id',
+  connId: 'x-conn-id',
+  deadReason: 'x-dead-reason',
+} as const;
+
+// ---- inbound (gateway → router partition) ----
+export const InboundSend = Type.Object(
+  {
+    kind: Type.Literal('send'),
+    roomId: RoomId,
+    senderId: UserId,
+    clientMsgId: Type.String({ minLength: 1, maxLength: Limits.clientMsgIdMax }),
+    body: Type.String({ minLength: 1, maxLength: Limits.bodyMax }),
+    /** frame `id` to echo in the ack */
+    id: Type.Optional(Type.String({ maxLength: 64 })),
+    replyTo: Type.String({ minLength: 1 }),
+    connId: Type.String({ minLength: 1 }),
+    receivedAt: Millis,
+  },
+  strict,
+);
+export const InboundRead = Type.Object(
+  { kind: Type.Literal('read'), roomId: RoomId, userId: UserId, seq: Seq },
+  strict,
+);
+export const Inbound = Type.Union([InboundSend, InboundRead]);
+export type InboundSend = Static<typeof InboundSend>;
+export type InboundRead = Static<typeof InboundRead>;
+export type Inbound = Static<typeof Inbound>;
+
+// ---- router RPC (gateway → any router, direct reply-to) ----
+export const JoinRequest = Type.Object(
+  { kind: Type.Literal('join'), roomId: RoomId, userId: UserId, afterSeq: Type.Optional(Seq) },
+  strict,
+);
+export type JoinRequest = Static<typeof JoinRequest>;
+export const JoinReply = Type.Union([
+  Type.Object(
+    {
+      ok: Type.Literal(true),
+      roomId: RoomId,
+      lastSeq: Seq,
+      readSeq: Seq,
+      members: Type.Array(UserId),
+      /** messages with seq > afterSeq, ascending, at most `Limits.replayMax` (the newest ones) */
+      replay: Type.Array(StoredMessage),
+      truncated: Type.Boolean(),
+    },
+    strict,
+  ),
+  Type.Object(
+    { ok: Type.Literal(false), code: Type.Union(Object.values(WsErrorCode).map((c) => Type.Literal(c))), message: Type.String() },
+    strict,
+  ),
+]);
+export type JoinReply = Static<typeof JoinReply>;
+
+// ---- events (router → gateways, routers, feed) ----
+export const MembershipEvent = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('added'), Type.Literal('removed')]),
+    roomId: RoomId,
+    userId: UserId,
+    at: Millis,
+  },
+  strict,
+);
+export type MembershipEvent = Static<typeof MembershipEvent>;
+
+export const RoomCreatedEvent = Type.Object(
+  { roomId: RoomId, postId: Type.Union([PostId, Type.Null()]), memberIds: Type.Array(UserId), at: Millis },
+  strict,
+);
+export type RoomCreatedEvent = Static<typeof RoomCreatedEvent>;
+
+/** Published once per stored message; carries no body (consumers count activity, not content). */
+export const MessageStoredEvent = Type.Object(
+  {
+    roomId: RoomId,
+    postId: Type.Union([PostId, Type.Null()]),
+    seq: Type.Integer({ minimum: 1 }),
+    senderId: UserId,
+    ts: Millis,
+  },
+  strict,
+);
+export type MessageStoredEvent = Static<typeof MessageStoredEvent>;

@@ -1,0 +1,15 @@
+/** Protocol limits of SPEC §4–§5, shared by the gateway, the router and the client. */
+export const Limits = {
+  maxFrameBytes: 64 * 1024,
+  clientMsgIdMax: 64,
+  bodyMax: 4000,
+  idMax: 128,
+  sendsPerSecond: 20,
+  typingPerSecond: 5,
+  badFramesPerMinute: 50,
+  replayMax: 1000,
+  historyPageMax: 200,
+  historyPageDefault: 50,
+  roomMaxMembersDefault: 4,
+  presenceQueryMax: 100,
+} as const;

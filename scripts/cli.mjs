@@ -1,0 +1,169 @@
+// Entry point of the root npm scripts (SPEC §1). Runs on a fresh machine with only Node.js, npm and Go:
+// bootstraps a pinned pnpm into .tools/ (corepack's signature check fails on these machines), installs,
+// resolves the infrastructure, builds, then starts the services or runs every test.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureInfra } from './infra.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
+const TOOLS = path.join(ROOT, '.tools');
+const PNPM = path.join(TOOLS, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs');
+
+export const SERVICES = [
+  { name: 'gateway', port: 8080, path: '/ws' },
+  { name: 'message-router', port: 8081, path: '/' },
+  { name: 'presence', port: 8082, path: '/' },
+  { name: 'feed', port: 8083, path: '/' },
+];
+
+const log = (msg) => console.log(`[coffeechat] ${msg}`);
+
+// turbo looks pnpm up on PATH; the bootstrapped one comes first.
+process.env.PATH = [path.join(TOOLS, 'node_modules', '.bin'), path.join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter);
+process.env.TURBO_TELEMETRY_DISABLED = '1';
+process.env.DO_NOT_TRACK = '1';
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: ROOT, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+function ensurePnpm() {
+  if (existsSync(PNPM)) return;
+  log(`bootstrapping pnpm ${PNPM_VERSION} into .tools/`);
+  run('npm', ['install', '--prefix', TOOLS, '--no-save', '--no-audit', '--no-fund', `pnpm@${PNPM_VERSION}`]);
+}
+
+export const pnpm = (args, opts) => run(process.execPath, [PNPM, ...args], opts);
+
+function ensureInstalled() {
+  ensurePnpm();
+  const marker = path.join(ROOT, 'node_modules', '.coffeechat-installed');
+  const lock = path.join(ROOT, 'pnpm-lock.yaml');
+  const fresh = existsSync(marker) && existsSync(lock) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
+  if (fresh) return;
+  log('installing dependencies');
+  pnpm(['install', existsSync(lock) && process.env.CI ? '--frozen-lockfile' : '--prefer-offline']);
+  writeFileSync(marker, new Date().toISOString());
+}
+
+const build = () => pnpm(['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+
+function infraEnv(infra) {
+  return { AMQP_URL: infra.urls.amqp, REDIS_URL: infra.urls.redis, MONGO_URL: infra.urls.mongo };
+}
+
+async function start() {
+  ensureInstalled();
+  const infra = await ensureInfra();
+  build();
+  const children = SERVICES.map((svc) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, ...infraEnv(infra), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        log(`${svc.name} exited (${code ?? signal}); stopping everything`);
+        void stop(1);
+      }
+    });
+    return child;
+  });
+  let stopping = false;
+  const stop = async (code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping services');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise((r) => {
+            if (c.exitCode !== null || c.signalCode !== null) return r();
+            c.once('exit', r);
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    await infra.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  for (const svc of SERVICES) {
+    const scheme = svc.name === 'gateway' ? 'ws' : 'http';
+    log(`${svc.name.padEnd(15)} ${scheme}://127.0.0.1:${svc.port}${svc.path}`);
+  }
+  log('mint a token with: npm run token -- <userId> [--admin]');
+}
+
+async function test() {
+  ensureInstalled();
+  const infra = await ensureInfra();
+  let status = 1;
+  try {
+    build();
+    const r = spawnSync(
+      process.execPath,
+      [PNPM, 'exec', 'vitest', 'run', ...process.argv.slice(3)],
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra) } },
+    );
+    status = r.status ?? 1;
+  } finally {
+    await infra.stop();
+  }
+  process.exit(status);
+}
+
+function token() {
+  ensureInstalled();
+  pnpm(['exec', 'turbo', 'run', 'build', '--filter=@coffeechat/auth', '--output-logs=errors-only'], {
+    stdio: ['inherit', 'ignore', 'inherit'],
+  });
+  run(process.execPath, [path.join(ROOT, 'packages', 'auth', 'dist', 'token-cli.js'), ...process.argv.slice(3)]);
+}
+
+async function bench() {
+  ensureInstalled();
+  const infra = await ensureInfra();
+  let status = 1;
+  try {
+    build();
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'loadtest', 'dist', 'cli.js'), ...process.argv.slice(3)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, ...infraEnv(infra) },
+    });
+    status = r.status ?? 1;
+  } finally {
+    await infra.stop();
+  }
+  process.exit(status);
+}
+
+function checkDeploy() {
+  ensureInstalled();
+  run('bash', [path.join(ROOT, 'deploy', 'check.sh')]);
+}
+
+async function infraOnly() {
+  const infra = await ensureInfra();
+  if (process.argv[3] !== '--keep') await infra.stop();
+}
+
+const commands = { start, test, token, bench, 'check-deploy': checkDeploy, infra: infraOnly };
+const command = commands[process.argv[2]];
+if (!command) {
+  console.error(`usage: node scripts/cli.mjs <${Object.keys(commands).join('|')}>`);
+  process.exit(2);
+}
+try {
+  await command();
+} catch (err) {
+  console.error(`[coffeechat] ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+}

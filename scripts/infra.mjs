@@ -1,0 +1,248 @@
+// Resolves RabbitMQ, Redis and a MongoDB-wire server for `npm start`, `npm test` and CI, in the
+// order ARCHITECTURE.md gives: URLs from the environment, then a Docker engine when one answers,
+// then local servers (installed from Debian's packages / `go install` when missing, started when down).
+// Plain Node with no dependencies: it runs before anything is installed.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const FERRETDB_VERSION = 'v1.24.2';
+const CACHE_DIR = process.env.COFFEECHAT_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'coffeechat');
+const FERRETDB_BIN = path.join(CACHE_DIR, `ferretdb-${FERRETDB_VERSION}`, 'ferretdb');
+
+const DEFAULTS = {
+  amqp: 'amqp://guest:guest@127.0.0.1:5672',
+  redis: 'redis://127.0.0.1:6379',
+  mongo: 'mongodb://127.0.0.1:27017/coffeechat',
+};
+
+const log = (msg) => console.log(`[infra] ${msg}`);
+
+/** Sends `hello` to host:port and resolves with the first bytes answered, or null on failure. */
+export function probe(host, port, hello, timeoutMs = 1500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      socket.destroy();
+      resolve(value);
+    };
+    socket.setTimeout(timeoutMs, () => finish(null));
+    socket.on('error', () => finish(null));
+    socket.on('connect', () => {
+      if (hello === null) finish(Buffer.alloc(0));
+      else socket.write(hello);
+    });
+    socket.on('data', (data) => finish(data));
+  });
+}
+
+const hostPort = (url, defaultPort) => {
+  const u = new URL(url);
+  return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || defaultPort) };
+};
+
+const checks = {
+  async amqp(url) {
+    const { host, port } = hostPort(url, 5672);
+    const reply = await probe(host, port, Buffer.from('AMQP\x00\x00\x09\x01', 'binary'));
+    return reply !== null && reply[0] === 1; // frame type 1 = method (connection.start)
+  },
+  async redis(url) {
+    const { host, port } = hostPort(url, 6379);
+    const reply = await probe(host, port, 'PING\r\n');
+    // "-NOAUTH" still proves a Redis is there; the services authenticate with the URL's password.
+    return reply !== null && /^(\+PONG|-NOAUTH)/.test(reply.toString());
+  },
+  async mongo(url) {
+    const { host, port } = hostPort(url.replace(/^mongodb(\+srv)?:/, 'http:'), 27017);
+    return (await probe(host, port, null)) !== null;
+  },
+};
+
+async function waitFor(kind, url, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await checks[kind](url)) return true;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return false;
+}
+
+/** Which source serves the servers: decided from facts only, so it is unit-tested. */
+export function chooseSource({ env, dockerAnswers }) {
+  if (env.AMQP_URL && env.REDIS_URL && env.MONGO_URL) return 'env';
+  if (dockerAnswers && env.COFFEECHAT_NO_DOCKER !== '1') return 'docker';
+  return 'local';
+}
+
+export function dockerAnswers() {
+  const r = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 5000 });
+  return r.status === 0 && r.stdout.toString().trim() !== '';
+}
+
+const isRoot = () => process.getuid?.() === 0;
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+let aptUpdated = false;
+
+function aptInstall(pkg) {
+  if (!isRoot()) throw new Error(`${pkg} is missing; install it (apt-get install ${pkg}) or set the *_URL variables`);
+  if (!aptUpdated) {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    aptUpdated = true;
+  }
+  log(`installing ${pkg} from Debian's packages`);
+  execFileSync('apt-get', ['install', '-y', '-qq', pkg], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+async function ensureRabbit(url) {
+  if (await checks.amqp(url)) return 'running';
+  if (!has('rabbitmq-server')) aptInstall('rabbitmq-server');
+  log('starting RabbitMQ (rabbitmq-server -detached)');
+  spawnSync('rabbitmq-server', ['-detached'], { stdio: 'inherit' });
+  if (!(await waitFor('amqp', url, 90_000))) throw new Error(`RabbitMQ did not answer on ${url}`);
+  return 'started';
+}
+
+async function ensureRedis(url) {
+  if (await checks.redis(url)) return 'running';
+  if (!has('redis-server')) aptInstall('redis-server');
+  const { port } = hostPort(url, 6379);
+  log(`starting Redis on port ${port}`);
+  spawnSync(
+    'redis-server',
+    ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+    { stdio: 'inherit' },
+  );
+  if (!(await waitFor('redis', url, 20_000))) throw new Error(`Redis did not answer on ${url}`);
+  return 'started';
+}
+
+// `go install ...@v1.24.2` builds a binary that panics at start (its build/version/version.txt is
+// generated by FerretDB's release tooling and absent from the module), so the pinned module source is
+// copied from Go's module cache, given that file, and built.
+function ensureFerretBinary() {
+  if (existsSync(FERRETDB_BIN)) return;
+  if (!has('go')) throw new Error('FerretDB needs Go to build (or set MONGO_URL to a MongoDB)');
+  log(`building FerretDB ${FERRETDB_VERSION} once (takes a few minutes; cached in ${CACHE_DIR})`);
+  const goEnv = { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' };
+  const info = JSON.parse(
+    execFileSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], {
+      env: goEnv,
+      cwd: os.tmpdir(),
+    }).toString(),
+  );
+  const src = mkdtempSync(path.join(os.tmpdir(), 'ferretdb-src-'));
+  try {
+    cpSync(info.Dir, src, { recursive: true });
+    execFileSync('chmod', ['-R', 'u+w', src]);
+    writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
+    execFileSync('go', ['build', '-o', `${FERRETDB_BIN}.tmp`, './cmd/ferretdb'], { cwd: src, env: goEnv, stdio: 'inherit' });
+    renameSync(`${FERRETDB_BIN}.tmp`, FERRETDB_BIN);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+}
+
+/** Starts FerretDB (SQLite backend) when nothing answers on the Mongo URL; returns its process or null. */
+async function ensureMongo(url, dataRoot) {
+  if (await checks.mongo(url)) return { state: 'running', child: null };
+  ensureFerretBinary();
+  const { port } = hostPort(url.replace(/^mongodb:/, 'http:'), 27017);
+  const dataDir = path.join(dataRoot, 'ferretdb');
+  mkdirSync(dataDir, { recursive: true });
+  const logFd = openSync(path.join(dataRoot, 'ferretdb.log'), 'a');
+  log(`starting FerretDB ${FERRETDB_VERSION} (SQLite backend) on 127.0.0.1:${port}`);
+  const child = spawn(
+    FERRETDB_BIN,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=file:${dataDir}/`,
+      `--listen-addr=127.0.0.1:${port}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    { stdio: ['ignore', logFd, logFd], detached: false },
+  );
+  if (!(await waitFor('mongo', url, 30_000))) {
+    child.kill('SIGKILL');
+    throw new Error(`FerretDB did not answer on ${url}; see ${dataRoot}/ferretdb.log`);
+  }
+  return { state: 'started', child };
+}
+
+function dockerRun(name, image, ports, args = []) {
+  const running = spawnSync('docker', ['inspect', '-f', '{{.State.Running}}', name], { stdio: 'pipe' });
+  if (running.status === 0 && running.stdout.toString().trim() === 'true') return;
+  spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+  const publish = ports.flatMap((p) => ['-p', `127.0.0.1:${p}:${p}`]);
+  execFileSync('docker', ['run', '-d', '--name', name, ...publish, image, ...args], { stdio: 'inherit' });
+}
+
+/**
+ * Makes sure the three servers answer. Returns their URLs, what was used, and `stop()` which ends
+ * only the processes this call started (never the machine's own RabbitMQ/Redis).
+ */
+export async function ensureInfra({ env = process.env, dataRoot = path.resolve('.infra') } = {}) {
+  const urls = {
+    amqp: env.AMQP_URL ?? DEFAULTS.amqp,
+    redis: env.REDIS_URL ?? DEFAULTS.redis,
+    mongo: env.MONGO_URL ?? DEFAULTS.mongo,
+  };
+  const source = chooseSource({ env, dockerAnswers: !env.AMQP_URL || !env.REDIS_URL || !env.MONGO_URL ? dockerAnswers() : false });
+  const started = [];
+  const used = {};
+  if (source === 'env') {
+    for (const kind of ['amqp', 'redis', 'mongo']) {
+      if (!(await waitFor(kind, urls[kind], 30_000))) throw new Error(`${kind} does not answer on ${urls[kind]}`);
+      used[kind] = 'from environment';
+    }
+  } else if (source === 'docker') {
+    dockerRun('coffeechat-rabbitmq', 'rabbitmq:3.13-management', [5672, 15672]);
+    dockerRun('coffeechat-redis', 'redis:7', [6379]);
+    dockerRun('coffeechat-mongo', 'mongo:7', [27017], ['--replSet', 'rs0', '--bind_ip_all']);
+    spawnSync('docker', ['exec', 'coffeechat-mongo', 'mongosh', '--quiet', '--eval', 'try{rs.status()}catch(e){rs.initiate()}']);
+    for (const kind of ['amqp', 'redis', 'mongo']) {
+      if (!(await waitFor(kind, urls[kind], 120_000))) throw new Error(`${kind} container did not answer`);
+      used[kind] = 'Docker container';
+    }
+  } else {
+    used.amqp = `local RabbitMQ (${await ensureRabbit(urls.amqp)})`;
+    used.redis = `local Redis (${await ensureRedis(urls.redis)})`;
+    const mongo = await ensureMongo(urls.mongo, dataRoot);
+    used.mongo = mongo.state === 'started' ? `FerretDB ${FERRETDB_VERSION} (started)` : 'MongoDB-wire server (running)';
+    if (mongo.child) started.push(mongo.child);
+  }
+  for (const kind of ['amqp', 'redis', 'mongo']) log(`${kind.padEnd(5)} ${redact(urls[kind])}  ${used[kind]}`);
+  return {
+    source,
+    urls,
+    async stop() {
+      for (const child of started) {
+        if (child.exitCode !== null) continue;
+        child.kill('SIGTERM');
+        await new Promise((r) => {
+          const t = setTimeout(() => {
+            child.kill('SIGKILL');
+            r();
+          }, 5000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            r();
+          });
+        });
+      }
+    },
+  };
+}
+
+const redact = (url) => url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
