@@ -1,0 +1,3 @@
+export * from './dev-secret.js';
+export * from './mint.js';
+export * from './verifier.js';

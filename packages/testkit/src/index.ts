@@ -1,0 +1,5 @@
+export * from './eventually.js';
+export * from './ports.js';
+export * from './servers.js';
+export * from './service-process.js';
+export * from './tokens.js';
