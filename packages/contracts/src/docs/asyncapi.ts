@@ -1,0 +1,161 @@
+/**
+ * AsyncAPI 3.0 documents built from the contracts' schemas: the broker traffic between services and
+ * the WebSocket protocol of SPEC §4. docs.test.ts keeps the committed YAML in step with the code.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import {
+  EventKey,
+  GatewayMessageType,
+  Header,
+  InboundRead,
+  InboundSend,
+  JoinReply,
+  JoinRequest,
+  MembershipEvent,
+  MessageStoredEvent,
+  RoomCreatedEvent,
+  topology,
+} from '../broker.js';
+import { ClientFrames, ServerFrames } from '../frames.js';
+import { plain } from './json-schema.js';
+
+type Messages = Record<string, { summary: string; payload: TSchema; headers?: object }>;
+
+interface Channel {
+  address: string;
+  description: string;
+  messages: Messages;
+  /** what the service documented here does with it */
+  action: 'send' | 'receive';
+}
+
+const headers = (names: string[]) => ({
+  type: 'object',
+  properties: Object.fromEntries(names.map((n) => [n, { type: n === Header.seq ? 'integer' : 'string' }])),
+});
+
+function document(info: object, channels: Record<string, Channel>, extra: object = {}): Record<string, unknown> {
+  const messages: Record<string, object> = {};
+  const out: Record<string, object> = {};
+  const operations: Record<string, object> = {};
+  for (const [id, channel] of Object.entries(channels)) {
+    const refs: Record<string, object> = {};
+    for (const [name, m] of Object.entries(channel.messages)) {
+      messages[name] = {
+        name,
+        summary: m.summary,
+        contentType: 'application/json',
+        payload: plain(m.payload),
+        ...(m.headers ? { headers: m.headers } : {}),
+      };
+      refs[name] = { $ref: `#/components/messages/${name}` };
+    }
+    out[id] = { address: channel.address, description: channel.description, messages: refs };
+    operations[`${channel.action}-${id}`] = {
+      action: channel.action,
+      channel: { $ref: `#/channels/${id}` },
+      messages: Object.keys(refs).map((name) => ({ $ref: `#/channels/${id}/messages/${name}` })),
+    };
+  }
+  return { asyncapi: '3.0.0', info, ...extra, channels: out, operations, components: { messages } };
+}
+
+export function buildBrokerAsyncApi(): Record<string, unknown> {
+  const t = topology('{namespace}');
+  return document(
+    {
+      title: 'CoffeeChat broker traffic',
+      version: '1.0.0',
+      description:
+        'RabbitMQ exchanges and queues between gateway, message-router, presence and feed. ' +
+        '`{namespace}` is CC_NAMESPACE. See docs/internals.md for the flow.',
+    },
+    {
+      inbound: {
+        address: `${t.inboundExchange} / ${t.partitionKey(0).replace('0', '{partition}')}`,
+        description: 'Gateway → partition queue of the room (direct exchange, key p<partitionOf(roomId)>).',
+        action: 'send',
+        messages: {
+          InboundSend: { summary: 'a chat message to store and deliver', payload: InboundSend },
+          InboundRead: { summary: 'a read marker to raise', payload: InboundRead },
+        },
+      },
+      delivery: {
+        address: `${t.deliveryExchange} / ${t.roomKey('{roomId}')}`,
+        description: `Router or gateway → gateways bound to the room; AMQP type "${GatewayMessageType.roomFrame}", the body is the WebSocket frame forwarded as is.`,
+        action: 'send',
+        messages: {
+          RoomMessageFrame: {
+            summary: 'the stored message frame',
+            payload: ServerFrames.message,
+            headers: headers([Header.roomId, Header.seq]),
+          },
+          RoomReadFrame: { summary: 'a raised read marker', payload: ServerFrames.read, headers: headers([Header.roomId]) },
+          RoomTypingFrame: {
+            summary: 'someone is typing (not stored)',
+            payload: ServerFrames.typing,
+            headers: headers([Header.roomId, Header.userId]),
+          },
+        },
+      },
+      gatewayReplies: {
+        address: t.gatewayQueue('{gatewayId}'),
+        description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}.`,
+        action: 'send',
+        messages: {
+          AckFrame: { summary: 'the message is stored', payload: ServerFrames.ack, headers: headers([Header.connId]) },
+          ErrorFrame: { summary: 'the send failed', payload: ServerFrames.error, headers: headers([Header.connId]) },
+        },
+      },
+      membership: {
+        address: `${t.eventsExchange} / membership.*`,
+        description: `Router → gateways and routers (${EventKey.memberAdded}, ${EventKey.memberRemoved}); AMQP type "${GatewayMessageType.membership}".`,
+        action: 'send',
+        messages: { MembershipEvent: { summary: 'a member was added or removed', payload: MembershipEvent } },
+      },
+      roomCreated: {
+        address: `${t.eventsExchange} / ${EventKey.roomCreated}`,
+        description: 'Router → feed: a room was created (with the post it came from).',
+        action: 'send',
+        messages: { RoomCreatedEvent: { summary: 'a room was created', payload: RoomCreatedEvent } },
+      },
+      messageStored: {
+        address: `${t.eventsExchange} / ${EventKey.messageStored}`,
+        description: 'Router → feed: a message was stored (no body).',
+        action: 'send',
+        messages: { MessageStoredEvent: { summary: 'chat activity in a room', payload: MessageStoredEvent } },
+      },
+      routerRpc: {
+        address: t.routerRpcQueue,
+        description: 'Gateway → any router: join authorization and resume history; the reply goes to amq.rabbitmq.reply-to.',
+        action: 'receive',
+        messages: {
+          JoinRequest: { summary: 'may this user join, and what did they miss', payload: JoinRequest },
+          JoinReply: { summary: 'the answer', payload: JoinReply },
+        },
+      },
+    },
+  );
+}
+
+export function buildWebSocketAsyncApi(): Record<string, unknown> {
+  const client: Messages = {};
+  for (const [type, schema] of Object.entries(ClientFrames)) client[`client.${type}`] = { summary: `client → server ${type}`, payload: schema };
+  const server: Messages = {};
+  for (const [type, schema] of Object.entries(ServerFrames)) server[`server.${type}`] = { summary: `server → client ${type}`, payload: schema };
+  return document(
+    {
+      title: 'CoffeeChat WebSocket protocol',
+      version: '1.0.0',
+      description:
+        'SPEC §4. Connect to ws://HOST:8080/ws?token=JWT (or Authorization: Bearer). 401 before the upgrade for a bad token, ' +
+        '403 for an origin outside ALLOWED_ORIGINS. JSON text frames, one object each; a frame over 64 KiB closes with 1009, ' +
+        'binary frames or more than 50 bad frames a minute close with 1008.',
+    },
+    {
+      clientFrames: { address: '/ws', description: 'frames the client sends', action: 'receive', messages: client },
+      serverFrames: { address: '/ws', description: 'frames the gateway sends', action: 'send', messages: server },
+    },
+    { servers: { gateway: { host: '127.0.0.1:8080', protocol: 'ws', pathname: '/ws' } } },
+  );
+}
