@@ -60,6 +60,7 @@ async function start() {
   ensureInstalled();
   const infra = await ensureInfra();
   build();
+  let stopping = false;
   const children = SERVICES.map((svc) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
       cwd: ROOT,
@@ -74,7 +75,6 @@ async function start() {
     });
     return child;
   });
-  let stopping = false;
   const stop = async (code = 0) => {
     if (stopping) return;
     stopping = true;
