@@ -22,7 +22,11 @@ export const SERVICES = [
 const log = (msg) => console.log(`[coffeechat] ${msg}`);
 
 // turbo looks pnpm up on PATH; the bootstrapped one comes first.
-process.env.PATH = [path.join(TOOLS, 'node_modules', '.bin'), path.join(ROOT, 'node_modules', '.bin'), process.env.PATH].join(path.delimiter);
+process.env.PATH = [
+  path.join(TOOLS, 'node_modules', '.bin'),
+  path.join(ROOT, 'node_modules', '.bin'),
+  process.env.PATH,
+].join(path.delimiter);
 process.env.TURBO_TELEMETRY_DISABLED = '1';
 process.env.DO_NOT_TRACK = '1';
 
@@ -107,11 +111,11 @@ async function test() {
   let status = 1;
   try {
     build();
-    const r = spawnSync(
-      process.execPath,
-      [PNPM, 'exec', 'vitest', 'run', ...process.argv.slice(3)],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra) } },
-    );
+    const r = spawnSync(process.execPath, [PNPM, 'exec', 'vitest', 'run', ...process.argv.slice(3)], {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: { ...process.env, ...infraEnv(infra) },
+    });
     status = r.status ?? 1;
   } finally {
     await infra.stop();

@@ -145,7 +145,11 @@ function ensureFerretBinary() {
     execFileSync('chmod', ['-R', 'u+w', src]);
     writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
     mkdirSync(path.dirname(FERRETDB_BIN), { recursive: true });
-    execFileSync('go', ['build', '-o', `${FERRETDB_BIN}.tmp`, './cmd/ferretdb'], { cwd: src, env: goEnv, stdio: 'inherit' });
+    execFileSync('go', ['build', '-o', `${FERRETDB_BIN}.tmp`, './cmd/ferretdb'], {
+      cwd: src,
+      env: goEnv,
+      stdio: 'inherit',
+    });
     renameSync(`${FERRETDB_BIN}.tmp`, FERRETDB_BIN);
   } finally {
     rmSync(src, { recursive: true, force: true });
@@ -198,7 +202,10 @@ export async function ensureInfra({ env = process.env, dataRoot = path.resolve('
     redis: env.REDIS_URL ?? DEFAULTS.redis,
     mongo: env.MONGO_URL ?? DEFAULTS.mongo,
   };
-  const source = chooseSource({ env, dockerAnswers: !env.AMQP_URL || !env.REDIS_URL || !env.MONGO_URL ? dockerAnswers() : false });
+  const source = chooseSource({
+    env,
+    dockerAnswers: !env.AMQP_URL || !env.REDIS_URL || !env.MONGO_URL ? dockerAnswers() : false,
+  });
   const started = [];
   const used = {};
   if (source === 'env') {
@@ -210,7 +217,14 @@ export async function ensureInfra({ env = process.env, dataRoot = path.resolve('
     dockerRun('coffeechat-rabbitmq', 'rabbitmq:3.13-management', [5672, 15672]);
     dockerRun('coffeechat-redis', 'redis:7', [6379]);
     dockerRun('coffeechat-mongo', 'mongo:7', [27017], ['--replSet', 'rs0', '--bind_ip_all']);
-    spawnSync('docker', ['exec', 'coffeechat-mongo', 'mongosh', '--quiet', '--eval', 'try{rs.status()}catch(e){rs.initiate()}']);
+    spawnSync('docker', [
+      'exec',
+      'coffeechat-mongo',
+      'mongosh',
+      '--quiet',
+      '--eval',
+      'try{rs.status()}catch(e){rs.initiate()}',
+    ]);
     for (const kind of ['amqp', 'redis', 'mongo']) {
       if (!(await waitFor(kind, urls[kind], 120_000))) throw new Error(`${kind} container did not answer`);
       used[kind] = 'Docker container';

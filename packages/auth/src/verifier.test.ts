@@ -1,6 +1,6 @@
-import { generateKeyPair, SignJWT, exportJWK } from 'jose';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from './mint.js';
 import { AuthError, bearerToken, createVerifier } from './verifier.js';
@@ -12,17 +12,25 @@ const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
 describe('createVerifier (HS256)', () => {
   it('accepts a valid token and reads the admin role', async () => {
     expect(await verify(await mintToken('alice', { secret }))).toEqual({ userId: 'alice', admin: false });
-    expect(await verify(await mintToken('root', { secret, admin: true }))).toEqual({ userId: 'root', admin: true });
+    expect(await verify(await mintToken('root', { secret, admin: true }))).toEqual({
+      userId: 'root',
+      admin: true,
+    });
   });
 
   it('rejects an expired token', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('a')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
     await expect(verify(token)).rejects.toThrow(/expired/);
   });
 
   it('rejects a wrong signature', async () => {
-    await expect(verify(await mintToken('a', { secret: 'another-secret-0000000000000000' }))).rejects.toBeInstanceOf(AuthError);
+    await expect(verify(await mintToken('a', { secret: 'another-secret-0000000000000000' }))).rejects.toBeInstanceOf(
+      AuthError,
+    );
   });
 
   it('rejects alg none', async () => {
@@ -31,7 +39,10 @@ describe('createVerifier (HS256)', () => {
   });
 
   it('rejects a token without exp', async () => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('a').sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('a')
+      .sign(new TextEncoder().encode(secret));
     await expect(verify(token)).rejects.toThrow(/exp/);
   });
 
@@ -51,11 +62,17 @@ describe('createVerifier (JWKS)', () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
       const rs = createVerifier({ kind: 'jwks', jwksUrl: url });
-      const good = await new SignJWT({}).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('bob')
-        .setExpirationTime('5m').sign(privateKey);
+      const good = await new SignJWT({})
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('bob')
+        .setExpirationTime('5m')
+        .sign(privateKey);
       expect((await rs(good)).userId).toBe('bob');
-      const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setSubject('bob')
-        .setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
+      const confused = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .setSubject('bob')
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(JSON.stringify(jwk)));
       await expect(rs(confused)).rejects.toBeInstanceOf(AuthError);
     } finally {
       server.close();

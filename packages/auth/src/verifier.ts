@@ -41,7 +41,8 @@ export function createVerifier(settings: AuthSettings): Verifier {
       }));
     } catch (err) {
       if (err instanceof errors.JWTExpired) throw new AuthError('token expired');
-      if (err instanceof errors.JWTClaimValidationFailed) throw new AuthError(`invalid token (${err.claim}: ${err.reason})`);
+      if (err instanceof errors.JWTClaimValidationFailed)
+        throw new AuthError(`invalid token (${err.claim}: ${err.reason})`);
       if (err instanceof errors.JOSEError) throw new AuthError(`invalid token (${err.code})`);
       throw err;
     }

@@ -5,8 +5,8 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { WsErrorCode } from './errors.js';
-import { Millis, PostId, RoomId, Seq, UserId } from './ids.js';
 import { StoredMessage } from './http.js';
+import { Millis, PostId, RoomId, Seq, UserId } from './ids.js';
 import { Limits } from './limits.js';
 
 const strict = { additionalProperties: false } as const;
@@ -112,7 +112,11 @@ export const JoinReply = Type.Union([
     strict,
   ),
   Type.Object(
-    { ok: Type.Literal(false), code: Type.Union(Object.values(WsErrorCode).map((c) => Type.Literal(c))), message: Type.String() },
+    {
+      ok: Type.Literal(false),
+      code: Type.Union(Object.values(WsErrorCode).map((c) => Type.Literal(c))),
+      message: Type.String(),
+    },
     strict,
   ),
 ]);

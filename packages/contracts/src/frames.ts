@@ -47,7 +47,12 @@ export const PresenceStatus = Presence;
 export type PresenceStatus = Static<typeof Presence>;
 
 export const HelloFrame = Type.Object(
-  { type: Type.Literal('hello'), userId: UserId, connId: Type.String(), heartbeatSec: Type.Integer({ minimum: 1 }) },
+  {
+    type: Type.Literal('hello'),
+    userId: UserId,
+    connId: Type.String(),
+    heartbeatSec: Type.Integer({ minimum: 1 }),
+  },
   strict,
 );
 export const JoinedFrame = Type.Object(
@@ -87,10 +92,7 @@ export const MessageFrame = Type.Object(
   },
   strict,
 );
-export const TypingEventFrame = Type.Object(
-  { type: Type.Literal('typing'), roomId: RoomId, userId: UserId },
-  strict,
-);
+export const TypingEventFrame = Type.Object({ type: Type.Literal('typing'), roomId: RoomId, userId: UserId }, strict);
 export const ReadEventFrame = Type.Object(
   { type: Type.Literal('read'), roomId: RoomId, userId: UserId, seq: Seq },
   strict,

@@ -59,7 +59,10 @@ export const MyRoom = Type.Object(
   },
   strict,
 );
-export const MyRoomsQuery = Type.Object({ cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(QueryLimit) }, strict);
+export const MyRoomsQuery = Type.Object(
+  { cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(QueryLimit) },
+  strict,
+);
 export const MyRoomsResponse = Type.Object(
   { rooms: Type.Array(MyRoom), nextCursor: Type.Union([Type.String(), Type.Null()]) },
   strict,
@@ -90,4 +93,8 @@ export type HistoryResponse = Static<typeof HistoryResponse>;
 export const RoomParams = Type.Object({ roomId: RoomId }, strict);
 export const MemberParams = Type.Object({ roomId: RoomId, userId: UserId }, strict);
 
-export const RoomLimits = { roomsPageDefault: 50, roomsPageMax: 200, historyPageMax: Limits.historyPageMax } as const;
+export const RoomLimits = {
+  roomsPageDefault: 50,
+  roomsPageMax: 200,
+  historyPageMax: Limits.historyPageMax,
+} as const;

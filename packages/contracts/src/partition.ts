@@ -15,6 +15,7 @@ export function fnv1a32(text: string): number {
 }
 
 export function partitionOf(roomId: string, partitions: number): number {
-  if (!Number.isInteger(partitions) || partitions < 1) throw new RangeError(`partitions must be ≥ 1, got ${partitions}`);
+  if (!Number.isInteger(partitions) || partitions < 1)
+    throw new RangeError(`partitions must be ≥ 1, got ${partitions}`);
   return fnv1a32(roomId) % partitions;
 }

@@ -23,7 +23,11 @@ describe('parseClientFrame', () => {
     ['missing type', '{"roomId":"r"}', /unknown frame type/],
     ['body too long', JSON.stringify({ type: 'send', roomId: 'r', clientMsgId: 'c', body: 'x'.repeat(4001) }), /body/],
     ['empty body', JSON.stringify({ type: 'send', roomId: 'r', clientMsgId: 'c', body: '' }), /body/],
-    ['clientMsgId too long', JSON.stringify({ type: 'send', roomId: 'r', clientMsgId: 'c'.repeat(65), body: 'b' }), /clientMsgId/],
+    [
+      'clientMsgId too long',
+      JSON.stringify({ type: 'send', roomId: 'r', clientMsgId: 'c'.repeat(65), body: 'b' }),
+      /clientMsgId/,
+    ],
     ['wrong field type', JSON.stringify({ type: 'read', roomId: 'r', seq: '3' }), /seq/],
     ['negative seq', JSON.stringify({ type: 'join', roomId: 'r', afterSeq: -1 }), /afterSeq/],
     ['unknown field', JSON.stringify({ type: 'ping', extra: 1 }), /extra|property/i],

@@ -1,7 +1,7 @@
 /** Runtime validation at the boundaries, compiled once per schema. */
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { ClientFrames, type ClientFrame, type ClientFrameType } from './frames.js';
+import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { type ClientFrame, ClientFrames, type ClientFrameType } from './frames.js';
 
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)));
 

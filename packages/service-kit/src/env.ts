@@ -71,7 +71,8 @@ export const oneOf =
   <T extends string>(name: string, fallback: T, values: readonly T[]): Field<T> =>
   (env) => {
     const value = raw(env, name) ?? fallback;
-    if (!values.includes(value as T)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${value}"`);
+    if (!values.includes(value as T))
+      throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${value}"`);
     return value as T;
   };
 

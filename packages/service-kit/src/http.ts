@@ -2,15 +2,22 @@
  * The express side every service shares: JSON parsing with the SPEC error envelope, bearer-token
  * authentication, boundary validation, `/healthz`, `/readyz`, `/metrics`, and the error handler.
  */
+
+import type { Server } from 'node:http';
 import type { Identity, Verifier } from '@coffeechat/auth';
 import { AuthError, bearerToken } from '@coffeechat/auth';
 import { type ErrorBody, validator } from '@coffeechat/contracts';
 import type { Static, TSchema } from '@sinclair/typebox';
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Server } from 'node:http';
+import express, {
+  type ErrorRequestHandler,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import { HttpProblem } from './http-problem.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { HttpProblem } from './http-problem.js';
 
 const identities = new WeakMap<Request, Identity>();
 
@@ -42,7 +49,11 @@ export function createHttpApp({ metrics, ready, bodyLimit = '64kb' }: HttpAppOpt
 
 export function sendProblem(res: Response, problem: HttpProblem): void {
   const body: ErrorBody = {
-    error: { code: problem.code, message: problem.message, ...(problem.field ? { field: problem.field } : {}) },
+    error: {
+      code: problem.code,
+      message: problem.message,
+      ...(problem.field ? { field: problem.field } : {}),
+    },
   };
   res.status(problem.status).json(body);
 }
@@ -53,7 +64,8 @@ export function finishHttpApp(app: express.Express, logger: Logger): void {
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     if (err instanceof HttpProblem) return sendProblem(res, err);
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === 'entity.parse.failed') return sendProblem(res, new HttpProblem('BAD_REQUEST', 'body is not valid JSON'));
+    if (e.type === 'entity.parse.failed')
+      return sendProblem(res, new HttpProblem('BAD_REQUEST', 'body is not valid JSON'));
     if (e.type === 'entity.too.large') return sendProblem(res, new HttpProblem('BAD_REQUEST', 'body too large'));
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
       return sendProblem(res, new HttpProblem('BAD_REQUEST', e.message ?? 'bad request'));

@@ -63,7 +63,8 @@ export async function startService(
 export async function waitForReady(proc: ServiceProcess, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.output()}`);
+    if (proc.child.exitCode !== null)
+      throw new Error(`${proc.name} exited (${proc.child.exitCode}):\n${proc.output()}`);
     try {
       const res = await fetch(`http://127.0.0.1:${proc.port}/readyz`);
       if (res.status === 200) return;

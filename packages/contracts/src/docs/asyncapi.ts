@@ -90,7 +90,11 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
             payload: ServerFrames.message,
             headers: headers([Header.roomId, Header.seq]),
           },
-          RoomReadFrame: { summary: 'a raised read marker', payload: ServerFrames.read, headers: headers([Header.roomId]) },
+          RoomReadFrame: {
+            summary: 'a raised read marker',
+            payload: ServerFrames.read,
+            headers: headers([Header.roomId]),
+          },
           RoomTypingFrame: {
             summary: 'someone is typing (not stored)',
             payload: ServerFrames.typing,
@@ -103,8 +107,16 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
         description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}.`,
         action: 'send',
         messages: {
-          AckFrame: { summary: 'the message is stored', payload: ServerFrames.ack, headers: headers([Header.connId]) },
-          ErrorFrame: { summary: 'the send failed', payload: ServerFrames.error, headers: headers([Header.connId]) },
+          AckFrame: {
+            summary: 'the message is stored',
+            payload: ServerFrames.ack,
+            headers: headers([Header.connId]),
+          },
+          ErrorFrame: {
+            summary: 'the send failed',
+            payload: ServerFrames.error,
+            headers: headers([Header.connId]),
+          },
         },
       },
       membership: {
@@ -127,7 +139,8 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
       },
       routerRpc: {
         address: t.routerRpcQueue,
-        description: 'Gateway → any router: join authorization and resume history; the reply goes to amq.rabbitmq.reply-to.',
+        description:
+          'Gateway → any router: join authorization and resume history; the reply goes to amq.rabbitmq.reply-to.',
         action: 'receive',
         messages: {
           JoinRequest: { summary: 'may this user join, and what did they miss', payload: JoinRequest },
@@ -140,9 +153,11 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
 
 export function buildWebSocketAsyncApi(): Record<string, unknown> {
   const client: Messages = {};
-  for (const [type, schema] of Object.entries(ClientFrames)) client[`client.${type}`] = { summary: `client → server ${type}`, payload: schema };
+  for (const [type, schema] of Object.entries(ClientFrames))
+    client[`client.${type}`] = { summary: `client → server ${type}`, payload: schema };
   const server: Messages = {};
-  for (const [type, schema] of Object.entries(ServerFrames)) server[`server.${type}`] = { summary: `server → client ${type}`, payload: schema };
+  for (const [type, schema] of Object.entries(ServerFrames))
+    server[`server.${type}`] = { summary: `server → client ${type}`, payload: schema };
   return document(
     {
       title: 'CoffeeChat WebSocket protocol',
@@ -153,8 +168,18 @@ export function buildWebSocketAsyncApi(): Record<string, unknown> {
         'binary frames or more than 50 bad frames a minute close with 1008.',
     },
     {
-      clientFrames: { address: '/ws', description: 'frames the client sends', action: 'receive', messages: client },
-      serverFrames: { address: '/ws', description: 'frames the gateway sends', action: 'send', messages: server },
+      clientFrames: {
+        address: '/ws',
+        description: 'frames the client sends',
+        action: 'receive',
+        messages: client,
+      },
+      serverFrames: {
+        address: '/ws',
+        description: 'frames the gateway sends',
+        action: 'send',
+        messages: server,
+      },
     },
     { servers: { gateway: { host: '127.0.0.1:8080', protocol: 'ws', pathname: '/ws' } } },
   );

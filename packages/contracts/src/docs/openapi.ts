@@ -107,7 +107,10 @@ export const routerPaths: PathItems = {
       tags: ['chat'],
       summary: "The caller's rooms with unread counts",
       parameters: queryParameters(MyRoomsQuery),
-      responses: { '200': { description: 'a page of rooms', ...json(ref('MyRoomsResponse')) }, ...standardErrors },
+      responses: {
+        '200': { description: 'a page of rooms', ...json(ref('MyRoomsResponse')) },
+        ...standardErrors,
+      },
     },
   },
   '/rooms/{roomId}/messages': {
