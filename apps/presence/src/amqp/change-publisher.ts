@@ -1,0 +1,43 @@
+/**
+ * Publishes online/offline changes on the direct changes exchange, one routing key per user, so a
+ * gateway receives only the users its sockets watch. Publishes are confirmed by the broker before
+ * the outbox lets go of them.
+ */
+import { type PresenceChange, PresenceMessageType, type PresenceTopology, presenceKey } from '@coffeechat/contracts';
+import type { Broker } from '@coffeechat/service-kit';
+import type { ConfirmChannel } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+
+const PUBLISH_TIMEOUT_MS = 5000;
+
+export class ChangePublisher {
+  private readonly channel: ChannelWrapper;
+
+  constructor(
+    broker: Broker,
+    private readonly names: PresenceTopology,
+    private readonly onPublished: (change: PresenceChange) => void,
+  ) {
+    this.channel = broker.connection.createChannel({
+      name: 'presence-changes',
+      setup: (channel: ConfirmChannel) => channel.assertExchange(names.changesExchange, 'direct', { durable: true }),
+    });
+  }
+
+  async publish(changes: readonly PresenceChange[]): Promise<void> {
+    await Promise.all(
+      changes.map(async (change) => {
+        await this.channel.publish(this.names.changesExchange, presenceKey(change.userId), Buffer.from(JSON.stringify(change)), {
+          contentType: 'application/json',
+          type: PresenceMessageType.change,
+          timeout: PUBLISH_TIMEOUT_MS,
+        });
+        this.onPublished(change);
+      }),
+    );
+  }
+
+  close(): Promise<void> {
+    return this.channel.close();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Consumes what gateways send (connection events, heartbeats) from the shared input queue, as
+ * competing consumers across presence replicas. The scripts make the order of application
+ * irrelevant, so deliveries are handled concurrently up to the prefetch. A message that is not
+ * JSON or not a `PresenceInput` is logged and rejected to the dead-letter queue; a message that
+ * fails for a transient reason (Redis down) is retried here until it applies or we stop.
+ */
+import {
+  PresenceInput,
+  type PresenceInput as PresenceInputValue,
+  type PresenceTopology,
+  presenceInputQueueArguments,
+  validator,
+} from '@coffeechat/contracts';
+import type { Broker, Logger } from '@coffeechat/service-kit';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { ChannelWrapper } from 'amqp-connection-manager';
+
+const PREFETCH = 32;
+const RETRY_MS = 500;
+const checkInput = validator(PresenceInput);
+
+export interface InputConsumerOptions {
+  broker: Broker;
+  names: PresenceTopology;
+  logger: Logger;
+  apply: (input: PresenceInputValue) => Promise<void>;
+  onMalformed: () => void;
+}
+
+/** Declares the presence exchanges and queues that the input side owns. */
+export async function declareInputTopology(channel: ConfirmChannel, names: PresenceTopology): Promise<void> {
+  await channel.assertExchange(names.deadLetterExchange, 'fanout', { durable: true });
+  await channel.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await channel.bindQueue(names.deadQueue, names.deadLetterExchange, '');
+  await channel.assertExchange(names.inputExchange, 'fanout', { durable: true });
+  await channel.assertQueue(names.inputQueue, {
+    durable: true,
+    arguments: presenceInputQueueArguments(names.deadLetterExchange),
+  });
+  await channel.bindQueue(names.inputQueue, names.inputExchange, '');
+}
+
+export class InputConsumer {
+  private readonly channel: ChannelWrapper;
+  /** deliveries of an earlier channel must not be acked on the new one (they are redelivered anyway) */
+  private generation = 0;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+
+  constructor(private readonly o: InputConsumerOptions) {
+    this.channel = o.broker.connection.createChannel({
+      name: 'presence-input',
+      setup: (channel: ConfirmChannel) => declareInputTopology(channel, o.names),
+    });
+    this.channel.on('connect', () => this.generation++);
+  }
+
+  async start(): Promise<void> {
+    await this.channel.consume(this.o.names.inputQueue, (msg) => this.track(this.handle(msg, this.generation)), {
+      prefetch: PREFETCH,
+    });
+  }
+
+  /** Stops taking deliveries, lets those in hand finish, closes the channel. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.channel.cancelAll().catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+    await this.channel.close();
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handle(msg: ConsumeMessage, generation: number): Promise<void> {
+    const input = this.parse(msg);
+    if (!input) {
+      this.o.onMalformed();
+      if (generation === this.generation) this.channel.nack(msg, false, false);
+      return;
+    }
+    for (;;) {
+      try {
+        await this.o.apply(input);
+        if (generation === this.generation) this.channel.ack(msg);
+        return;
+      } catch (err) {
+        this.o.logger.warn({ err, kind: input.kind }, 'applying presence input failed; retrying');
+        if (this.stopping || generation !== this.generation) {
+          if (generation === this.generation) this.channel.nack(msg, false, true);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private parse(msg: ConsumeMessage): PresenceInputValue | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(msg.content.toString('utf8'));
+    } catch {
+      this.o.logger.warn({ type: msg.properties.type, bytes: msg.content.length }, 'dead-lettering presence input: not JSON');
+      return undefined;
+    }
+    const result = checkInput.validate(value);
+    if (result.ok) return result.value;
+    this.o.logger.warn({ type: msg.properties.type, reason: result.message }, 'dead-lettering malformed presence input');
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+/** Applies one gateway message to the presence store and starts what follows from it. */
+import type { PresenceInput } from '@coffeechat/contracts';
+import type { Logger } from '@coffeechat/service-kit';
+import type { PresenceMetrics } from './metrics.js';
+import type { PresenceStore } from './redis/presence-store.js';
+import type { Sweeper } from './sweeper.js';
+
+export interface InputHandlerDeps {
+  store: PresenceStore;
+  sweeper: Sweeper;
+  metrics: PresenceMetrics;
+  logger: Logger;
+  graceMs: number;
+}
+
+export function createInputHandler({ store, sweeper, metrics, logger, graceMs }: InputHandlerDeps) {
+  return async (input: PresenceInput): Promise<void> => {
+    metrics.events.inc({ kind: input.kind });
+    switch (input.kind) {
+      case 'connected':
+        await store.connect(input.gatewayId, input.userId, input.connId);
+        return;
+      case 'disconnected': {
+        // The user's last connection closed: their offline is due when the grace period ends.
+        const due = await store.disconnect(input.userId, input.connId);
+        if (due !== undefined) sweeper.sweepAfter(graceMs);
+        return;
+      }
+      case 'heartbeat': {
+        metrics.heartbeatBatchSize.observe(input.conns.length);
+        const done = metrics.heartbeatApplySeconds.startTimer();
+        const outcome = await store.heartbeat(input.gatewayId, input.at, input.conns);
+        done();
+        if (outcome.stale) {
+          metrics.heartbeatsStale.inc();
+          logger.warn({ gatewayId: input.gatewayId, at: input.at }, 'dropped a heartbeat older than the TTL');
+        }
+        return;
+      }
+    }
+  };
+}

@@ -1,0 +1,108 @@
+/** Wires the presence service: config, Redis, RabbitMQ, the sweeper, the outbox and HTTP. */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { createVerifier } from '@coffeechat/auth';
+import { presenceTopology } from '@coffeechat/contracts';
+import {
+  closeServer,
+  connectBroker,
+  createHttpApp,
+  createLogger,
+  createMetrics,
+  finishHttpApp,
+  listen,
+  loadOrExit,
+  onShutdown,
+} from '@coffeechat/service-kit';
+import { ChangePublisher } from './amqp/change-publisher.js';
+import { InputConsumer } from './amqp/input-consumer.js';
+import { QueryServer } from './amqp/query-server.js';
+import { loadConfig } from './config.js';
+import { addPresenceRoutes } from './http/presence-routes.js';
+import { createInputHandler } from './input-handler.js';
+import { createPresenceMetrics } from './metrics.js';
+import { createRedis } from './redis/client.js';
+import { presenceKeys } from './redis/keys.js';
+import { Outbox } from './redis/outbox.js';
+import { PresenceStore } from './redis/presence-store.js';
+import { Sweeper } from './sweeper.js';
+import { presenceTiming } from './timing.js';
+
+const config = loadOrExit(() => loadConfig(process.env));
+const logger = createLogger('presence', config.logLevel);
+const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+const names = presenceTopology(config.namespace);
+const keys = presenceKeys(config.namespace);
+const timing = presenceTiming(config.ttlSec, config.graceMs);
+
+const redis = createRedis(config.redisUrl, logger, `presence-${replicaId}`);
+const blockingRedis = createRedis(config.redisUrl, logger, `presence-outbox-${replicaId}`);
+const store = new PresenceStore(redis, keys, timing);
+const broker = connectBroker(config.amqpUrl, logger, `presence-${replicaId}`);
+
+const baseMetrics = createMetrics('presence');
+const metrics = createPresenceMetrics(baseMetrics, () => store.counts());
+
+const sweeper = new Sweeper({
+  sweep: () => store.sweep(),
+  everyMs: timing.sweepEveryMs,
+  logger,
+  onSwept: ({ lagsMs }) => {
+    for (const lag of lagsMs) metrics.sweepLagSeconds.observe(lag / 1000);
+  },
+});
+const publisher = new ChangePublisher(broker, names, (change) => metrics.transitions.inc({ status: change.status }));
+const outbox = new Outbox({
+  blocking: blockingRedis,
+  redis,
+  keys,
+  consumer: replicaId,
+  logger,
+  publish: (changes) => publisher.publish(changes),
+});
+const input = new InputConsumer({
+  broker,
+  names,
+  logger,
+  apply: createInputHandler({ store, sweeper, metrics, logger, graceMs: timing.graceMs }),
+  onMalformed: () => metrics.deadLetters.inc({ queue: 'input' }),
+});
+const queries = new QueryServer({
+  broker,
+  names,
+  logger,
+  read: (userIds) => store.read(userIds),
+  onMalformed: () => metrics.deadLetters.inc({ queue: 'rpc' }),
+  onAnswered: () => metrics.queries.inc({ via: 'rpc' }),
+});
+
+const app = createHttpApp({
+  logger,
+  metrics: baseMetrics,
+  ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
+});
+addPresenceRoutes(app, {
+  verify: createVerifier(config.auth),
+  read: (userIds) => store.read(userIds),
+  onQuery: () => metrics.queries.inc({ via: 'http' }),
+});
+finishHttpApp(app, logger);
+
+const server = await listen(app, config.port);
+onShutdown(logger, [
+  () => closeServer(server),
+  () => Promise.all([input.stop(), queries.stop()]).then(() => undefined),
+  () => sweeper.stop(),
+  // Sweeps above may have recorded transitions; the outbox publishes what it holds before stopping,
+  // and whatever it does not get to stays in the stream for the other replicas.
+  () => outbox.stop(),
+  () => publisher.close(),
+  () => broker.close(),
+  () => redis.quit().then(() => undefined),
+]);
+
+// Consumers attach once the broker is reachable (amqp-connection-manager waits and re-attaches them).
+Promise.all([input.start(), queries.start()]).catch((err: unknown) => logger.error({ err }, 'could not start consuming'));
+sweeper.start();
+outbox.start();
+logger.info({ port: config.port, ttlSec: config.ttlSec, graceMs: config.graceMs, replicaId }, 'presence listening');
