@@ -1,0 +1,103 @@
+/**
+ * Builds the feed from its parts and starts it: stores, caches, rankings, the events consumer and the
+ * HTTP server. `main.ts` calls it with the parsed config; integration tests call it in-process.
+ */
+import type { Server } from 'node:http';
+import { createVerifier } from '@coffeechat/auth';
+import {
+  closeServer,
+  connectBroker,
+  createHttpApp,
+  createMetrics,
+  finishHttpApp,
+  type Logger,
+  listen,
+  type Metrics,
+} from '@coffeechat/service-kit';
+import { Redis } from 'ioredis';
+import { type EventsConsumer, startEventsConsumer } from './amqp/events-consumer.js';
+import { ChatEngagement } from './chat-engagement.js';
+import { type Clock, systemClock } from './clock.js';
+import type { FeedConfig } from './config.js';
+import { EngagementRecorder } from './engagement.js';
+import { feedMetrics } from './feed-metrics.js';
+import { feedRoutes } from './http/routes.js';
+import { backendUnavailable } from './http/unavailable.js';
+import { connectDatabase, type Database } from './mongo/database.js';
+import { mongoLikesStore } from './mongo/likes-store.js';
+import { mongoPostsStore } from './mongo/posts-store.js';
+import { PostReader } from './post-reader.js';
+import { PostsService } from './posts-service.js';
+import { ReadsService } from './reads-service.js';
+import { redisEngagementGuards } from './redis/engagement-guards.js';
+import { feedKeys } from './redis/keys.js';
+import { noPageCache, redisPageCache } from './redis/page-cache.js';
+import { noPostCache, redisPostCache } from './redis/post-cache.js';
+import { redisRankingsStore } from './redis/rankings-store.js';
+
+export interface Feed {
+  server: Server;
+  port: number;
+  database: Database;
+  redis: Redis;
+  metrics: Metrics;
+  consumer: EventsConsumer;
+  /** graceful: stop accepting, finish requests and events in hand, close connections */
+  close(): Promise<void>;
+}
+
+export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock = systemClock): Promise<Feed> {
+  const metrics = createMetrics('feed');
+  const fm = feedMetrics(metrics);
+  const ns = config.common.namespace;
+  const keys = feedKeys(ns);
+
+  const database = await connectDatabase(config.mongoUrl, (name) => fm.dbCommand(name));
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
+  await redis.ping();
+  const broker = connectBroker(config.common.amqpUrl, logger, 'feed');
+
+  const store = await mongoPostsStore(database.db);
+  const likes = await mongoLikesStore(database.db);
+  const rankings = redisRankingsStore(redis, keys);
+  const guards = redisEngagementGuards(redis, keys);
+  const pages = config.cache ? redisPageCache(redis, keys) : noPageCache;
+  const postCache = config.cache ? redisPostCache(redis, keys) : noPostCache;
+  const reader = new PostReader(postCache, store, fm, config.cache);
+  const engagement = new EngagementRecorder(store, reader, rankings, clock);
+  const posts = new PostsService({ store, likes, reader, pages, rankings, guards, engagement, clock });
+  const reads = new ReadsService({ store, reader, pages, rankings, metrics: fm, clock, cacheEnabled: config.cache });
+  const consumer = await startEventsConsumer(broker, ns, new ChatEngagement(guards, engagement, clock), fm, logger);
+
+  const app = createHttpApp({
+    logger,
+    metrics,
+    ready: () => consumer.isReady() && redis.status === 'ready' && database.isUp(),
+  });
+  // pages are assembled per request; hashing each body for an ETag would cost more than it saves
+  app.set('etag', false);
+  feedRoutes(app, createVerifier(config.common.auth), posts, reads);
+  app.use(backendUnavailable);
+  finishHttpApp(app, logger);
+  const server = await listen(app, config.port);
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ port, cache: config.cache ? 'on' : 'off' }, 'feed listening');
+
+  return {
+    server,
+    port,
+    database,
+    redis,
+    metrics,
+    consumer,
+    async close() {
+      await closeServer(server);
+      await consumer.stop();
+      await broker.close();
+      await redis.quit();
+      await database.close();
+    },
+  };
+}
