@@ -1,0 +1,48 @@
+/**
+ * What socket handling needs from the rest of CoffeeChat: the seam between the WebSocket side and the
+ * broker. Only `amqp/` implements it; nothing else in the gateway knows RabbitMQ exists.
+ */
+import type { InboundRead, InboundSend, JoinReply, JoinRequest, MembershipEvent } from '@coffeechat/contracts';
+
+/** A room frame as the router (or a gateway, for typing) serialized it, forwarded without parsing. */
+export interface RoomFrame {
+  roomId: string;
+  /** set on `message` frames */
+  seq?: number;
+  /** set on `typing` frames: that user's own sockets skip it */
+  userId?: string;
+  bytes: Uint8Array;
+}
+
+/** A frame for one connection (the router's `ack` or `error` for a send). */
+export interface ConnFrame {
+  connId: string;
+  bytes: Uint8Array;
+}
+
+export interface BackendEvents {
+  roomFrame(frame: RoomFrame): void;
+  connFrame(frame: ConnFrame): void;
+  membership(event: MembershipEvent): void;
+}
+
+export type SendRequest = Omit<InboundSend, 'kind' | 'replyTo'>;
+
+/** Every method that talks to a backend rejects with `CodedError('UNAVAILABLE')` when it cannot. */
+export interface ChatBackend {
+  isUp(): boolean;
+  /**
+   * Starts delivering events (as soon as the backend is reachable; it does not wait for it).
+   * `boundRooms` is asked again after every reconnect to restore the room bindings.
+   */
+  start(events: BackendEvents, boundRooms: () => Iterable<string>): void;
+  /** resolves once room traffic reaches this gateway */
+  bindRoom(roomId: string): Promise<void>;
+  unbindRoom(roomId: string): Promise<void>;
+  join(request: JoinRequest): Promise<JoinReply>;
+  /** resolves once the broker has the message durably */
+  publishSend(request: SendRequest): Promise<void>;
+  publishRead(request: Omit<InboundRead, 'kind'>): Promise<void>;
+  publishTyping(roomId: string, userId: string, frame: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+/** Wires the gateway: config, broker, protocol, uWS server, shutdown. */
+import { createVerifier } from '@coffeechat/auth';
+import { CloseCode, Limits, topology } from '@coffeechat/contracts';
+import { connectBroker, createLogger, createMetrics, loadOrExit, onShutdown } from '@coffeechat/service-kit';
+import { AmqpChatBackend } from './amqp/amqp-chat-backend.js';
+import { loadConfig } from './config.js';
+import { MembershipCache } from './membership-cache.js';
+import { GatewayMetrics } from './metrics.js';
+import { offlinePresence } from './presence-view.js';
+import { ChatProtocol } from './protocol.js';
+import { ConnectionBudgets } from './rate-limits.js';
+import { RoomHub } from './room-hub.js';
+import { GatewayServer } from './ws/gateway-server.js';
+
+const config = loadOrExit(() => loadConfig(process.env));
+const logger = createLogger('gateway', config.logLevel).child({ gatewayId: config.gatewayId });
+const metrics = createMetrics('gateway');
+const gatewayMetrics = new GatewayMetrics(metrics);
+const broker = connectBroker(config.amqpUrl, logger, `gateway ${config.gatewayId}`);
+const backend = new AmqpChatBackend(
+  broker,
+  topology(config.namespace),
+  { gatewayId: config.gatewayId, partitions: config.partitions, timeoutMs: config.brokerTimeoutMs },
+  logger,
+);
+const server = new GatewayServer({
+  port: config.port,
+  allowedOrigins: config.allowedOrigins,
+  heartbeatSec: config.heartbeatSec,
+  sendBufferBytes: config.sendBufferBytes,
+  maxReadBytes: config.maxReadBytes,
+  verify: createVerifier(config.auth),
+  metrics,
+  ready: () => backend.isUp(),
+  logger,
+});
+const hub = new RoomHub(backend, server.topics, gatewayMetrics, config.sendBufferBytes);
+const chat = new ChatProtocol({
+  backend,
+  hub,
+  budgets: new ConnectionBudgets({
+    sendsPerSecond: config.sendsPerSecond,
+    typingPerSecond: config.typingPerSecond,
+    badFramesPerMinute: Limits.badFramesPerMinute,
+  }),
+  membership: new MembershipCache(config.membershipCacheMs),
+  presence: offlinePresence,
+  metrics: gatewayMetrics,
+  logger,
+  heartbeatSec: config.heartbeatSec,
+  replayLowWaterBytes: Math.floor(config.sendBufferBytes / 2),
+});
+backend.start(
+  {
+    roomFrame: (frame) => hub.deliver(frame),
+    connFrame: (frame) => chat.connFrame(frame),
+    membership: (e) => chat.membership(e),
+  },
+  () => hub.boundRooms(),
+);
+const port = await server.listen(chat);
+logger.info({ port }, 'gateway listening');
+
+onShutdown(logger, [
+  () => server.stopAccepting(),
+  async () => {
+    chat.closeAll(CloseCode.GOING_AWAY, 'server shutting down');
+    // Let the close frames leave before the broker connection (and then the process) goes.
+    await new Promise((r) => setTimeout(r, 200));
+  },
+  () => backend.close(),
+  () => broker.close(),
+]);

@@ -1,0 +1,63 @@
+/** The gateway's domain metrics (`coffeechat_gateway_*`); labels are bounded sets, never ids. */
+import type { Metrics } from '@coffeechat/service-kit';
+import { Counter, Gauge, Histogram } from 'prom-client';
+
+export class GatewayMetrics {
+  readonly connections: Gauge;
+  readonly framesIn: Counter<'type'>;
+  readonly framesOut: Counter<'type'>;
+  readonly errors: Counter<'code'>;
+  readonly sendToAck: Histogram;
+  readonly roomsBound: Gauge;
+  readonly duplicatesDropped: Counter;
+  readonly closes: Counter<'reason'>;
+
+  constructor({ registry }: Metrics) {
+    const registers = [registry];
+    this.connections = new Gauge({
+      name: 'coffeechat_gateway_connections',
+      help: 'open WebSocket connections',
+      registers,
+    });
+    this.framesIn = new Counter({
+      name: 'coffeechat_gateway_frames_in_total',
+      help: 'frames received from clients, by frame type (invalid = not a valid frame)',
+      labelNames: ['type'],
+      registers,
+    });
+    this.framesOut = new Counter({
+      name: 'coffeechat_gateway_frames_out_total',
+      help: 'frames written to client sockets, by frame type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'coffeechat_gateway_errors_total',
+      help: 'error frames sent to clients, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.sendToAck = new Histogram({
+      name: 'coffeechat_gateway_send_ack_seconds',
+      help: 'time from a send frame arriving to its ack leaving the gateway',
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.roomsBound = new Gauge({
+      name: 'coffeechat_gateway_rooms_bound',
+      help: 'rooms this gateway’s queue is bound to (rooms with a local joined socket)',
+      registers,
+    });
+    this.duplicatesDropped = new Counter({
+      name: 'coffeechat_gateway_duplicate_frames_dropped_total',
+      help: 'room frames dropped because their seq was already forwarded (re-published after a router fail-over)',
+      registers,
+    });
+    this.closes = new Counter({
+      name: 'coffeechat_gateway_closes_total',
+      help: 'connections closed by the gateway, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The rooms this gateway carries traffic for. The gateway's queue is bound to a room while at least
+ * one local socket has joined or is joining it (reference counted); each arriving room frame is
+ * de-duplicated by seq, published once to the room's uWS topic for the live sockets, and held for
+ * sockets still joining.
+ */
+import { CloseCode } from '@coffeechat/contracts';
+import type { ChatBackend, RoomFrame } from './chat-backend.js';
+import type { TopicPublisher } from './client-socket.js';
+import type { GatewayMetrics } from './metrics.js';
+import { SeqFilter } from './seq-filter.js';
+import type { Session } from './session.js';
+
+interface HubRoom {
+  refs: number;
+  bound: Promise<void>;
+  live: Set<Session>;
+  joining: Set<Session>;
+}
+
+export const roomTopic = (roomId: string) => `room/${roomId}`;
+
+export type FrameKind = 'message' | 'read' | 'typing';
+export const frameKind = (frame: RoomFrame): FrameKind =>
+  frame.seq !== undefined ? 'message' : frame.userId !== undefined ? 'typing' : 'read';
+
+export class RoomHub {
+  private readonly rooms = new Map<string, HubRoom>();
+  private readonly seqs = new SeqFilter();
+
+  constructor(
+    private readonly backend: Pick<ChatBackend, 'bindRoom' | 'unbindRoom'>,
+    private readonly topics: TopicPublisher,
+    private readonly metrics: GatewayMetrics,
+    /** a joining socket holding more than this reads too slowly and is closed */
+    private readonly holdLimitBytes: number,
+  ) {}
+
+  /** Takes a reference on the room's binding; resolves once room traffic reaches this gateway. */
+  async retain(roomId: string): Promise<void> {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = { refs: 0, bound: this.backend.bindRoom(roomId), live: new Set(), joining: new Set() };
+      // A failed bind is reported to the joins awaiting it; the entry goes with their releases.
+      room.bound.catch(() => undefined);
+      this.rooms.set(roomId, room);
+      this.metrics.roomsBound.set(this.rooms.size);
+    }
+    room.refs += 1;
+    await room.bound;
+  }
+
+  release(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.refs -= 1;
+    if (room.refs > 0) return;
+    this.rooms.delete(roomId);
+    this.seqs.forget(roomId);
+    this.metrics.roomsBound.set(this.rooms.size);
+    this.backend.unbindRoom(roomId).catch(() => undefined);
+  }
+
+  markJoining(roomId: string, session: Session): void {
+    const room = this.rooms.get(roomId);
+    room?.live.delete(session);
+    room?.joining.add(session);
+  }
+
+  markLive(roomId: string, session: Session): void {
+    const room = this.rooms.get(roomId);
+    room?.joining.delete(session);
+    room?.live.add(session);
+  }
+
+  detach(roomId: string, session: Session): void {
+    const room = this.rooms.get(roomId);
+    room?.joining.delete(session);
+    room?.live.delete(session);
+  }
+
+  /** Every local socket joined to or joining the room. */
+  sessionsIn(roomId: string): Session[] {
+    const room = this.rooms.get(roomId);
+    return room ? [...room.live, ...room.joining] : [];
+  }
+
+  boundRooms(): Iterable<string> {
+    return this.rooms.keys();
+  }
+
+  deliver(frame: RoomFrame): void {
+    const room = this.rooms.get(frame.roomId);
+    if (!room) return; // arrived after the last local socket left
+    if (frame.seq !== undefined && !this.seqs.accept(frame.roomId, frame.seq)) {
+      this.metrics.duplicatesDropped.inc();
+      return;
+    }
+    const kind = frameKind(frame);
+    if (frame.userId !== undefined) {
+      // Typing skips the typist's own sockets, which a topic cannot do: write to each socket.
+      let sent = 0;
+      for (const session of room.live) {
+        if (session.userId !== frame.userId && session.socket.send(frame.bytes)) sent += 1;
+      }
+      this.metrics.framesOut.inc({ type: kind }, sent);
+    } else {
+      this.metrics.framesOut.inc({ type: kind }, this.topics.publish(roomTopic(frame.roomId), frame.bytes));
+    }
+    for (const session of room.joining) {
+      const link = session.rooms.get(frame.roomId);
+      if (!link || link.phase === 'live') continue;
+      link.hold(frame);
+      if (link.bufferedBytes > this.holdLimitBytes) {
+        this.metrics.closes.inc({ reason: 'slow_reader' });
+        session.socket.end(CloseCode.POLICY_VIOLATION, 'send buffer full');
+      }
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The frames the gateway itself writes (the router's `message`, `ack` and `read` frames are forwarded
+ * as the router serialized them). Each is typed by contracts and serialized once.
+ */
+import type {
+  ErrorFrame,
+  HelloFrame,
+  JoinedFrame,
+  MessageFrame,
+  StoredMessage,
+  TypingEventFrame,
+  WsErrorCode,
+} from '@coffeechat/contracts';
+
+export const helloFrame = (userId: string, connId: string, heartbeatSec: number): string =>
+  JSON.stringify({ type: 'hello', userId, connId, heartbeatSec } satisfies HelloFrame);
+
+export const joinedFrame = (frame: Omit<JoinedFrame, 'type'>): string => JSON.stringify({ type: 'joined', ...frame });
+
+export const leftFrame = (roomId: string, id?: string): string =>
+  JSON.stringify(id === undefined ? { type: 'left', roomId } : { type: 'left', id, roomId });
+
+export const pongFrame = (id?: string): string =>
+  JSON.stringify(id === undefined ? { type: 'pong' } : { type: 'pong', id });
+
+export const removedFrame = (roomId: string): string => JSON.stringify({ type: 'removed', roomId });
+
+export const typingFrame = (roomId: string, userId: string): string =>
+  JSON.stringify({ type: 'typing', roomId, userId } satisfies TypingEventFrame);
+
+/** A replayed message, in the same shape as the router's live `message` frame. */
+export const messageFrame = (m: StoredMessage): string =>
+  JSON.stringify({
+    type: 'message',
+    roomId: m.roomId,
+    seq: m.seq,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId,
+    body: m.body,
+    ts: m.ts,
+  } satisfies MessageFrame);
+
+export interface ErrorContext {
+  id?: string;
+  roomId?: string;
+  clientMsgId?: string;
+}
+
+export function errorFrame(code: WsErrorCode, message: string, context: ErrorContext = {}): string {
+  const frame: ErrorFrame = { type: 'error', code, message };
+  if (context.id !== undefined) frame.id = context.id;
+  if (context.roomId !== undefined) frame.roomId = context.roomId;
+  if (context.clientMsgId !== undefined) frame.clientMsgId = context.clientMsgId;
+  return JSON.stringify(frame);
+}

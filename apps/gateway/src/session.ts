@@ -1,0 +1,37 @@
+/** The gateway's state for one connection: who it is and where it stands in each room it joined. */
+import type { ClientSocket } from './client-socket.js';
+import type { LiveFrame, Payload } from './replay-merge.js';
+
+/**
+ * A socket's link to one room. `joining`: the router is being asked and live frames are buffered;
+ * `replaying`: `joined` and the replay are being written as fast as the client reads (`pending`), live
+ * frames still buffered; `live`: subscribed to the room's topic.
+ */
+export class RoomLink {
+  phase: 'joining' | 'replaying' | 'live' = 'joining';
+  buffer: LiveFrame[] = [];
+  bufferedBytes = 0;
+  pending: Payload[] = [];
+  next = 0;
+  resumeAfter = 0;
+
+  constructor(readonly frameId: string | undefined) {}
+
+  hold(frame: LiveFrame): void {
+    this.buffer.push(frame);
+    this.bufferedBytes += frame.bytes.length;
+  }
+}
+
+export class Session {
+  closed = false;
+  readonly rooms = new Map<string, RoomLink>();
+  /** arrival time of sends awaiting their ack, by `roomId \0 clientMsgId` (for the latency metric) */
+  readonly sendsInFlight = new Map<string, number>();
+
+  constructor(
+    readonly connId: string,
+    readonly userId: string,
+    readonly socket: ClientSocket,
+  ) {}
+}

@@ -1,0 +1,183 @@
+/**
+ * The gateway's one port, served by uWebSockets.js: `/ws` (token checked before the upgrade) and
+ * `/healthz`, `/readyz`, `/metrics`. Frames go to `ChatProtocol`; this file only adapts uWS to it.
+ */
+
+import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { randomUUID } from 'node:crypto';
+import { AuthError, type Verifier } from '@coffeechat/auth';
+import type { Logger, Metrics } from '@coffeechat/service-kit';
+import type { TopicPublisher } from '../client-socket.js';
+import { judgeUpgrade } from '../handshake.js';
+import type { ChatProtocol } from '../protocol.js';
+import { Session } from '../session.js';
+import { UwsClientSocket } from './uws-client-socket.js';
+
+interface SocketData {
+  connId: string;
+  userId: string;
+  session?: Session;
+  socket?: UwsClientSocket<SocketData>;
+}
+
+export interface GatewayServerOptions {
+  port: number;
+  allowedOrigins: readonly string[];
+  heartbeatSec: number;
+  sendBufferBytes: number;
+  maxReadBytes: number;
+  verify: Verifier;
+  metrics: Metrics;
+  /** true while the broker is reachable */
+  ready: () => boolean;
+  logger: Logger;
+}
+
+const STATUS: Record<number, string> = {
+  200: '200 OK',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  503: '503 Service Unavailable',
+};
+
+function reply(res: HttpResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  res
+    .writeStatus(STATUS[status] ?? `${status}`)
+    .writeHeader('content-type', contentType)
+    .end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+const problem = (code: string, message: string) => ({ error: { code, message } });
+
+export class GatewayServer {
+  readonly app: TemplatedApp = uWS.App();
+  private listenSocket?: us_listen_socket;
+  private accepting = true;
+
+  constructor(private readonly options: GatewayServerOptions) {}
+
+  /** Room fan-out through uWS topics, for the room hub. */
+  readonly topics: TopicPublisher = {
+    publish: (topic, frame) => {
+      const receivers = this.app.numSubscribers(topic);
+      if (receivers > 0) this.app.publish(topic, frame, false);
+      return receivers;
+    },
+  };
+
+  async listen(protocol: ChatProtocol): Promise<number> {
+    this.routes(protocol);
+    return new Promise((resolve, reject) => {
+      this.app.listen('0.0.0.0', this.options.port, (socket) => {
+        if (!socket) return reject(new Error(`cannot listen on port ${this.options.port}`));
+        this.listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /** Stops accepting connections (the listening socket closes; /readyz would answer 503). */
+  stopAccepting(): void {
+    this.accepting = false;
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = undefined;
+  }
+
+  private routes(protocol: ChatProtocol): void {
+    const o = this.options;
+    this.app.ws<SocketData>('/ws', {
+      // Above 64 KiB the protocol closes with 1009 itself; at this bound uWS would drop the TCP connection.
+      maxPayloadLength: o.maxReadBytes,
+      maxBackpressure: o.sendBufferBytes,
+      closeOnBackpressureLimit: 1,
+      idleTimeout: o.heartbeatSec * 2,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => this.upgrade(res, req, context),
+      open: (ws) => {
+        const data = ws.getUserData();
+        data.socket = new UwsClientSocket(ws);
+        data.session = new Session(data.connId, data.userId, data.socket);
+        protocol.open(data.session);
+      },
+      message: (ws, message, isBinary) => {
+        const { session } = ws.getUserData();
+        if (session) protocol.receive(session, message, isBinary);
+      },
+      drain: (ws) => {
+        const { session } = ws.getUserData();
+        if (session) protocol.drain(session);
+      },
+      close: (ws) => {
+        const data = ws.getUserData();
+        if (data.socket) data.socket.closed = true;
+        if (data.session) protocol.closed(data.session);
+      },
+    });
+    this.app.get('/healthz', (res) => reply(res, 200, { status: 'ok' }));
+    this.app.get('/readyz', (res) => {
+      const ok = this.accepting && o.ready();
+      reply(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+    });
+    this.app.get('/metrics', (res) => {
+      let aborted = false;
+      res.onAborted(() => {
+        aborted = true;
+      });
+      o.metrics.registry.metrics().then(
+        (text) => !aborted && res.cork(() => reply(res, 200, text, o.metrics.registry.contentType)),
+        (err: unknown) => {
+          o.logger.error({ err }, 'metrics failed');
+          if (!aborted) res.cork(() => reply(res, 503, problem('UNAVAILABLE', 'metrics failed')));
+        },
+      );
+    });
+    this.app.any('/*', (res) => reply(res, 404, problem('NOT_FOUND', 'no such route')));
+  }
+
+  /** uWS's asynchronous upgrade: keep what the upgrade needs, verify, then upgrade corked (or answer 401). */
+  private upgrade(res: HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    if (!this.accepting) {
+      reply(res, 503, problem('UNAVAILABLE', 'shutting down'));
+      return;
+    }
+    const verdict = judgeUpgrade(
+      {
+        queryToken: req.getQuery('token') ?? '',
+        authorization: req.getHeader('authorization'),
+        origin: req.getHeader('origin'),
+      },
+      this.options.allowedOrigins,
+    );
+    if (!verdict.ok) {
+      reply(res, verdict.status, problem(verdict.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', verdict.message));
+      return;
+    }
+    const key = req.getHeader('sec-websocket-key');
+    const protocol = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    this.options.verify(verdict.token).then(
+      (identity) => {
+        if (aborted) return;
+        res.cork(() => {
+          if (this.accepting) {
+            const data: SocketData = { connId: randomUUID(), userId: identity.userId };
+            res.upgrade(data, key, protocol, extensions, context);
+          } else {
+            reply(res, 503, problem('UNAVAILABLE', 'shutting down'));
+          }
+        });
+      },
+      (err: unknown) => {
+        if (aborted) return;
+        if (!(err instanceof AuthError)) this.options.logger.error({ err }, 'token verification failed');
+        const message = err instanceof AuthError ? err.message : 'cannot verify the token';
+        res.cork(() => reply(res, 401, problem('UNAUTHORIZED', message)));
+      },
+    );
+  }
+}

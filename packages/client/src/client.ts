@@ -1,0 +1,538 @@
+/**
+ * CoffeeChat's WebSocket client for browsers and Node. It keeps one connection to a gateway open
+ * (reconnecting with backoff), re-joins every room after a reconnect resuming after the last seq it
+ * delivered, delivers each room's messages once and in seq order, and retries unacknowledged sends
+ * with the same `clientMsgId` until the server acknowledges them.
+ */
+import type {
+  AckFrame,
+  ErrorFrame,
+  HelloFrame,
+  JoinedFrame,
+  MessageFrame,
+  PresenceFrame,
+  ReadEventFrame,
+  ServerFrame,
+  TypingEventFrame,
+} from '@coffeechat/contracts';
+import { type BackoffSettings, backoffDelay, defaultBackoff } from './backoff.js';
+import { ChatError } from './chat-error.js';
+import { Emitter } from './emitter.js';
+import { RoomTracker } from './room-tracker.js';
+import { OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
+
+export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ClientOptions {
+  /** the gateway's WebSocket URL, e.g. `ws://localhost:8080/ws` */
+  url: string;
+  /** a JWT, or a function giving a fresh one for each (re)connect */
+  token: string | (() => string | Promise<string>);
+  /** the WebSocket class; defaults to `globalThis.WebSocket` (in Node pass the `ws` package's) */
+  WebSocket?: WebSocketConstructor;
+  backoff?: Partial<BackoffSettings>;
+  /** an unacknowledged send is sent again (same clientMsgId) after this long; default 10 s */
+  ackTimeoutMs?: number;
+  /** a send still unacknowledged after this long fails with TIMEOUT; default 120 s */
+  sendDeadlineMs?: number;
+}
+
+export interface ClientEvents {
+  state: ConnectionState;
+  hello: HelloFrame;
+  joined: JoinedFrame;
+  message: MessageFrame;
+  typing: TypingEventFrame;
+  read: ReadEventFrame;
+  presence: PresenceFrame;
+  removed: { roomId: string };
+  /** server errors that belong to no pending call (and connection failures, code UNAVAILABLE) */
+  error: ChatError;
+  /** a connection closed; the client reconnects unless `close()` was called */
+  disconnected: { code: number; reason: string };
+}
+
+export interface SendOptions {
+  /** defaults to a random id; give your own to make a send idempotent across restarts */
+  clientMsgId?: string;
+}
+
+interface Waiter<T> {
+  resolve: (value: T) => void;
+  reject: (err: ChatError) => void;
+}
+
+interface RoomEntry {
+  tracker: RoomTracker;
+  /** connection generation on which `joined` was received; sends flow only on that connection */
+  joinedGen: number;
+  /** a join frame for this room is outstanding on the current connection */
+  joining: boolean;
+  waiters: Waiter<JoinedFrame>[];
+  /** highest read marker not yet sent */
+  pendingRead?: number;
+  retryTimer?: ReturnType<typeof setTimeout>;
+  attempts: number;
+}
+
+interface PendingSend {
+  /** callers of `send` with this clientMsgId */
+  waiters: Waiter<AckFrame>[];
+  roomId: string;
+  clientMsgId: string;
+  body: string;
+  /** connection generation it was last written on; -1 = waiting to be written */
+  sentGen: number;
+  attempts: number;
+  timer?: ReturnType<typeof setTimeout>;
+  deadline: ReturnType<typeof setTimeout>;
+}
+
+const sendKey = (roomId: string, clientMsgId: string) => `${roomId}\u0000${clientMsgId}`;
+
+function randomId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+export class CoffeeChatClient extends Emitter<ClientEvents> {
+  private readonly WebSocketClass: WebSocketConstructor;
+  private readonly backoff: BackoffSettings;
+  private readonly ackTimeoutMs: number;
+  private readonly sendDeadlineMs: number;
+  private ws: WebSocketLike | undefined;
+  private gen = 0;
+  private connectAttempts = 0;
+  private stateValue: ConnectionState = 'idle';
+  private stopped = false;
+  private hello: HelloFrame | undefined;
+  private helloWaiters: Waiter<HelloFrame>[] = [];
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private lastFrameAt = 0;
+  private nextRequestId = 0;
+  private readonly rooms = new Map<string, RoomEntry>();
+  private readonly outbox = new Map<string, PendingSend>();
+  /** outstanding leave requests by frame id */
+  private readonly leaves = new Map<string, Waiter<void>>();
+  /** join frame ids → room, to route error replies */
+  private readonly joinIds = new Map<string, string>();
+
+  constructor(private readonly options: ClientOptions) {
+    super();
+    const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!ctor) throw new Error('no WebSocket implementation: pass one as options.WebSocket (e.g. the ws package)');
+    this.WebSocketClass = ctor;
+    this.backoff = { ...defaultBackoff, ...options.backoff };
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.sendDeadlineMs = options.sendDeadlineMs ?? 120_000;
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** The current connection's `hello`, while connected. */
+  get session(): HelloFrame | undefined {
+    return this.stateValue === 'open' ? this.hello : undefined;
+  }
+
+  /** The last seq delivered for a room (what a resume would continue after). */
+  lastSeq(roomId: string): number | undefined {
+    return this.rooms.get(roomId)?.tracker.lastSeq;
+  }
+
+  /** Opens the connection (once); resolves with the first `hello`. */
+  connect(): Promise<HelloFrame> {
+    if (this.stopped) return Promise.reject(new ChatError('CLOSED', 'client closed'));
+    if (this.stateValue === 'open' && this.hello) return Promise.resolve(this.hello);
+    const done = new Promise<HelloFrame>((resolve, reject) => this.helloWaiters.push({ resolve, reject }));
+    if (this.stateValue === 'idle') void this.openSocket();
+    return done;
+  }
+
+  /**
+   * Joins a room and keeps it joined across reconnects. With `afterSeq`, every message after it is
+   * delivered first (the resume point of a previous session).
+   */
+  join(roomId: string, options: { afterSeq?: number } = {}): Promise<JoinedFrame> {
+    if (this.stopped) return Promise.reject(new ChatError('CLOSED', 'client closed'));
+    let entry = this.rooms.get(roomId);
+    if (!entry) {
+      entry = { tracker: new RoomTracker(options.afterSeq), joinedGen: -1, joining: false, waiters: [], attempts: 0 };
+      this.rooms.set(roomId, entry);
+    }
+    const done = new Promise<JoinedFrame>((resolve, reject) => entry.waiters.push({ resolve, reject }));
+    if (!entry.joining) this.sendJoin(roomId, entry);
+    return done;
+  }
+
+  /** Leaves a room: no more of its traffic; pending sends to it fail. */
+  async leave(roomId: string): Promise<void> {
+    const entry = this.rooms.get(roomId);
+    if (entry) this.forgetRoom(roomId, entry, new ChatError('NOT_JOINED', 'left the room'));
+    if (!this.isOpen()) return;
+    const id = this.requestId('l');
+    const done = new Promise<void>((resolve, reject) => this.leaves.set(id, { resolve, reject }));
+    this.write({ type: 'leave', id, roomId });
+    return done;
+  }
+
+  /**
+   * Sends a message; resolves with its `ack` once the server stored it. Retried with the same
+   * clientMsgId across reconnects and UNAVAILABLE / RATE_LIMITED answers (the server stores it once).
+   */
+  send(roomId: string, body: string, options: SendOptions = {}): Promise<AckFrame> {
+    if (this.stopped) return Promise.reject(new ChatError('CLOSED', 'client closed'));
+    const clientMsgId = options.clientMsgId ?? randomId();
+    const key = sendKey(roomId, clientMsgId);
+    const existing = this.outbox.get(key);
+    if (existing) return new Promise<AckFrame>((resolve, reject) => existing.waiters.push({ resolve, reject }));
+    return new Promise<AckFrame>((resolve, reject) => {
+      const pending: PendingSend = {
+        waiters: [{ resolve, reject }],
+        roomId,
+        clientMsgId,
+        body,
+        sentGen: -1,
+        attempts: 0,
+        deadline: setTimeout(
+          () => this.settleSend(key, new ChatError('TIMEOUT', 'no ack before the send deadline')),
+          this.sendDeadlineMs,
+        ),
+      };
+      this.outbox.set(key, pending);
+      this.writeSend(pending);
+    });
+  }
+
+  /** Tells the room's other members that this user is typing (dropped while disconnected). */
+  typing(roomId: string): void {
+    if (this.joinedNow(roomId)) this.write({ type: 'typing', roomId });
+  }
+
+  /** Moves this user's read marker in a room (sent once joined if not connected now). */
+  read(roomId: string, seq: number): void {
+    const entry = this.rooms.get(roomId);
+    if (!entry) return;
+    entry.pendingRead = Math.max(entry.pendingRead ?? 0, seq);
+    this.flushRead(roomId, entry);
+  }
+
+  /** Closes for good: pending sends and joins fail with CLOSED. */
+  close(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopHeartbeat();
+    const closed = new ChatError('CLOSED', 'client closed');
+    for (const key of [...this.outbox.keys()]) this.settleSend(key, closed);
+    for (const [roomId, entry] of this.rooms) this.forgetRoom(roomId, entry, closed);
+    for (const waiter of this.helloWaiters.splice(0)) waiter.reject(closed);
+    for (const waiter of this.leaves.values()) waiter.resolve();
+    this.leaves.clear();
+    const ws = this.ws;
+    this.ws = undefined;
+    if (ws) ws.close(1000, 'client closed');
+    this.setState('closed');
+  }
+
+  // ---- connection ----
+
+  private async openSocket(): Promise<void> {
+    if (this.stopped) return;
+    this.setState(this.gen === 0 ? 'connecting' : 'reconnecting');
+    let token: string;
+    try {
+      token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    } catch (err) {
+      this.emit('error', new ChatError('UNAVAILABLE', `cannot get a token: ${String(err)}`));
+      return this.scheduleReconnect();
+    }
+    if (this.stopped) return;
+    const url = new URL(this.options.url);
+    url.searchParams.set('token', token);
+    let ws: WebSocketLike;
+    try {
+      ws = new this.WebSocketClass(url.toString());
+    } catch (err) {
+      this.emit('error', new ChatError('UNAVAILABLE', `cannot open a WebSocket: ${String(err)}`));
+      return this.scheduleReconnect();
+    }
+    this.gen += 1;
+    this.ws = ws;
+    ws.onmessage = (event) => {
+      if (this.ws === ws) this.onText(typeof event.data === 'string' ? event.data : String(event.data));
+    };
+    ws.onclose = (event) => {
+      if (this.ws === ws) this.onSocketGone(event.code, event.reason);
+    };
+    ws.onerror = () => {
+      // A close event follows every error; reconnecting happens there.
+    };
+  }
+
+  private onSocketGone(code: number, reason: string): void {
+    this.ws = undefined;
+    this.stopHeartbeat();
+    for (const pending of this.outbox.values()) {
+      clearTimeout(pending.timer);
+      pending.sentGen = -1;
+    }
+    for (const entry of this.rooms.values()) {
+      entry.joining = false;
+      clearTimeout(entry.retryTimer);
+    }
+    this.emit('disconnected', { code, reason });
+    if (!this.stopped) this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.setState('reconnecting');
+    const delay = backoffDelay(this.connectAttempts, this.backoff);
+    this.connectAttempts += 1;
+    this.reconnectTimer = setTimeout(() => void this.openSocket(), delay);
+  }
+
+  private startHeartbeat(heartbeatSec: number): void {
+    this.stopHeartbeat();
+    this.lastFrameAt = Date.now();
+    this.heartbeat = setInterval(() => {
+      if (Date.now() - this.lastFrameAt > heartbeatSec * 2000) {
+        // Nothing heard for two intervals: the connection is dead even if no close event came.
+        const ws = this.ws;
+        this.onSocketGone(1006, 'heartbeat timeout');
+        ws?.close(4000, 'heartbeat timeout');
+        return;
+      }
+      this.write({ type: 'ping' });
+    }, heartbeatSec * 1000);
+  }
+
+  private stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.stateValue === state) return;
+    this.stateValue = state;
+    this.emit('state', state);
+  }
+
+  // ---- frames from the server ----
+
+  private onText(text: string): void {
+    this.lastFrameAt = Date.now();
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(text) as ServerFrame;
+    } catch {
+      return;
+    }
+    switch (frame.type) {
+      case 'hello':
+        this.onHello(frame);
+        break;
+      case 'joined':
+        this.onJoined(frame);
+        break;
+      case 'message':
+        this.onMessage(frame);
+        break;
+      case 'ack':
+        this.settleSend(sendKey(frame.roomId, frame.clientMsgId), frame);
+        break;
+      case 'error':
+        this.onError(frame);
+        break;
+      case 'left':
+        if (frame.id !== undefined) {
+          this.leaves.get(frame.id)?.resolve();
+          this.leaves.delete(frame.id);
+        }
+        break;
+      case 'removed': {
+        const entry = this.rooms.get(frame.roomId);
+        if (entry) this.forgetRoom(frame.roomId, entry, new ChatError('NOT_A_MEMBER', 'removed from the room'));
+        this.emit('removed', { roomId: frame.roomId });
+        break;
+      }
+      case 'typing':
+        this.emit('typing', frame);
+        break;
+      case 'read':
+        this.emit('read', frame);
+        break;
+      case 'presence':
+        this.emit('presence', frame);
+        break;
+      case 'pong':
+        break;
+    }
+  }
+
+  private onHello(frame: HelloFrame): void {
+    this.hello = frame;
+    this.connectAttempts = 0;
+    this.setState('open');
+    this.startHeartbeat(frame.heartbeatSec);
+    for (const waiter of this.helloWaiters.splice(0)) waiter.resolve(frame);
+    this.emit('hello', frame);
+    for (const [roomId, entry] of this.rooms) this.sendJoin(roomId, entry);
+  }
+
+  private onJoined(frame: JoinedFrame): void {
+    if (frame.id !== undefined) this.joinIds.delete(frame.id);
+    const entry = this.rooms.get(frame.roomId);
+    if (!entry) return;
+    entry.joining = false;
+    entry.joinedGen = this.gen;
+    entry.attempts = 0;
+    entry.tracker.joined(frame.lastSeq, frame.truncated === true);
+    for (const waiter of entry.waiters.splice(0)) waiter.resolve(frame);
+    this.emit('joined', frame);
+    for (const pending of this.outbox.values())
+      if (pending.roomId === frame.roomId && pending.sentGen !== this.gen) this.writeSend(pending);
+    this.flushRead(frame.roomId, entry);
+  }
+
+  private onMessage(frame: MessageFrame): void {
+    const entry = this.rooms.get(frame.roomId);
+    if (!entry) return;
+    const decision = entry.tracker.decide(frame.seq);
+    if (decision === 'deliver') this.emit('message', frame);
+    // Missing messages: join again on this connection, resuming after the last delivered seq.
+    else if (decision === 'gap' && !entry.joining) this.sendJoin(frame.roomId, entry);
+  }
+
+  private onError(frame: ErrorFrame): void {
+    const error = new ChatError(frame.code, frame.message, frame);
+    if (frame.clientMsgId !== undefined && frame.roomId !== undefined) {
+      const key = sendKey(frame.roomId, frame.clientMsgId);
+      const pending = this.outbox.get(key);
+      if (pending) {
+        this.onSendError(key, pending, error);
+        return;
+      }
+    }
+    const joinedRoom = frame.id !== undefined ? this.joinIds.get(frame.id) : undefined;
+    if (frame.id !== undefined && joinedRoom !== undefined) {
+      this.joinIds.delete(frame.id);
+      const entry = this.rooms.get(joinedRoom);
+      if (entry) {
+        this.onJoinError(joinedRoom, entry, error);
+        return;
+      }
+    }
+    if (frame.id !== undefined && this.leaves.has(frame.id)) {
+      this.leaves.get(frame.id)?.reject(error);
+      this.leaves.delete(frame.id);
+      return;
+    }
+    this.emit('error', error);
+  }
+
+  // ---- joins ----
+
+  private sendJoin(roomId: string, entry: RoomEntry): void {
+    if (!this.isOpen()) return; // joined again after the next hello
+    const id = this.requestId('j');
+    this.joinIds.set(id, roomId);
+    entry.joining = true;
+    const afterSeq = entry.tracker.resumePoint();
+    this.write(afterSeq === undefined ? { type: 'join', id, roomId } : { type: 'join', id, roomId, afterSeq });
+  }
+
+  private onJoinError(roomId: string, entry: RoomEntry, error: ChatError): void {
+    entry.joining = false;
+    if (error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+      clearTimeout(entry.retryTimer);
+      entry.retryTimer = setTimeout(
+        () => {
+          if (this.rooms.get(roomId) === entry && !entry.joining) this.sendJoin(roomId, entry);
+        },
+        backoffDelay(entry.attempts++, this.backoff),
+      );
+      return;
+    }
+    if (error.code === 'BAD_REQUEST' && entry.joinedGen === this.gen) return; // a re-sync raced another join
+    this.forgetRoom(roomId, entry, error);
+  }
+
+  private forgetRoom(roomId: string, entry: RoomEntry, error: ChatError): void {
+    this.rooms.delete(roomId);
+    clearTimeout(entry.retryTimer);
+    for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
+    for (const [key, pending] of this.outbox) if (pending.roomId === roomId) this.settleSend(key, error);
+  }
+
+  // ---- sends ----
+
+  private writeSend(pending: PendingSend): void {
+    clearTimeout(pending.timer);
+    pending.timer = undefined;
+    if (!this.joinedNow(pending.roomId)) {
+      pending.sentGen = -1; // written when the room is joined on a connection
+      return;
+    }
+    pending.sentGen = this.gen;
+    this.write({ type: 'send', roomId: pending.roomId, clientMsgId: pending.clientMsgId, body: pending.body });
+    // No ack in time (e.g. the router failed over): send again; the server stores it once.
+    pending.timer = setTimeout(() => this.writeSend(pending), this.ackTimeoutMs);
+  }
+
+  private onSendError(key: string, pending: PendingSend, error: ChatError): void {
+    clearTimeout(pending.timer);
+    pending.sentGen = -1;
+    if (error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+      pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.backoff));
+      return;
+    }
+    if (error.code === 'NOT_JOINED') {
+      const entry = this.rooms.get(pending.roomId);
+      if (entry && !entry.joining) this.sendJoin(pending.roomId, entry);
+      if (entry) return; // written again on `joined`
+    }
+    this.settleSend(key, error);
+  }
+
+  private settleSend(key: string, outcome: AckFrame | ChatError): void {
+    const pending = this.outbox.get(key);
+    if (!pending) return;
+    this.outbox.delete(key);
+    clearTimeout(pending.timer);
+    clearTimeout(pending.deadline);
+    for (const waiter of pending.waiters) {
+      if (outcome instanceof ChatError) waiter.reject(outcome);
+      else waiter.resolve(outcome);
+    }
+  }
+
+  // ---- helpers ----
+
+  private flushRead(roomId: string, entry: RoomEntry): void {
+    if (entry.pendingRead === undefined || !this.joinedNow(roomId)) return;
+    this.write({ type: 'read', roomId, seq: entry.pendingRead });
+    entry.pendingRead = undefined;
+  }
+
+  private joinedNow(roomId: string): boolean {
+    return this.isOpen() && this.rooms.get(roomId)?.joinedGen === this.gen;
+  }
+
+  private isOpen(): boolean {
+    return this.stateValue === 'open' && this.ws !== undefined && this.ws.readyState === OPEN;
+  }
+
+  private requestId(prefix: string): string {
+    this.nextRequestId += 1;
+    return `${prefix}${this.nextRequestId}`;
+  }
+
+  private write(frame: object): void {
+    if (this.ws?.readyState === OPEN) this.ws.send(JSON.stringify(frame));
+  }
+}
