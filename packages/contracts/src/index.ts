@@ -1,3 +1,4 @@
+export * from './admin.js';
 export * from './broker.js';
 export * from './errors.js';
 export * from './feed.js';

@@ -1,0 +1,138 @@
+/** The chat HTTP API of SPEC §5 and the operator's dead-letter endpoints. */
+import type { Verifier } from '@coffeechat/auth';
+import {
+  AdminLimits,
+  CreateRoomBody,
+  DeadLettersQuery,
+  HistoryQuery,
+  type HistoryResponse,
+  Limits,
+  MemberParams,
+  MyRoomsQuery,
+  type MyRoomsResponse,
+  ReplayDeadLettersBody,
+  RoomLimits,
+  RoomParams,
+} from '@coffeechat/contracts';
+import { handle, HttpProblem, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
+import { Router } from 'express';
+import type { DeadLetterAdmin } from '../amqp/dead-letters.js';
+import type { MongoMessageRepository } from '../mongo/message-repository.js';
+import { type RoomService, toRoom } from '../rooms.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+
+const createBody = parsePart(CreateRoomBody);
+const roomParams = parsePart(RoomParams);
+const memberParams = parsePart(MemberParams);
+const myRoomsQuery = parsePart(MyRoomsQuery);
+const historyQuery = parsePart(HistoryQuery);
+const deadLettersQuery = parsePart(DeadLettersQuery);
+const replayBody = parsePart(ReplayDeadLettersBody);
+
+function limitOf(value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (n > max) throw new HttpProblem('BAD_REQUEST', `query.limit: at most ${max}`, 'limit');
+  return n;
+}
+
+export interface RoutesDeps {
+  verify: Verifier;
+  rooms: RoomService;
+  messages: MongoMessageRepository;
+  deadLetters: DeadLetterAdmin;
+}
+
+export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps): Router {
+  const router = Router();
+  router.use(requireAuth(verify));
+
+  router.post(
+    '/rooms',
+    handle(async (req, res) => {
+      requireAdmin(req);
+      res.status(201).json(await rooms.create(createBody(req.body, 'body')));
+    }),
+  );
+
+  router.get(
+    '/rooms/:roomId',
+    handle(async (req, res) => {
+      const { roomId } = roomParams(req.params, 'params');
+      const me = identityOf(req);
+      const doc = await rooms.get(roomId);
+      if (!me.admin && !doc.memberIds.includes(me.userId)) throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      res.json(toRoom(doc));
+    }),
+  );
+
+  router.put(
+    '/rooms/:roomId/members/:userId',
+    handle(async (req, res) => {
+      requireAdmin(req);
+      const { roomId, userId } = memberParams(req.params, 'params');
+      await rooms.addMember(roomId, userId);
+      res.status(204).end();
+    }),
+  );
+
+  router.delete(
+    '/rooms/:roomId/members/:userId',
+    handle(async (req, res) => {
+      requireAdmin(req);
+      const { roomId, userId } = memberParams(req.params, 'params');
+      await rooms.removeMember(roomId, userId);
+      res.status(204).end();
+    }),
+  );
+
+  router.get(
+    '/me/rooms',
+    handle(async (req, res) => {
+      const query = myRoomsQuery(req.query, 'query');
+      const limit = limitOf(query.limit, RoomLimits.roomsPageDefault, RoomLimits.roomsPageMax);
+      const after = query.cursor !== undefined ? decodeCursor(query.cursor) : undefined;
+      const page = await rooms.listMine(identityOf(req).userId, after, limit);
+      const body: MyRoomsResponse = { rooms: page.rooms, nextCursor: page.next ? encodeCursor(page.next) : null };
+      res.json(body);
+    }),
+  );
+
+  router.get(
+    '/rooms/:roomId/messages',
+    handle(async (req, res) => {
+      const { roomId } = roomParams(req.params, 'params');
+      const query = historyQuery(req.query, 'query');
+      const limit = limitOf(query.limit, Limits.historyPageDefault, Limits.historyPageMax);
+      const doc = await rooms.get(roomId);
+      if (!doc.memberIds.includes(identityOf(req).userId)) throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      const body: HistoryResponse = await messages.page(roomId, {
+        limit,
+        ...(query.afterSeq !== undefined ? { afterSeq: Number(query.afterSeq) } : {}),
+        ...(query.beforeSeq !== undefined ? { beforeSeq: Number(query.beforeSeq) } : {}),
+      });
+      res.json(body);
+    }),
+  );
+
+  router.get(
+    '/admin/dead-letters',
+    handle(async (req, res) => {
+      requireAdmin(req);
+      const query = deadLettersQuery(req.query, 'query');
+      const limit = limitOf(query.limit, AdminLimits.deadLettersPageDefault, AdminLimits.deadLettersPageMax);
+      res.json(await deadLetters.peek(limit));
+    }),
+  );
+
+  router.post(
+    '/admin/dead-letters/replay',
+    handle(async (req, res) => {
+      requireAdmin(req);
+      const body = replayBody(req.body, 'body');
+      res.json(await deadLetters.replay(body.limit ?? AdminLimits.replayDefault));
+    }),
+  );
+
+  return router;
+}

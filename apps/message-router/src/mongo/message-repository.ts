@@ -1,0 +1,102 @@
+/** `messages` and the rooms' `lastSeq`: what the partition workers store and what history reads. */
+import type { StoredMessage } from '@coffeechat/contracts';
+import { MongoBulkWriteError } from 'mongodb';
+import { type SendRequest, sendKey } from '../sequencer.js';
+import type { MessageRepository } from '../store-sends.js';
+import type { MessageDoc, RouterDb } from './database.js';
+
+const DUPLICATE_KEY = 11000;
+
+export function toStored(doc: MessageDoc): StoredMessage {
+  return {
+    roomId: doc.roomId,
+    seq: doc.seq,
+    senderId: doc.senderId,
+    clientMsgId: doc.clientMsgId,
+    body: doc.body,
+    ts: doc.ts,
+  };
+}
+
+export interface HistoryPage {
+  messages: StoredMessage[];
+  hasMore: boolean;
+}
+
+export class MongoMessageRepository implements MessageRepository {
+  constructor(private readonly db: RouterDb) {}
+
+  async findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]> {
+    const ids = [...new Set(requests.map(sendKey))];
+    // One `_id` equality per key: indexed on MongoDB and the only filter FerretDB v1 does not scan for.
+    const found = await Promise.all(ids.map((_id) => this.db.messages.findOne({ _id })));
+    return found.filter((d): d is MessageDoc => d !== null).map(toStored);
+  }
+
+  async recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
+    const rooms = await this.db.rooms
+      .find({ _id: { $in: [...roomIds] } }, { projection: { lastSeq: 1 } })
+      .toArray();
+    return new Map(rooms.map((r) => [r._id, r.lastSeq ?? 0]));
+  }
+
+  async storedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
+    const last = await Promise.all(
+      roomIds.map(async (roomId) => {
+        const top = await this.db.messages.find({ roomId }).sort({ seq: -1 }).limit(1).project({ seq: 1 }).toArray();
+        return [roomId, (top[0]?.seq as number | undefined) ?? 0] as const;
+      }),
+    );
+    return new Map(last);
+  }
+
+  async insert(messages: readonly StoredMessage[]): Promise<{ rejected: ReadonlySet<number> }> {
+    const docs: MessageDoc[] = messages.map((m) => ({ _id: sendKey(m), ...m }));
+    try {
+      await this.db.messages.insertMany(docs, { ordered: false });
+      return { rejected: new Set() };
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      return { rejected: new Set(errors.map((e) => e.index)) };
+    }
+  }
+
+  async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void> {
+    if (lastSeqs.size === 0) return;
+    await this.db.rooms.bulkWrite(
+      [...lastSeqs].map(([roomId, seq]) => ({ updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } } })),
+      { ordered: false },
+    );
+  }
+
+  /**
+   * A page of history in ascending seq. With `afterSeq` it reads forward from there; otherwise it
+   * reads backward from `beforeSeq` (or the newest message). `hasMore`: more exist in that direction.
+   */
+  async page(roomId: string, { afterSeq, beforeSeq, limit }: { afterSeq?: number; beforeSeq?: number; limit: number }): Promise<HistoryPage> {
+    const seq: { $gt?: number; $lt?: number } = {};
+    if (afterSeq !== undefined) seq.$gt = afterSeq;
+    if (beforeSeq !== undefined) seq.$lt = beforeSeq;
+    const forward = afterSeq !== undefined;
+    const docs = await this.db.messages
+      .find({ roomId, ...(Object.keys(seq).length > 0 ? { seq } : {}) })
+      .sort({ seq: forward ? 1 : -1 })
+      .limit(limit + 1)
+      .toArray();
+    const hasMore = docs.length > limit;
+    const page = docs.slice(0, limit).map(toStored);
+    return { messages: forward ? page : page.reverse(), hasMore };
+  }
+
+  /** The newest `max` messages with `seq > afterSeq`, ascending; `truncated` when older ones were left out. */
+  async replay(roomId: string, afterSeq: number, max: number): Promise<{ messages: StoredMessage[]; truncated: boolean }> {
+    const docs = await this.db.messages
+      .find({ roomId, seq: { $gt: afterSeq } })
+      .sort({ seq: -1 })
+      .limit(max + 1)
+      .toArray();
+    return { messages: docs.slice(0, max).map(toStored).reverse(), truncated: docs.length > max };
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * One partition's owner for the life of one consumer channel: batches the deliveries, checks
+ * membership, stores sends with their seqs, raises read markers, publishes the results on a confirm
+ * channel and only then acks the batch (`multiple`). Store, then deliver, then ack: a crash anywhere
+ * means redelivery, which the unique keys turn into "publish the stored one again".
+ */
+import type { InboundRead, InboundSend, Topology } from '@coffeechat/contracts';
+import type { Logger } from '@coffeechat/service-kit';
+import type { ConsumeMessage } from 'amqplib';
+import { Batcher } from './batcher.js';
+import { isTransient, retryDelayMs } from './failures.js';
+import { parseInbound } from './inbound.js';
+import type { MembershipCache } from './membership-cache.js';
+import type { RouterMetrics } from './metrics.js';
+import type { ReadMark } from './mongo/read-repository.js';
+import {
+  ackToSender,
+  deadLetter,
+  errorToSender,
+  messageStored,
+  type Publication,
+  roomMessage,
+  roomRead,
+} from './publications.js';
+import { Sequencer } from './sequencer.js';
+import { type MessageRepository, storeSends } from './store-sends.js';
+
+/** Settles deliveries on the channel they came from; a closed channel means the broker took them back. */
+export interface Settler {
+  isOpen(): boolean;
+  ack(delivery: ConsumeMessage, upTo: boolean): void;
+  nack(delivery: ConsumeMessage, requeue: boolean): void;
+}
+
+export interface Publisher {
+  /** resolves once the broker confirmed every publication */
+  publishAll(publications: readonly Publication[]): Promise<void>;
+}
+
+export interface ReadMarkers {
+  raise(marks: readonly ReadMark[]): Promise<boolean[]>;
+  raiseQuietly(marks: readonly ReadMark[]): Promise<void>;
+}
+
+export interface PartitionWorkerDeps {
+  partition: number;
+  topology: Topology;
+  batchMax: number;
+  membership: MembershipCache;
+  messages: MessageRepository;
+  reads: ReadMarkers;
+  publisher: Publisher;
+  settler: Settler;
+  metrics: RouterMetrics;
+  logger: Logger;
+  now?: () => number;
+}
+
+type Outcome = 'done' | 'abandoned' | 'failed';
+
+export class PartitionWorker {
+  private readonly sequencer = new Sequencer();
+  private readonly batcher: Batcher<ConsumeMessage>;
+  private stopping = false;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: PartitionWorkerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.batcher = new Batcher({ max: deps.batchMax, process: (batch) => this.processBatch(batch) });
+  }
+
+  push(delivery: ConsumeMessage): void {
+    this.batcher.push(delivery);
+  }
+
+  /** The channel closed: what has not started went back to the broker with it. */
+  abandon(): void {
+    this.stopping = true;
+    this.batcher.discard();
+  }
+
+  /** Finishes what was received (the consumer is already cancelled), without retrying outages forever. */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    await this.batcher.whenIdle();
+  }
+
+  private async processBatch(batch: ConsumeMessage[]): Promise<void> {
+    const { metrics, settler, logger } = this.deps;
+    const started = performance.now();
+    metrics.batchSize.observe(batch.length);
+    for (const d of batch) if (d.fields.redelivered) metrics.redeliveries.inc();
+    try {
+      const outcome = await this.attempt(batch, true);
+      if (outcome !== 'failed') return;
+      // Something in the batch fails for a reason of its own: find it by handling one at a time.
+      for (const delivery of batch) {
+        if ((await this.attempt([delivery], false)) === 'failed' && settler.isOpen()) {
+          metrics.nacks.inc({ reason: 'failed' });
+          settler.nack(delivery, true);
+        }
+      }
+    } catch (err) {
+      // Only a bug in the settling itself lands here; the channel's close returns the deliveries.
+      logger.error({ err, partition: this.deps.partition }, 'batch handling broke');
+    } finally {
+      metrics.storeLatency.observe((performance.now() - started) / 1000);
+    }
+  }
+
+  private async attempt(deliveries: ConsumeMessage[], wholeBatch: boolean): Promise<Outcome> {
+    const { settler, logger, partition } = this.deps;
+    const insertedByUs = new Set<string>();
+    for (let tries = 0; ; tries++) {
+      if (!settler.isOpen()) return 'abandoned';
+      try {
+        await this.handle(deliveries, insertedByUs);
+        if (!settler.isOpen()) return 'abandoned';
+        const last = deliveries[deliveries.length - 1];
+        if (last) settler.ack(last, wholeBatch);
+        return 'done';
+      } catch (err) {
+        if (isTransient(err)) {
+          if (this.stopping) return 'abandoned';
+          logger.warn({ err: (err as Error).message, partition, tries }, 'store or broker unavailable; retrying batch');
+          await new Promise((r) => setTimeout(r, retryDelayMs(tries)));
+          continue;
+        }
+        logger.error({ err, partition, size: deliveries.length }, 'batch failed');
+        return 'failed';
+      }
+    }
+  }
+
+  private async handle(deliveries: ConsumeMessage[], insertedByUs: Set<string>): Promise<void> {
+    const { topology, membership, metrics, logger, partition } = this.deps;
+    const parsed = deliveries.map((delivery) => ({ delivery, parsed: parseInbound(delivery.content) }));
+    const roomIds = parsed.flatMap(({ parsed: p }) => (p.ok ? [p.value.roomId] : []));
+    const rooms = roomIds.length > 0 ? await membership.rooms(roomIds) : new Map();
+    const isMember = (roomId: string, userId: string) => rooms.get(roomId)?.memberIds.includes(userId) === true;
+
+    const sends: InboundSend[] = [];
+    const reads: InboundRead[] = [];
+    for (const { parsed: p } of parsed) {
+      if (!p.ok) continue;
+      if (p.value.kind === 'send' && isMember(p.value.roomId, p.value.senderId)) sends.push(p.value);
+      if (p.value.kind === 'read' && isMember(p.value.roomId, p.value.userId)) reads.push(p.value);
+    }
+
+    const decisions = await storeSends(this.deps.messages, this.sequencer, sends, {
+      now: this.now,
+      insertedByUs,
+      onConflict: () => metrics.seqConflicts.inc(),
+    });
+    const moved = await this.raiseReads(reads, decisions.flatMap((d) => (d.kind === 'new' ? [d.message] : [])));
+
+    const publications: Publication[] = [];
+    let sendIndex = 0;
+    let readIndex = 0;
+    let stored = 0;
+    let duplicates = 0;
+    for (const { delivery, parsed: p } of parsed) {
+      if (!p.ok) {
+        logger.warn({ partition, reason: p.reason }, 'invalid inbound payload; dead-lettered');
+        metrics.deadLetters.inc({ reason: 'invalid' });
+        publications.push(deadLetter(topology, delivery.content, { routingKey: delivery.fields.routingKey, properties: delivery.properties }, p.reason));
+        continue;
+      }
+      const inbound = p.value;
+      if (inbound.kind === 'read') {
+        if (!isMember(inbound.roomId, inbound.userId)) continue; // nobody to tell: reads carry no reply address
+        const mark = moved[readIndex++];
+        if (mark) {
+          metrics.readsMoved.inc();
+          publications.push(roomRead(topology, mark.roomId, mark.userId, mark.seq));
+        }
+        continue;
+      }
+      if (!isMember(inbound.roomId, inbound.senderId)) {
+        metrics.rejected.inc({ code: 'NOT_A_MEMBER' });
+        publications.push(errorToSender(inbound, 'NOT_A_MEMBER', `not a member of room ${inbound.roomId}`));
+        continue;
+      }
+      const decision = decisions[sendIndex++];
+      if (!decision) throw new Error('send decisions out of step with the batch');
+      publications.push(roomMessage(topology, decision.message), ackToSender(inbound, decision.message));
+      if (decision.kind === 'new') stored++;
+      else duplicates++;
+      // A redelivered duplicate may be ours from before a crash that came before its event went out.
+      if (decision.kind === 'new' || delivery.fields.redelivered) {
+        publications.push(messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
+      }
+    }
+    await this.deps.publisher.publishAll(publications);
+    metrics.messagesStored.inc(stored);
+    metrics.duplicates.inc(duplicates);
+  }
+
+  /**
+   * Raises the read markers of `read` requests (clamped to the room's last seq, so a marker never
+   * claims unsent messages) and, quietly, each sender's marker to their own new message.
+   * Returns, per read request, the mark to announce or undefined when it did not move.
+   */
+  private async raiseReads(reads: readonly InboundRead[], stored: ReadonlyArray<{ roomId: string; senderId: string; seq: number }>) {
+    const unknown = [...new Set(reads.map((r) => r.roomId))].filter((roomId) => !this.sequencer.knows(roomId));
+    if (unknown.length > 0) {
+      const recorded = await this.deps.messages.recordedLastSeqs(unknown);
+      for (const roomId of unknown) this.sequencer.load(roomId, recorded.get(roomId) ?? 0);
+    }
+    const marks: ReadMark[] = reads.map((r) => ({
+      roomId: r.roomId,
+      userId: r.userId,
+      seq: Math.min(r.seq, this.sequencer.lastSeq(r.roomId) ?? 0),
+    }));
+    const own = new Map<string, ReadMark>();
+    for (const m of stored) own.set(JSON.stringify([m.roomId, m.senderId]), { roomId: m.roomId, userId: m.senderId, seq: m.seq });
+    const [moved] = await Promise.all([
+      marks.length > 0 ? this.deps.reads.raise(marks) : Promise.resolve([]),
+      this.deps.reads.raiseQuietly([...own.values()]),
+    ]);
+    return marks.map((mark, i) => (moved[i] ? mark : undefined));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Everything the router publishes, as values: the final frames (serialized once, forwarded by
+ * gateways byte for byte), the events, and dead letters. No I/O here.
+ */
+import {
+  type AckFrame,
+  type ErrorFrame,
+  EventKey,
+  GatewayMessageType,
+  Header,
+  type InboundSend,
+  type MembershipEvent,
+  type MessageFrame,
+  type MessageStoredEvent,
+  type ReadEventFrame,
+  type RoomCreatedEvent,
+  type StoredMessage,
+  type Topology,
+  type WsErrorCode,
+} from '@coffeechat/contracts';
+import type { Options } from 'amqplib';
+
+export interface Publication {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+const json = (value: unknown) => Buffer.from(JSON.stringify(value));
+const JSON_TYPE = 'application/json';
+
+/** The `message` frame; its bytes are the same for the first publish and every re-publish. */
+export function messageFrame(m: StoredMessage): MessageFrame {
+  return {
+    type: 'message',
+    roomId: m.roomId,
+    seq: m.seq,
+    senderId: m.senderId,
+    clientMsgId: m.clientMsgId,
+    body: m.body,
+    ts: m.ts,
+  };
+}
+
+export function roomMessage(topology: Topology, m: StoredMessage): Publication {
+  return {
+    exchange: topology.deliveryExchange,
+    routingKey: topology.roomKey(m.roomId),
+    content: json(messageFrame(m)),
+    options: {
+      contentType: JSON_TYPE,
+      type: GatewayMessageType.roomFrame,
+      headers: { [Header.roomId]: m.roomId, [Header.seq]: m.seq },
+    },
+  };
+}
+
+export function roomRead(topology: Topology, roomId: string, userId: string, seq: number): Publication {
+  const frame: ReadEventFrame = { type: 'read', roomId, userId, seq };
+  return {
+    exchange: topology.deliveryExchange,
+    routingKey: topology.roomKey(roomId),
+    content: json(frame),
+    options: { contentType: JSON_TYPE, type: GatewayMessageType.roomFrame, headers: { [Header.roomId]: roomId } },
+  };
+}
+
+/** A frame for the one connection that sent `send`, through its gateway's queue. */
+function toConnection(send: InboundSend, frame: AckFrame | ErrorFrame): Publication {
+  return {
+    exchange: '',
+    routingKey: send.replyTo,
+    content: json(frame),
+    options: { contentType: JSON_TYPE, type: GatewayMessageType.connFrame, headers: { [Header.connId]: send.connId } },
+  };
+}
+
+export function ackToSender(send: InboundSend, m: StoredMessage): Publication {
+  return toConnection(send, {
+    type: 'ack',
+    ...(send.id !== undefined ? { id: send.id } : {}),
+    roomId: m.roomId,
+    clientMsgId: m.clientMsgId,
+    seq: m.seq,
+    ts: m.ts,
+  });
+}
+
+export function errorToSender(send: InboundSend, code: WsErrorCode, message: string): Publication {
+  return toConnection(send, {
+    type: 'error',
+    code,
+    message,
+    ...(send.id !== undefined ? { id: send.id } : {}),
+    roomId: send.roomId,
+    clientMsgId: send.clientMsgId,
+  });
+}
+
+function event(topology: Topology, key: string, payload: unknown, type: string): Publication {
+  return {
+    exchange: topology.eventsExchange,
+    routingKey: key,
+    content: json(payload),
+    options: { contentType: JSON_TYPE, type, persistent: true },
+  };
+}
+
+export function messageStored(topology: Topology, m: StoredMessage, postId: string | null): Publication {
+  const payload: MessageStoredEvent = { roomId: m.roomId, postId, seq: m.seq, senderId: m.senderId, ts: m.ts };
+  return event(topology, EventKey.messageStored, payload, EventKey.messageStored);
+}
+
+export function roomCreated(topology: Topology, payload: RoomCreatedEvent): Publication {
+  return event(topology, EventKey.roomCreated, payload, EventKey.roomCreated);
+}
+
+export function membershipChanged(topology: Topology, payload: MembershipEvent): Publication {
+  const key = payload.kind === 'added' ? EventKey.memberAdded : EventKey.memberRemoved;
+  return event(topology, key, payload, GatewayMessageType.membership);
+}
+
+/** Headers RabbitMQ adds when it dead-letters; a replayed message starts clean without them. */
+export const DEATH_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason'];
+
+/**
+ * A message the router refuses, put on the dead-letter exchange with the reason in a header (a plain
+ * `nack` cannot carry one). The routing key stays the partition's, as RabbitMQ's own dead-lettering does.
+ */
+export function deadLetter(
+  topology: Topology,
+  content: Buffer,
+  original: { routingKey: string; properties: Options.Publish },
+  reason: string,
+): Publication {
+  return {
+    exchange: topology.deadLetterExchange,
+    routingKey: original.routingKey,
+    content,
+    options: {
+      ...original.properties,
+      persistent: true,
+      headers: { ...(original.properties.headers ?? {}), [Header.deadReason]: reason.slice(0, 500) },
+    },
+  };
+}

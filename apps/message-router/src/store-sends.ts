@@ -1,0 +1,92 @@
+/**
+ * Storing one batch of sends: look up resends, assign seqs, insert unordered, raise the rooms'
+ * `lastSeq`. A unique-key conflict means another writer got there first (a stale or new owner of
+ * the partition after a fail-over): the rooms' `lastSeq` is reloaded from the store and the batch
+ * planned again; what this batch already inserted is then found as stored and kept.
+ */
+import type { StoredMessage } from '@coffeechat/contracts';
+import { type SendDecision, type SendRequest, type Sequencer, sendKey } from './sequencer.js';
+
+export interface MessageRepository {
+  /** the stored messages with the keys `(roomId, senderId, clientMsgId)` of these requests */
+  findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]>;
+  /** each room's recorded `lastSeq` (cheap; may lag after a crash between insert and raise, never lead) */
+  recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
+  /** the highest seq actually stored per room (authoritative; used after a conflict) */
+  storedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
+  /** inserts unordered; returns the indexes a unique index rejected (other failures throw) */
+  insert(messages: readonly StoredMessage[]): Promise<{ rejected: ReadonlySet<number> }>;
+  /** raises each room's `lastSeq` (never lowers it) */
+  raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void>;
+}
+
+export class FencingError extends Error {
+  constructor(attempts: number) {
+    super(`seq conflicts persisted over ${attempts} attempts`);
+    this.name = 'FencingError';
+  }
+}
+
+export interface StoreOptions {
+  now: () => number;
+  /** keys this batch inserted, kept across retries so they still count as new (events) */
+  insertedByUs: Set<string>;
+  maxAttempts?: number;
+  onConflict?: () => void;
+}
+
+export async function storeSends(
+  repo: MessageRepository,
+  sequencer: Sequencer,
+  requests: readonly SendRequest[],
+  { now, insertedByUs, maxAttempts = 5, onConflict }: StoreOptions,
+): Promise<SendDecision[]> {
+  if (requests.length === 0) return [];
+  // Rooms whose recorded lastSeq proved stale (or another writer moved) are reloaded from `messages`.
+  const conflicted = new Set<string>();
+  for (let attempt = 1; ; attempt++) {
+    const existing = new Map((await repo.findByKeys(requests)).map((m) => [sendKey(m), m]));
+    const unknown = [...new Set(requests.filter((r) => !existing.has(sendKey(r))).map((r) => r.roomId))].filter(
+      (roomId) => !sequencer.knows(roomId),
+    );
+    if (unknown.length > 0) {
+      const fresh = unknown.filter((roomId) => !conflicted.has(roomId));
+      const stale = unknown.filter((roomId) => conflicted.has(roomId));
+      const [recorded, stored] = await Promise.all([
+        fresh.length > 0 ? repo.recordedLastSeqs(fresh) : new Map<string, number>(),
+        stale.length > 0 ? repo.storedLastSeqs(stale) : new Map<string, number>(),
+      ]);
+      for (const roomId of unknown) sequencer.load(roomId, recorded.get(roomId) ?? stored.get(roomId) ?? 0);
+    }
+
+    const plan = sequencer.plan(requests, existing, now());
+    if (plan.inserts.length > 0) {
+      const { rejected } = await repo.insert(plan.inserts);
+      plan.inserts.forEach((m, i) => {
+        if (!rejected.has(i)) insertedByUs.add(sendKey(m));
+      });
+      if (rejected.size > 0) {
+        onConflict?.();
+        const rooms = new Set(plan.inserts.map((m) => m.roomId));
+        for (const roomId of rooms) conflicted.add(roomId);
+        sequencer.forget(rooms);
+        if (attempt >= maxAttempts) throw new FencingError(attempt);
+        continue;
+      }
+      sequencer.commit(plan);
+    }
+    const highest = new Map<string, number>();
+    for (const { message } of plan.decisions) {
+      highest.set(message.roomId, Math.max(message.seq, highest.get(message.roomId) ?? 0));
+    }
+    await repo.raiseLastSeqs(highest);
+    // What an earlier attempt inserted is found as stored now; its first request still counts as new.
+    const counted = new Set<string>();
+    return plan.decisions.map((d) => {
+      const key = sendKey(d.message);
+      const first = !counted.has(key);
+      counted.add(key);
+      return d.kind === 'duplicate' && first && insertedByUs.has(key) ? { kind: 'new', message: d.message } : d;
+    });
+  }
+}
