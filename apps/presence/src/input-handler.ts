@@ -1,6 +1,7 @@
 /** Applies one gateway message to the presence store and starts what follows from it. */
 import type { PresenceInput } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
+import type { CatchUp } from './catch-up.js';
 import type { PresenceMetrics } from './metrics.js';
 import type { PresenceStore } from './redis/presence-store.js';
 import type { Sweeper } from './sweeper.js';
@@ -11,11 +12,13 @@ export interface InputHandlerDeps {
   metrics: PresenceMetrics;
   logger: Logger;
   graceMs: number;
+  catchUp: CatchUp;
 }
 
-export function createInputHandler({ store, sweeper, metrics, logger, graceMs }: InputHandlerDeps) {
+export function createInputHandler({ store, sweeper, metrics, logger, graceMs, catchUp }: InputHandlerDeps) {
   return async (input: PresenceInput): Promise<void> => {
     metrics.events.inc({ kind: input.kind });
+    catchUp.consumed(input.at, Date.now());
     switch (input.kind) {
       case 'connected':
         await store.connect(input.gatewayId, input.userId, input.connId);

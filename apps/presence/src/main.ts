@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createVerifier } from '@coffeechat/auth';
-import { presenceTopology } from '@coffeechat/contracts';
+import { heartbeatIntervalMs, presenceTopology } from '@coffeechat/contracts';
 import {
   closeServer,
   connectBroker,
@@ -17,6 +17,7 @@ import {
 import { ChangePublisher } from './amqp/change-publisher.js';
 import { InputConsumer } from './amqp/input-consumer.js';
 import { QueryServer } from './amqp/query-server.js';
+import { CatchUp } from './catch-up.js';
 import { loadConfig } from './config.js';
 import { addPresenceRoutes } from './http/presence-routes.js';
 import { createInputHandler } from './input-handler.js';
@@ -43,8 +44,9 @@ const broker = connectBroker(config.amqpUrl, logger, `presence-${replicaId}`);
 const baseMetrics = createMetrics('presence');
 const metrics = createPresenceMetrics(baseMetrics, () => store.counts());
 
+const catchUp = new CatchUp(Date.now(), heartbeatIntervalMs(config.ttlSec));
 const sweeper = new Sweeper({
-  sweep: () => store.sweep(),
+  sweep: () => store.sweep(catchUp.caughtUp(Date.now())),
   everyMs: timing.sweepEveryMs,
   logger,
   onSwept: ({ lagsMs }) => {
@@ -64,7 +66,7 @@ const input = new InputConsumer({
   broker,
   names,
   logger,
-  apply: createInputHandler({ store, sweeper, metrics, logger, graceMs: timing.graceMs }),
+  apply: createInputHandler({ store, sweeper, metrics, logger, graceMs: timing.graceMs, catchUp }),
   onMalformed: () => metrics.deadLetters.inc({ queue: 'input' }),
 });
 const queries = new QueryServer({

@@ -6,10 +6,13 @@
  * fails for a transient reason (Redis down) is retried here until it applies or we stop.
  */
 import {
-  PresenceInput,
+  PresenceConnected,
+  PresenceDisconnected,
+  PresenceHeartbeat,
   type PresenceInput as PresenceInputValue,
   type PresenceTopology,
   presenceInputQueueArguments,
+  type Validated,
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
@@ -18,7 +21,12 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 
 const PREFETCH = 32;
 const RETRY_MS = 500;
-const checkInput = validator(PresenceInput);
+// By `kind`, so a rejection names the field at fault rather than "not one of the union".
+const checkInput: Record<PresenceInputValue['kind'], { validate: (value: unknown) => Validated<PresenceInputValue> }> = {
+  connected: validator(PresenceConnected),
+  disconnected: validator(PresenceDisconnected),
+  heartbeat: validator(PresenceHeartbeat),
+};
 
 export interface InputConsumerOptions {
   broker: Broker;
@@ -106,7 +114,9 @@ export class InputConsumer {
       this.o.logger.warn({ type: msg.properties.type, bytes: msg.content.length }, 'dead-lettering presence input: not JSON');
       return undefined;
     }
-    const result = checkInput.validate(value);
+    const kind = (value as { kind?: unknown } | null)?.kind;
+    const check = typeof kind === 'string' && Object.hasOwn(checkInput, kind) ? checkInput[kind as PresenceInputValue['kind']] : undefined;
+    const result = check ? check.validate(value) : { ok: false as const, message: `unknown kind ${JSON.stringify(kind)}` };
     if (result.ok) return result.value;
     this.o.logger.warn({ type: msg.properties.type, reason: result.message }, 'dead-lettering malformed presence input');
     return undefined;

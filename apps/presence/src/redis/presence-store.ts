@@ -84,8 +84,11 @@ export class PresenceStore {
     return decodeHeartbeat(await this.redis.presenceHeartbeat(...args));
   }
 
-  /** One bounded sweep step; `more` says another step has work right away. */
-  async sweep(): Promise<SweepOutcome> {
+  /**
+   * One bounded sweep step; `more` says another step has work right away. `expire` false handles only
+   * due offlines, not expired connections (see catch-up.ts).
+   */
+  async sweep(expire = true): Promise<SweepOutcome> {
     const { ttlMs, keepUserMs, outboxMax, sweepLimit } = this.timing;
     const reply = await this.redis.presenceSweep(
       ...this.keys.shared,
@@ -94,6 +97,7 @@ export class PresenceStore {
       keepUserMs,
       outboxMax,
       sweepLimit,
+      expire ? 1 : 0,
     );
     return decodeSweep(reply);
   }

@@ -97,14 +97,16 @@ return 0
 `;
 
 /**
- * KEYS D G O X; ARGV P ttlMs keepUserMs outboxMax limit → {more, offline, lagMs…}.
- * Expired connections (their gateway stopped beating) are removed; a user left without any is due for
- * offline at once. Then due users go offline. `lagMs` is how late each item was handled.
+ * KEYS D G O X; ARGV P ttlMs keepUserMs outboxMax limit expire → {more, offline, lagMs…}.
+ * With `expire` = 1, expired connections (their gateway stopped beating) are removed; a user left
+ * without any is due for offline at once. Then due users go offline. `lagMs` is how late each item
+ * was handled.
  */
 export const sweepScript = `${preamble}
 local ttlMs, keepUserMs, outboxMax, limit = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local out = {0, 0}
-local expired = redis.call('ZRANGEBYSCORE', D, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+local expired = {}
+if ARGV[6] == '1' then expired = redis.call('ZRANGEBYSCORE', D, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit) end
 for i = 1, #expired, 2 do
   local m, deadline = expired[i], tonumber(expired[i + 1])
   local sp = string.find(m, ' ', 1, true)
