@@ -1,0 +1,186 @@
+/**
+ * Trace context across a real RabbitMQ: publish with `tracePublish`, consume with `traceConsume` /
+ * `startConsumeSpan`, and check the spans, their parent links and attributes (in-process tracer).
+ */
+import { servers, uniqueNamespace } from '@coffeechat/testkit';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import amqplib, { type ConsumeMessage } from 'amqplib';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
+import { startConsumeSpan, traceConsume, tracePublish, withBatchSpan } from './messaging-spans.js';
+import { withSpan } from './spans.js';
+
+const exporter = new InMemorySpanExporter();
+const ns = uniqueNamespace('otel');
+const exchange = `${ns}.x`;
+const queue = `${ns}.q`;
+let connection: amqplib.ChannelModel;
+let channel: amqplib.ConfirmChannel;
+
+beforeAll(async () => {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  connection = await amqplib.connect(servers.amqpUrl);
+  channel = await connection.createConfirmChannel();
+  await channel.assertExchange(exchange, 'direct', { autoDelete: true });
+  await channel.assertQueue(queue, { exclusive: true });
+  await channel.bindQueue(queue, exchange, 'k');
+});
+
+afterAll(async () => {
+  await channel?.deleteExchange(exchange).catch(() => {});
+  await connection?.close();
+  trace.disable();
+  propagation.disable();
+  context.disable();
+});
+
+beforeEach(() => exporter.reset());
+
+function nextMessage(): Promise<ConsumeMessage> {
+  return new Promise((resolve) => {
+    void channel.consume(queue, (msg) => {
+      if (!msg) return;
+      channel.ack(msg);
+      void channel.cancel(msg.fields.consumerTag);
+      resolve(msg);
+    });
+  });
+}
+
+const secretBody = Buffer.from('{"body":"a private chat line","token":"eyJhbGciOi"}');
+
+describe('trace context through AMQP headers', () => {
+  it('makes the consumer span a child of the publish span, which is a child of the sender’s span', async () => {
+    const received = nextMessage();
+    await withSpan('ws send receive', { kind: SpanKind.SERVER }, () =>
+      tracePublish({ exchange, routingKey: 'k', bodySize: secretBody.length, messageId: 'm-1' }, (headers) =>
+        channel.publish(exchange, 'k', secretBody, { headers: { ...headers, 'x-room-id': 'r1' }, messageId: 'm-1' }),
+      ),
+    );
+    const msg = await received;
+    expect(msg.properties.headers?.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(msg.properties.headers?.['x-room-id']).toBe('r1');
+    await traceConsume(msg, queue, async () => {
+      await withSpan('store', {}, async () => {});
+    });
+
+    const spans = exporter.getFinishedSpans();
+    const byName = (name: string) => spans.find((s) => s.name === name)!;
+    const [root, publish, process, store] = [
+      'ws send receive',
+      `${exchange} publish`,
+      `${exchange} process`,
+      'store',
+    ].map(byName);
+    expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
+    expect(publish!.parentSpanContext?.spanId).toBe(root!.spanContext().spanId);
+    expect(process!.parentSpanContext?.spanId).toBe(publish!.spanContext().spanId);
+    expect(store!.parentSpanContext?.spanId).toBe(process!.spanContext().spanId);
+    expect(publish!.kind).toBe(SpanKind.PRODUCER);
+    expect(process!.kind).toBe(SpanKind.CONSUMER);
+    expect(publish!.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': exchange,
+      'messaging.rabbitmq.destination.routing_key': 'k',
+      'messaging.message.id': 'm-1',
+      'messaging.message.body.size': secretBody.length,
+    });
+    expect(process!.attributes).toMatchObject({
+      'messaging.system': 'rabbitmq',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': exchange,
+      'messaging.destination.subscription.name': queue,
+      'messaging.rabbitmq.destination.routing_key': 'k',
+    });
+    // no body, no token, in any attribute
+    const everything = JSON.stringify(spans.map((s) => s.attributes));
+    expect(everything).not.toContain('private chat line');
+    expect(everything).not.toContain('eyJhbGciOi');
+  });
+
+  it('starts no trace and injects nothing when nothing is being traced', async () => {
+    const headers = injectAmqpHeaders({ 'x-seq': 3 });
+    expect(headers).toEqual({ 'x-seq': 3 });
+    const ctx = extractAmqpContext({ properties: { headers } });
+    expect(trace.getSpanContext(ctx)).toBeUndefined();
+  });
+
+  it('ignores the ambient context: a consumer callback never becomes a child of unrelated work', async () => {
+    const received = nextMessage();
+    await tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+      channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+    );
+    const msg = await received;
+    const publish = exporter.getFinishedSpans().find((s) => s.name === `${exchange} publish`)!;
+    exporter.reset();
+    await withSpan('unrelated', {}, () => traceConsume(msg, queue, () => undefined));
+    const process = exporter.getFinishedSpans().find((s) => s.name === `${exchange} process`)!;
+    expect(process.spanContext().traceId).toBe(publish.spanContext().traceId);
+    expect(process.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+  });
+
+  it('keeps each message in its own trace through a batch, with the batch work linked to all', async () => {
+    const messages: ConsumeMessage[] = [];
+    const all = new Promise<void>((resolve) => {
+      void channel.consume(queue, (msg) => {
+        if (!msg) return;
+        messages.push(msg);
+        if (messages.length === 2) void channel.cancel(msg.fields.consumerTag).then(() => resolve());
+      });
+    });
+    for (const n of [1, 2]) {
+      await withSpan(`sender ${n}`, {}, () =>
+        tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+          channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+        ),
+      );
+    }
+    await all;
+    const consumed = messages.map((m) => startConsumeSpan(m, queue));
+    await withBatchSpan('store batch', consumed, async () => {});
+    for (const [i, c] of consumed.entries()) {
+      // what the router publishes per message continues that message's trace
+      await c.run(() =>
+        tracePublish({ exchange: '', routingKey: queue }, (headers) =>
+          channel.sendToQueue(`${ns}.nowhere`, Buffer.from('x'), { headers }),
+        ),
+      );
+      channel.ack(messages[i]!);
+      c.end();
+    }
+    const spans = exporter.getFinishedSpans();
+    const senders = [1, 2].map((n) => spans.find((s) => s.name === `sender ${n}`)!);
+    const processes = spans.filter((s) => s.name === `${exchange} process`);
+    const replies = spans.filter((s) => s.name === 'amq.default publish');
+    const batch = spans.find((s) => s.name === 'store batch')!;
+    expect(processes.map((s) => s.spanContext().traceId)).toEqual(senders.map((s) => s.spanContext().traceId));
+    expect(replies.map((s) => s.parentSpanContext?.spanId)).toEqual(processes.map((s) => s.spanContext().spanId));
+    expect(replies[0]!.attributes['messaging.destination.name']).toBe('');
+    expect(batch.parentSpanContext?.spanId).toBe(processes[0]!.spanContext().spanId);
+    expect(batch.links.map((l) => l.context.spanId)).toEqual([processes[1]!.spanContext().spanId]);
+    expect(batch.attributes['messaging.batch.message_count']).toBe(2);
+  });
+
+  it('marks a failed consume with the error class only', async () => {
+    const received = nextMessage();
+    await tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+      channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+    );
+    const msg = await received;
+    await expect(
+      traceConsume(msg, queue, async () => {
+        throw Object.assign(new Error('user u-42 said hello'), { code: 'NOT_A_MEMBER' });
+      }),
+    ).rejects.toThrow();
+    const process = exporter.getFinishedSpans().find((s) => s.name === `${exchange} process`)!;
+    expect(process.status.code).toBe(2);
+    expect(process.attributes['error.type']).toBe('NOT_A_MEMBER');
+    expect(JSON.stringify([process.attributes, process.status, process.events])).not.toContain('u-42');
+  });
+});

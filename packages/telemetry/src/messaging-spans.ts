@@ -1,0 +1,161 @@
+/**
+ * PRODUCER and CONSUMER spans for RabbitMQ, after the OpenTelemetry messaging semantic conventions:
+ * `<exchange> publish` / `<exchange> process`, `messaging.system=rabbitmq`, the exchange as
+ * `messaging.destination.name`, the routing key, the operation, ids and sizes; never the body.
+ *
+ * One chat message is one trace: the publisher's span context travels in the message headers, and the
+ * consumer's span is its child.
+ */
+import { type Attributes, type Context, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import { type AmqpHeaders, type DeliveredMessage, extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
+import { endWhenSettled, recordFailure, tracer, withSpan } from './spans.js';
+
+// Messaging attribute keys are still "development" in @opentelemetry/semantic-conventions (only in its
+// `incubating` entry, which may change in a minor release); the conventions advise copying them.
+export const MessagingAttr = {
+  system: 'messaging.system',
+  operationType: 'messaging.operation.type',
+  operationName: 'messaging.operation.name',
+  destination: 'messaging.destination.name',
+  subscription: 'messaging.destination.subscription.name',
+  routingKey: 'messaging.rabbitmq.destination.routing_key',
+  deliveryTag: 'messaging.rabbitmq.message.delivery_tag',
+  messageId: 'messaging.message.id',
+  conversationId: 'messaging.message.conversation_id',
+  bodySize: 'messaging.message.body.size',
+} as const;
+
+/** The default exchange has no name (`messaging.destination.name` is then ""); spans call it as RabbitMQ does. */
+const exchangeLabel = (exchange: string) => exchange || 'amq.default';
+
+export interface PublishTarget {
+  exchange: string;
+  routingKey: string;
+  messageId?: string;
+  correlationId?: string;
+  /** bytes of the body (its size only; the body itself never goes into a span) */
+  bodySize?: number;
+}
+
+function publishAttributes(target: PublishTarget): Attributes {
+  const attributes: Attributes = {
+    [MessagingAttr.system]: 'rabbitmq',
+    [MessagingAttr.operationType]: 'send',
+    [MessagingAttr.operationName]: 'publish',
+    [MessagingAttr.destination]: target.exchange,
+  };
+  if (target.routingKey) attributes[MessagingAttr.routingKey] = target.routingKey;
+  if (target.messageId) attributes[MessagingAttr.messageId] = target.messageId;
+  if (target.correlationId) attributes[MessagingAttr.conversationId] = target.correlationId;
+  if (target.bodySize !== undefined) attributes[MessagingAttr.bodySize] = target.bodySize;
+  return attributes;
+}
+
+/**
+ * Runs `publish` inside a PRODUCER span `<exchange> publish` and hands it `headers` with that span's trace
+ * context added. The span ends when `publish` returns or, on a confirm channel, when its promise settles
+ * (so it measures the broker's confirm).
+ *
+ *     await tracePublish({ exchange, routingKey }, (headers) => channel.publish(exchange, routingKey, body, { headers }));
+ */
+export function tracePublish<T>(
+  target: PublishTarget,
+  publish: (headers: AmqpHeaders) => T,
+  headers: AmqpHeaders = {},
+): T {
+  return withSpan(
+    `${exchangeLabel(target.exchange)} publish`,
+    { kind: SpanKind.PRODUCER, attributes: publishAttributes(target) },
+    () => publish(injectAmqpHeaders(headers)),
+  );
+}
+
+function consumeAttributes(msg: DeliveredMessage, queue: string): Attributes {
+  const { fields, properties } = msg;
+  const attributes: Attributes = {
+    [MessagingAttr.system]: 'rabbitmq',
+    [MessagingAttr.operationType]: 'process',
+    [MessagingAttr.operationName]: 'process',
+    [MessagingAttr.destination]: fields.exchange,
+    [MessagingAttr.subscription]: queue,
+    [MessagingAttr.deliveryTag]: fields.deliveryTag,
+    [MessagingAttr.bodySize]: msg.content.length,
+  };
+  if (fields.routingKey) attributes[MessagingAttr.routingKey] = fields.routingKey;
+  if (typeof properties.messageId === 'string') attributes[MessagingAttr.messageId] = properties.messageId;
+  if (typeof properties.correlationId === 'string') attributes[MessagingAttr.conversationId] = properties.correlationId;
+  if (fields.redelivered) attributes['messaging.rabbitmq.message.redelivered'] = true;
+  return attributes;
+}
+
+/** A CONSUMER span for one delivered message, open until the message is settled. */
+export interface ConsumeSpan {
+  readonly span: Span;
+  /** the span's context: what work for this message runs in, and the parent of what it publishes */
+  readonly context: Context;
+  /** runs `fn` with this message's span active */
+  run<T>(fn: () => T): T;
+  /** ends the span (after ack/nack); with an error it is marked failed */
+  end(error?: unknown): void;
+}
+
+/**
+ * Starts the CONSUMER span `<exchange> process` for `msg`, a child of the publisher's span when the headers
+ * carry one. For consumers that settle messages later than their callback returns (batching); others use
+ * `traceConsume`.
+ */
+export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeSpan {
+  const parent = extractAmqpContext(msg);
+  const span = tracer.startSpan(
+    `${exchangeLabel(msg.fields.exchange)} process`,
+    { kind: SpanKind.CONSUMER, attributes: consumeAttributes(msg, queue) },
+    parent,
+  );
+  const ctx = trace.setSpan(parent, span);
+  let ended = false;
+  return {
+    span,
+    context: ctx,
+    run: (fn) => context.with(ctx, fn),
+    end: (error?: unknown) => {
+      if (ended) return;
+      ended = true;
+      if (error !== undefined) recordFailure(span, error);
+      span.end();
+    },
+  };
+}
+
+/**
+ * Runs a consumer callback for `msg` inside its CONSUMER span and ends the span when the callback returns
+ * or its promise settles.
+ */
+export function traceConsume<T>(msg: DeliveredMessage, queue: string, handle: () => T): T {
+  const consume = startConsumeSpan(msg, queue);
+  let result: T;
+  try {
+    result = consume.run(handle);
+  } catch (error) {
+    consume.end(error);
+    throw error;
+  }
+  return endWhenSettled(consume.span, result);
+}
+
+/**
+ * Work done once for a batch of messages (one `insertMany`, one confirm wait): an INTERNAL span in the
+ * first message's trace, linked to the traces of the others, so each message's trace reaches it.
+ */
+export function withBatchSpan<T>(name: string, members: readonly ConsumeSpan[], fn: (span: Span) => T): T {
+  const [first, ...rest] = members;
+  return withSpan(
+    name,
+    {
+      kind: SpanKind.INTERNAL,
+      parent: first?.context ?? context.active(),
+      attributes: { 'messaging.batch.message_count': members.length },
+      links: rest.map((m) => ({ context: m.span.spanContext() })),
+    },
+    fn,
+  );
+}

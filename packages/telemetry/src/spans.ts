@@ -1,0 +1,71 @@
+/**
+ * Small helpers around the OpenTelemetry API that every service's hand-made spans share. With tracing off
+ * they cost a no-op span and a function call.
+ */
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Link,
+  type Span,
+  type SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+
+export const tracer = trace.getTracer('@coffeechat/telemetry');
+
+/** Marks the span failed with the error's class (`error.type`), never its message: messages may quote input. */
+export function recordFailure(span: Span, error: unknown): void {
+  const type =
+    (error as { code?: unknown } | null)?.code ??
+    (error instanceof Error ? error.name : typeof error === 'string' ? 'Error' : 'unknown');
+  span.setAttribute('error.type', String(type));
+  span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
+/** Ends `span` when `result` settles (a promise) or at once; returns `result` unchanged. */
+export function endWhenSettled<T>(span: Span, result: T): T {
+  if (result instanceof Promise) {
+    result.then(
+      () => span.end(),
+      (error: unknown) => {
+        recordFailure(span, error);
+        span.end();
+      },
+    );
+  } else {
+    span.end();
+  }
+  return result;
+}
+
+export interface WithSpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  links?: Link[];
+  /** parent context (default: the active one) */
+  parent?: Context;
+}
+
+/**
+ * Runs `fn` inside a new active span and ends it when `fn` returns or its promise settles; a throw or a
+ * rejection marks the span failed and is passed on.
+ */
+export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T {
+  const parent = options.parent ?? context.active();
+  const span = tracer.startSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes, links: options.links },
+    parent,
+  );
+  let result: T;
+  try {
+    result = context.with(trace.setSpan(parent, span), fn, undefined, span);
+  } catch (error) {
+    recordFailure(span, error);
+    span.end();
+    throw error;
+  }
+  return endWhenSettled(span, result);
+}
