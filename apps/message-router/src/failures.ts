@@ -29,7 +29,10 @@ export function isTransient(err: unknown): boolean {
   ) {
     return true;
   }
-  return err instanceof MongoError && (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError'));
+  return (
+    err instanceof MongoError &&
+    (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError'))
+  );
 }
 
 /** 100 ms doubling to 5 s: long enough not to hammer a store that is down, short enough to resume fast. */

@@ -84,7 +84,13 @@ const rpc = startRpcServer({
       replay: (roomId, afterSeq, max) => messages.replay(roomId, afterSeq, max),
     }),
 });
-const deadLetters = new DeadLetterAdmin({ broker, topology, partitions: config.partitions, metrics: routerMetrics, logger });
+const deadLetters = new DeadLetterAdmin({
+  broker,
+  topology,
+  partitions: config.partitions,
+  metrics: routerMetrics,
+  logger,
+});
 const rooms = new RoomService({
   rooms: roomsRepo,
   reads,
@@ -100,7 +106,10 @@ app.use(chatRoutes({ verify: createVerifier(config.auth), rooms, messages, deadL
 finishHttpApp(app, logger);
 await consumers.waitForConsumers();
 const server = await listen(app, config.port);
-logger.info({ port: config.port, partitions: config.partitions, routerId, namespace: config.namespace }, 'message-router listening');
+logger.info(
+  { port: config.port, partitions: config.partitions, routerId, namespace: config.namespace },
+  'message-router listening',
+);
 
 onShutdown(logger, [
   async () => {

@@ -34,7 +34,11 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    messagesStored: new Counter({ name: 'coffeechat_router_messages_stored_total', help: 'new messages stored', registers }),
+    messagesStored: new Counter({
+      name: 'coffeechat_router_messages_stored_total',
+      help: 'new messages stored',
+      registers,
+    }),
     duplicates: new Counter({
       name: 'coffeechat_router_duplicates_total',
       help: 'sends found already stored (resent clientMsgId or redelivery); the stored one was published again',
@@ -68,7 +72,11 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       labelNames: ['code'],
       registers,
     }),
-    readsMoved: new Counter({ name: 'coffeechat_router_read_markers_moved_total', help: 'read markers raised', registers }),
+    readsMoved: new Counter({
+      name: 'coffeechat_router_read_markers_moved_total',
+      help: 'read markers raised',
+      registers,
+    }),
     rpc: new Counter({
       name: 'coffeechat_router_rpc_requests_total',
       help: 'join requests answered, by outcome',

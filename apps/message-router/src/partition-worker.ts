@@ -152,7 +152,10 @@ export class PartitionWorker {
       insertedByUs,
       onConflict: () => metrics.seqConflicts.inc(),
     });
-    const moved = await this.raiseReads(reads, decisions.flatMap((d) => (d.kind === 'new' ? [d.message] : [])));
+    const moved = await this.raiseReads(
+      reads,
+      decisions.flatMap((d) => (d.kind === 'new' ? [d.message] : [])),
+    );
 
     const publications: Publication[] = [];
     let sendIndex = 0;
@@ -163,7 +166,14 @@ export class PartitionWorker {
       if (!p.ok) {
         logger.warn({ partition, reason: p.reason }, 'invalid inbound payload; dead-lettered');
         metrics.deadLetters.inc({ reason: 'invalid' });
-        publications.push(deadLetter(topology, delivery.content, { routingKey: delivery.fields.routingKey, properties: delivery.properties }, p.reason));
+        publications.push(
+          deadLetter(
+            topology,
+            delivery.content,
+            { routingKey: delivery.fields.routingKey, properties: delivery.properties },
+            p.reason,
+          ),
+        );
         continue;
       }
       const inbound = p.value;
@@ -201,7 +211,10 @@ export class PartitionWorker {
    * claims unsent messages) and, quietly, each sender's marker to their own new message.
    * Returns, per read request, the mark to announce or undefined when it did not move.
    */
-  private async raiseReads(reads: readonly InboundRead[], stored: ReadonlyArray<{ roomId: string; senderId: string; seq: number }>) {
+  private async raiseReads(
+    reads: readonly InboundRead[],
+    stored: ReadonlyArray<{ roomId: string; senderId: string; seq: number }>,
+  ) {
     const unknown = [...new Set(reads.map((r) => r.roomId))].filter((roomId) => !this.sequencer.knows(roomId));
     if (unknown.length > 0) {
       const recorded = await this.deps.messages.recordedLastSeqs(unknown);
@@ -213,7 +226,8 @@ export class PartitionWorker {
       seq: Math.min(r.seq, this.sequencer.lastSeq(r.roomId) ?? 0),
     }));
     const own = new Map<string, ReadMark>();
-    for (const m of stored) own.set(JSON.stringify([m.roomId, m.senderId]), { roomId: m.roomId, userId: m.senderId, seq: m.seq });
+    for (const m of stored)
+      own.set(JSON.stringify([m.roomId, m.senderId]), { roomId: m.roomId, userId: m.senderId, seq: m.seq });
     const [moved] = await Promise.all([
       marks.length > 0 ? this.deps.reads.raise(marks) : Promise.resolve([]),
       this.deps.reads.raiseQuietly([...own.values()]),

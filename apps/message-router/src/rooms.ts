@@ -2,9 +2,10 @@
  * Rooms and memberships as the HTTP API changes them. A change is stored first, then announced on
  * `<ns>.events` (gateways act on `membership.removed` at once; routers drop cached membership).
  */
-import { type CreateRoomBody, type MyRoom, type Room, type Topology } from '@coffeechat/contracts';
-import { HttpProblem, type Logger } from '@coffeechat/service-kit';
+
 import { randomUUID } from 'node:crypto';
+import type { CreateRoomBody, MyRoom, Room, Topology } from '@coffeechat/contracts';
+import { HttpProblem, type Logger } from '@coffeechat/service-kit';
 import type { RoomDoc } from './mongo/database.js';
 import type { MongoReadRepository } from './mongo/read-repository.js';
 import type { MongoRoomRepository } from './mongo/room-repository.js';
@@ -58,8 +59,12 @@ export class RoomService {
     this.deps.invalidate(doc._id);
     // The room exists either way; a lost event only leaves the feed's chat counter short, so it is logged, not failed.
     await this.deps.publisher
-      .publishAll([roomCreated(this.deps.topology, { roomId: doc._id, postId: doc.postId, memberIds: doc.memberIds, at })])
-      .catch((err: unknown) => this.deps.logger.warn({ err: (err as Error).message, roomId: doc._id }, 'room.created not published'));
+      .publishAll([
+        roomCreated(this.deps.topology, { roomId: doc._id, postId: doc.postId, memberIds: doc.memberIds, at }),
+      ])
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err: (err as Error).message, roomId: doc._id }, 'room.created not published'),
+      );
     return toRoom(doc);
   }
 
@@ -72,7 +77,8 @@ export class RoomService {
   async addMember(roomId: string, userId: string): Promise<void> {
     const outcome = await this.deps.rooms.addMember(roomId, userId, this.deps.maxMembers);
     if (outcome === 'missing') throw new HttpProblem('NOT_FOUND', `no room ${roomId}`);
-    if (outcome === 'full') throw new HttpProblem('CONFLICT', `room ${roomId} is full (${this.deps.maxMembers} members)`);
+    if (outcome === 'full')
+      throw new HttpProblem('CONFLICT', `room ${roomId} is full (${this.deps.maxMembers} members)`);
     await this.announce({ kind: 'added', roomId, userId });
   }
 
@@ -83,10 +89,17 @@ export class RoomService {
   }
 
   /** The caller's rooms after `afterRoomId`, with unread counts; `next` is the last room id when more follow. */
-  async listMine(userId: string, afterRoomId: string | undefined, limit: number): Promise<{ rooms: MyRoom[]; next: string | null }> {
+  async listMine(
+    userId: string,
+    afterRoomId: string | undefined,
+    limit: number,
+  ): Promise<{ rooms: MyRoom[]; next: string | null }> {
     const docs = await this.deps.rooms.listForMember(userId, afterRoomId, limit + 1);
     const page = docs.slice(0, limit);
-    const reads = await this.deps.reads.forUser(userId, page.map((d) => d._id));
+    const reads = await this.deps.reads.forUser(
+      userId,
+      page.map((d) => d._id),
+    );
     const rooms = page.map((doc): MyRoom => {
       const readSeq = Math.min(reads.get(doc._id) ?? 0, doc.lastSeq);
       return {

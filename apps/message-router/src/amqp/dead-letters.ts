@@ -40,7 +40,11 @@ export class DeadLetterAdmin {
         return {
           total: messageCount,
           deadLetters: taken.map((m) =>
-            describeDeadLetter({ content: m.content, routingKey: m.fields.routingKey, headers: m.properties.headers ?? {} }),
+            describeDeadLetter({
+              content: m.content,
+              routingKey: m.fields.routingKey,
+              headers: m.properties.headers ?? {},
+            }),
           ),
         };
       }),
@@ -68,7 +72,12 @@ export class DeadLetterAdmin {
             confirm.publish(topology.inboundExchange, topology.partitionKey(target.partition), msg.content, properties);
             replayed++;
           } else {
-            const p = deadLetter(topology, msg.content, { routingKey: msg.fields.routingKey, properties }, target.reason);
+            const p = deadLetter(
+              topology,
+              msg.content,
+              { routingKey: msg.fields.routingKey, properties },
+              target.reason,
+            );
             confirm.publish(p.exchange, p.routingKey, p.content, p.options);
             metrics.deadLetters.inc({ reason: 'replay_invalid' });
             deadAgain++;

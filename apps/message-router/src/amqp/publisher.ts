@@ -9,7 +9,6 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
 import { PublishError } from '../failures.js';
 import type { Publisher } from '../partition-worker.js';
-import type { Publication } from '../publications.js';
 import { declareShared } from './topology.js';
 
 export interface ConfirmPublisher extends Publisher {

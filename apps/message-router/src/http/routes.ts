@@ -14,7 +14,7 @@ import {
   RoomLimits,
   RoomParams,
 } from '@coffeechat/contracts';
-import { handle, HttpProblem, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
+import { HttpProblem, handle, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
 import { Router } from 'express';
 import type { DeadLetterAdmin } from '../amqp/dead-letters.js';
 import type { MongoMessageRepository } from '../mongo/message-repository.js';
@@ -61,7 +61,8 @@ export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps)
       const { roomId } = roomParams(req.params, 'params');
       const me = identityOf(req);
       const doc = await rooms.get(roomId);
-      if (!me.admin && !doc.memberIds.includes(me.userId)) throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      if (!me.admin && !doc.memberIds.includes(me.userId))
+        throw new HttpProblem('FORBIDDEN', 'not a member of this room');
       res.json(toRoom(doc));
     }),
   );
@@ -105,7 +106,8 @@ export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps)
       const query = historyQuery(req.query, 'query');
       const limit = limitOf(query.limit, Limits.historyPageDefault, Limits.historyPageMax);
       const doc = await rooms.get(roomId);
-      if (!doc.memberIds.includes(identityOf(req).userId)) throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      if (!doc.memberIds.includes(identityOf(req).userId))
+        throw new HttpProblem('FORBIDDEN', 'not a member of this room');
       const body: HistoryResponse = await messages.page(roomId, {
         limit,
         ...(query.afterSeq !== undefined ? { afterSeq: Number(query.afterSeq) } : {}),

@@ -34,9 +34,7 @@ export class MongoMessageRepository implements MessageRepository {
   }
 
   async recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
-    const rooms = await this.db.rooms
-      .find({ _id: { $in: [...roomIds] } }, { projection: { lastSeq: 1 } })
-      .toArray();
+    const rooms = await this.db.rooms.find({ _id: { $in: [...roomIds] } }, { projection: { lastSeq: 1 } }).toArray();
     return new Map(rooms.map((r) => [r._id, r.lastSeq ?? 0]));
   }
 
@@ -66,7 +64,9 @@ export class MongoMessageRepository implements MessageRepository {
   async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void> {
     if (lastSeqs.size === 0) return;
     await this.db.rooms.bulkWrite(
-      [...lastSeqs].map(([roomId, seq]) => ({ updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } } })),
+      [...lastSeqs].map(([roomId, seq]) => ({
+        updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } },
+      })),
       { ordered: false },
     );
   }
@@ -75,7 +75,10 @@ export class MongoMessageRepository implements MessageRepository {
    * A page of history in ascending seq. With `afterSeq` it reads forward from there; otherwise it
    * reads backward from `beforeSeq` (or the newest message). `hasMore`: more exist in that direction.
    */
-  async page(roomId: string, { afterSeq, beforeSeq, limit }: { afterSeq?: number; beforeSeq?: number; limit: number }): Promise<HistoryPage> {
+  async page(
+    roomId: string,
+    { afterSeq, beforeSeq, limit }: { afterSeq?: number; beforeSeq?: number; limit: number },
+  ): Promise<HistoryPage> {
     const seq: { $gt?: number; $lt?: number } = {};
     if (afterSeq !== undefined) seq.$gt = afterSeq;
     if (beforeSeq !== undefined) seq.$lt = beforeSeq;
@@ -91,7 +94,11 @@ export class MongoMessageRepository implements MessageRepository {
   }
 
   /** The newest `max` messages with `seq > afterSeq`, ascending; `truncated` when older ones were left out. */
-  async replay(roomId: string, afterSeq: number, max: number): Promise<{ messages: StoredMessage[]; truncated: boolean }> {
+  async replay(
+    roomId: string,
+    afterSeq: number,
+    max: number,
+  ): Promise<{ messages: StoredMessage[]; truncated: boolean }> {
     const docs = await this.db.messages
       .find({ roomId, seq: { $gt: afterSeq } })
       .sort({ seq: -1 })

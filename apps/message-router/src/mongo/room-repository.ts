@@ -30,7 +30,8 @@ export class MongoRoomRepository {
   async infos(roomIds: readonly string[]): Promise<Map<string, RoomInfo>> {
     const docs = await Promise.all(roomIds.map((roomId) => this.get(roomId)));
     const out = new Map<string, RoomInfo>();
-    for (const doc of docs) if (doc) out.set(doc._id, { roomId: doc._id, postId: doc.postId, memberIds: doc.memberIds });
+    for (const doc of docs)
+      if (doc) out.set(doc._id, { roomId: doc._id, postId: doc.postId, memberIds: doc.memberIds });
     return out;
   }
 

@@ -1,0 +1,171 @@
+import type { StoredMessage } from '@coffeechat/contracts';
+import { describe, expect, it } from 'vitest';
+import { type SendRequest, Sequencer, sendKey } from './sequencer.js';
+import { FencingError, type MessageRepository, storeSends } from './store-sends.js';
+
+/** An in-memory store with the two unique keys of `messages` and the rooms' recorded lastSeq. */
+class MemoryStore implements MessageRepository {
+  readonly messages = new Map<string, StoredMessage>();
+  readonly recorded = new Map<string, number>();
+  /** runs before each insert: lets a test play the rival owner */
+  beforeInsert: (() => void) | undefined;
+  inserts = 0;
+
+  put(m: StoredMessage): boolean {
+    const seqTaken = [...this.messages.values()].some((x) => x.roomId === m.roomId && x.seq === m.seq);
+    if (seqTaken || this.messages.has(sendKey(m))) return false;
+    this.messages.set(sendKey(m), m);
+    return true;
+  }
+
+  async findByKeys(requests: readonly SendRequest[]) {
+    return requests.flatMap((r) => this.messages.get(sendKey(r)) ?? []);
+  }
+  async recordedLastSeqs(roomIds: readonly string[]) {
+    return new Map(roomIds.map((r) => [r, this.recorded.get(r) ?? 0]));
+  }
+  async storedLastSeqs(roomIds: readonly string[]) {
+    return new Map(
+      roomIds.map((r) => [
+        r,
+        Math.max(0, ...[...this.messages.values()].filter((m) => m.roomId === r).map((m) => m.seq)),
+      ]),
+    );
+  }
+  async insert(messages: readonly StoredMessage[]) {
+    this.inserts++;
+    this.beforeInsert?.();
+    const rejected = new Set<number>();
+    messages.forEach((m, i) => {
+      if (!this.put(m)) rejected.add(i);
+    });
+    return { rejected };
+  }
+  async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>) {
+    for (const [r, s] of lastSeqs) this.recorded.set(r, Math.max(s, this.recorded.get(r) ?? 0));
+  }
+  seqs(roomId: string) {
+    return [...this.messages.values()]
+      .filter((m) => m.roomId === roomId)
+      .map((m) => m.seq)
+      .sort((a, b) => a - b);
+  }
+}
+
+const req = (roomId: string, clientMsgId: string, senderId = 'u1'): SendRequest => ({
+  roomId,
+  senderId,
+  clientMsgId,
+  body: clientMsgId,
+});
+const options = () => ({ now: () => 1000, insertedByUs: new Set<string>() });
+
+describe('storeSends', () => {
+  it('stores a batch with contiguous seqs per room and raises the recorded lastSeq', async () => {
+    const store = new MemoryStore();
+    const seq = new Sequencer();
+    const out = await storeSends(store, seq, [req('a', '1'), req('b', '1'), req('a', '2')], options());
+    expect(out.map((d) => [d.kind, d.message.roomId, d.message.seq])).toEqual([
+      ['new', 'a', 1],
+      ['new', 'b', 1],
+      ['new', 'a', 2],
+    ]);
+    expect(store.recorded.get('a')).toBe(2);
+    await storeSends(store, seq, [req('a', '3')], options());
+    expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it('a redelivered send is found stored: same seq, nothing new written', async () => {
+    const store = new MemoryStore();
+    const first = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '2')], options());
+    // a new owner (fresh sequencer) gets the same deliveries again after a crash before the ack
+    const again = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '2'), req('a', '3')], options());
+    expect(again.map((d) => [d.kind, d.message.seq])).toEqual([
+      ['duplicate', 1],
+      ['duplicate', 2],
+      ['new', 3],
+    ]);
+    expect(again[0]?.message).toEqual(first[0]?.message);
+    expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it('fencing after fail-over: a rival owner took the seqs we planned; we reload and continue after them', async () => {
+    const store = new MemoryStore();
+    const stale = new Sequencer();
+    await storeSends(store, stale, [req('a', '1')], options()); // we believe lastSeq 1
+    // the partition failed over and back: another owner stored 2 and 3 meanwhile
+    store.put({ roomId: 'a', seq: 2, senderId: 'u2', clientMsgId: 'r2', body: '', ts: 0 });
+    store.put({ roomId: 'a', seq: 3, senderId: 'u2', clientMsgId: 'r3', body: '', ts: 0 });
+    let conflicts = 0;
+    const out = await storeSends(store, stale, [req('a', '2'), req('a', '3')], {
+      ...options(),
+      onConflict: () => conflicts++,
+    });
+    expect(conflicts).toBe(1);
+    expect(out.map((d) => [d.kind, d.message.seq])).toEqual([
+      ['new', 4],
+      ['new', 5],
+    ]);
+    expect(store.seqs('a')).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('fencing with a partial insert: what got in counts as ours (new), the rest is renumbered without gaps', async () => {
+    const store = new MemoryStore();
+    const seq = new Sequencer();
+    seq.load('a', 0);
+    // the rival writes seq 1 just before our insert of 1, 2
+    store.beforeInsert = () => {
+      store.beforeInsert = undefined;
+      store.put({ roomId: 'a', seq: 1, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
+    };
+    const insertedByUs = new Set<string>();
+    const out = await storeSends(store, seq, [req('a', 'x'), req('a', 'y')], { now: () => 1, insertedByUs });
+    // y got seq 2 in the first attempt (unordered insert); x is renumbered after it
+    expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
+      ['new', 'x', 3],
+      ['new', 'y', 2],
+    ]);
+    expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it('a recorded lastSeq that lags (crash between insert and raise) is corrected from the stored messages', async () => {
+    const store = new MemoryStore();
+    store.put({ roomId: 'a', seq: 1, senderId: 'u1', clientMsgId: 'old', body: '', ts: 0 });
+    store.put({ roomId: 'a', seq: 2, senderId: 'u1', clientMsgId: 'old2', body: '', ts: 0 });
+    store.recorded.set('a', 1);
+    const out = await storeSends(store, new Sequencer(), [req('a', 'n')], options());
+    expect(out[0]?.message.seq).toBe(3);
+    expect(store.recorded.get('a')).toBe(3);
+  });
+
+  it('keeps inserts of an earlier attempt as new across a retry of the whole batch', async () => {
+    const store = new MemoryStore();
+    const insertedByUs = new Set<string>();
+    await storeSends(store, new Sequencer(), [req('a', '1')], { now: () => 1, insertedByUs });
+    // e.g. the publish failed afterwards and the batch runs again with the same set
+    const again = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '1')], {
+      now: () => 1,
+      insertedByUs,
+    });
+    expect(again.map((d) => d.kind)).toEqual(['new', 'duplicate']);
+  });
+
+  it('gives up with a FencingError when conflicts persist', async () => {
+    const store = new MemoryStore();
+    let n = 0;
+    store.beforeInsert = () => {
+      n++;
+      store.put({ roomId: 'a', seq: n, senderId: 'rival', clientMsgId: `r${n}`, body: '', ts: 0 });
+    };
+    await expect(
+      storeSends(store, new Sequencer(), [req('a', 'x')], { ...options(), maxAttempts: 3 }),
+    ).rejects.toBeInstanceOf(FencingError);
+    expect(store.inserts).toBe(3);
+  });
+
+  it('does nothing for an empty batch', async () => {
+    const store = new MemoryStore();
+    expect(await storeSends(store, new Sequencer(), [], options())).toEqual([]);
+    expect(store.inserts).toBe(0);
+  });
+});
