@@ -1,0 +1,69 @@
+/** What the coordinator and its worker processes say to each other over the IPC channel. */
+import type { LedgerCounts } from './ledger.js';
+import type { PlannedMember, PlannedRoom } from './plan.js';
+import type { SelfSample } from './self-monitor.js';
+
+/** `spec-ws`: SPEC §4 on a bare socket; `coffeechat-client`: the SDK; `socketio`: the Socket.IO peer */
+export type DriverName = 'spec-ws' | 'coffeechat-client' | 'socketio';
+
+export interface WorkerInit {
+  kind: 'init';
+  worker: number;
+  driver: DriverName;
+  /** endpoint per gateway index */
+  urls: string[];
+  jwtSecret: string;
+  messageBytes: number;
+  /** this worker's share of the connect rate */
+  connectPerSec: number;
+  rooms: PlannedRoom[];
+  /** connections scenario: users that only connect and stay idle */
+  idleUsers: PlannedMember[];
+}
+
+export type ToWorker =
+  | WorkerInit
+  | { kind: 'phase'; phase: number; ratePerRoom: number; durationMs: number }
+  | { kind: 'drain'; phase: number | null; timeoutMs: number }
+  | { kind: 'stop' };
+
+export interface WorkerTick {
+  kind: 'tick';
+  worker: number;
+  /** Date.now() at the end of the interval */
+  at: number;
+  /** send→deliver and send→ack of this interval, compressed base64 HdrHistograms (µs) */
+  deliver: string;
+  ack: string;
+  sent: number;
+  acked: number;
+  delivered: number;
+  connected: number;
+  self: SelfSample;
+}
+
+export interface ConnectReport {
+  kind: 'connected';
+  worker: number;
+  connected: number;
+  failed: number;
+  failures: string[];
+  /** connect → hello latency, compressed HdrHistogram */
+  connectLatency: string;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface DrainReport {
+  kind: 'drained';
+  worker: number;
+  phase: number | null;
+  counts: LedgerCounts;
+  deliver: string;
+  ack: string;
+  errors: Record<string, number>;
+  retries: number;
+  disconnects: number;
+}
+
+export type FromWorker = WorkerTick | ConnectReport | DrainReport | { kind: 'fatal'; worker: number; message: string };

@@ -1,0 +1,83 @@
+/** Turns the measurements of a scenario into its report. */
+import { newHistogram, summarize } from '../generator/latency.js';
+import type { ScenarioName } from '../params.js';
+import type { MachineInfo } from '../probes/machine.js';
+import { correctness, type Report, type StepResult, sumCorrectness, type TargetCheck } from '../report/report.js';
+import type { BenchContext } from './context.js';
+import type { Measurement } from './measure.js';
+
+export interface Verdict {
+  /** the step whose latency, throughput and process usage head the report */
+  headline: StepResult | null;
+  results: Record<string, unknown>;
+  targets: TargetCheck[];
+  failures: string[];
+  notes: string[];
+}
+
+export function assemble(
+  ctx: BenchContext,
+  machine: MachineInfo,
+  startedAt: Date,
+  ms: readonly Measurement[],
+  v: Verdict,
+): Report {
+  const steps = ms.flatMap((m) => m.steps);
+  const errors: Record<string, number> = {};
+  for (const m of ms) for (const [code, n] of Object.entries(m.total.errors)) errors[code] = (errors[code] ?? 0) + n;
+  const sat = {
+    maxCpuPct: Math.max(0, ...steps.map((s) => s.generator.maxCpuPct)),
+    maxLagP99Ms: Math.max(0, ...steps.map((s) => s.generator.maxLagP99Ms)),
+    saturatedSeconds: steps.reduce((a, s) => a + s.generator.saturatedSeconds, 0),
+  };
+  const warning =
+    sat.saturatedSeconds > 1
+      ? `a generator worker was saturated for ${sat.saturatedSeconds} s (CPU up to ${sat.maxCpuPct}% of a core, event-loop lag p99 up to ${sat.maxLagP99Ms} ms); the steps marked so measure the generator, not the server. Add --workers.`
+      : null;
+  const headline = v.headline;
+  const first = ms[0];
+  const notes = [...v.notes];
+  if (headline)
+    notes.unshift(
+      `Latency, throughput and processes at the top of this report are of the headline step: ${headline.system} at ${headline.rate} messages/s.`,
+    );
+  return {
+    scenario: ctx.scenario as ScenarioName,
+    params: ctx.params,
+    machine,
+    startedAt: startedAt.toISOString(),
+    durationSec: Math.round(ctx.clock()),
+    ...sumCorrectness(ms.map((m) => correctness(m.total.counts))),
+    throughput: headline?.throughput ?? 0,
+    latencyMs: headline?.latencyMs ?? summarize(first?.total.deliver ?? newHistogram()),
+    ackLatencyMs: headline?.ackLatencyMs ?? summarize(first?.total.ack ?? newHistogram()),
+    processes: headline?.processes ?? ctx.sampler.usage(),
+    gatewayBytesPerConnection: first?.gatewayBytesPerConnection ?? null,
+    connect: first?.connect ?? null,
+    generator: { ...sat, warning },
+    errors,
+    retries: ms.reduce((a, m) => a + m.total.retries, 0),
+    disconnects: ms.reduce((a, m) => a + m.total.disconnects, 0),
+    steps,
+    results: v.results,
+    targets: v.targets,
+    passed: v.failures.length === 0,
+    failures: v.failures,
+    notes,
+    timeline: ms.flatMap((m) => m.generator.timeline()).sort((a, b) => a.t - b.t),
+    queueDepth: ms.flatMap((m) => m.queues?.samples ?? []),
+    queueSnapshots: ms.flatMap((m) => m.queues?.snapshots ?? []),
+    processSeries: ctx.sampler.series(),
+  };
+}
+
+/** Failures any run must report: lost, duplicated, reordered or never-acked messages. */
+export function correctnessFailures(ms: readonly Measurement[]): string[] {
+  const c = sumCorrectness(ms.map((m) => correctness(m.total.counts)));
+  const out: string[] = [];
+  if (c.lost) out.push(`${c.lost} deliveries lost`);
+  if (c.duplicates) out.push(`${c.duplicates} duplicate deliveries`);
+  if (c.orderViolations) out.push(`${c.orderViolations} order violations`);
+  if (c.unacked) out.push(`${c.unacked} messages never acked`);
+  return out;
+}

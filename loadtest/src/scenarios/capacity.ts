@@ -1,0 +1,52 @@
+/**
+ * capacity: the issue's target workload (2,000 users in 500 rooms of 4) with the total message
+ * rate stepped up until p99 send→deliver passes the limit (100 ms) or anything is lost; the last
+ * good step is the capacity.
+ */
+import type { MachineInfo } from '../probes/machine.js';
+import { busiest, lastGood, type Report, type TargetCheck } from '../report/report.js';
+import { assemble } from './assemble.js';
+import type { BenchContext } from './context.js';
+import { type Measurement, measure } from './measure.js';
+import { startCoffeeChat } from './systems.js';
+
+export async function capacity(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
+  const p = ctx.params;
+  const sut = await startCoffeeChat(ctx, { gateways: p.gateways, routers: p.routers, partitions: p.partitions });
+  let m: Measurement;
+  try {
+    m = await measure(ctx, sut, {
+      steps: p.steps.map((rate) => ({ rate, durationSec: p.durationSec })),
+      stopOnBad: true,
+    });
+  } finally {
+    await sut.stop();
+  }
+  const good = lastGood(m.steps);
+  const firstBad = m.steps.find((s) => !s.good) ?? null;
+  const at1000 = m.steps.find((s) => s.rate === 1000);
+  const targets: TargetCheck[] = [
+    {
+      target: `p99 send→deliver ≤ 50 ms at 1,000 messages/s, ${p.rooms * p.members} users in ${p.rooms} rooms, zero loss`,
+      actual: at1000
+        ? `p99 ${at1000.latencyMs.p99} ms, lost ${at1000.lost}, unacked ${at1000.unacked}`
+        : 'step not reached',
+      met: at1000 ? at1000.latencyMs.p99 <= 50 && at1000.lost === 0 && at1000.unacked === 0 : false,
+    },
+  ];
+  return assemble(ctx, machine, new Date(ctx.origin), [m], {
+    headline: good,
+    results: {
+      capacityMessagesPerSec: good?.rate ?? 0,
+      capacityDeliveriesPerSec: good?.throughput ?? 0,
+      p99AtCapacityMs: good?.latencyMs.p99 ?? null,
+      searchEnded: firstBad
+        ? `at ${firstBad.rate}/s: ${firstBad.why.join('; ')}`
+        : 'every step was good (raise --steps)',
+      saturatedFirst: firstBad ? busiest(firstBad.processes) : good ? busiest(good.processes) : null,
+    },
+    targets,
+    failures: [],
+    notes: [],
+  });
+}

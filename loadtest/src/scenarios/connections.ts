@@ -1,0 +1,113 @@
+/**
+ * connections: ramps idle connections (no rooms, nothing sent) towards 20,000 on one gateway and
+ * reports the connect rate and the gateway's memory per connection.
+ */
+import { Generator } from '../generator/coordinator.js';
+import { planIdleUsers } from '../generator/plan.js';
+import type { MachineInfo } from '../probes/machine.js';
+import type { Report } from '../report/report.js';
+import { assemble } from './assemble.js';
+import type { BenchContext } from './context.js';
+import type { Measurement } from './measure.js';
+import { startCoffeeChat } from './systems.js';
+
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+const KIB = 1024;
+
+export async function connections(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
+  const p = ctx.params;
+  const sut = await startCoffeeChat(ctx, { gateways: p.gateways, routers: 1, partitions: p.partitions });
+  let m: Measurement;
+  const rss = { before: 0, afterRamp: 0, afterHold: 0 };
+  let stillOpen = 0;
+  let rampSec = 0;
+  try {
+    for (const proc of sut.processes()) ctx.sampler.track(proc.name, proc.pid);
+    const frontRss = () => sut.frontends().reduce((sum, name) => sum + (ctx.sampler.rss(name) ?? 0), 0);
+    await sleep(1);
+    rss.before = frontRss();
+    ctx.log(`opening ${p.connections} idle connections at ${p.connectPerSec}/s over ${p.workers} worker(s)`);
+    const t0 = ctx.clock();
+    const generator = await Generator.start({
+      workers: p.workers,
+      driver: sut.driver,
+      urls: sut.urls,
+      jwtSecret: ctx.jwtSecret,
+      messageBytes: p.messageBytes,
+      connectPerSec: p.connectPerSec,
+      rooms: [],
+      idleUsers: planIdleUsers(ctx.runTag, p.connections, sut.urls.length),
+      origin: ctx.origin,
+    });
+    try {
+      rampSec = ctx.clock() - t0;
+      for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
+      const connect = generator.connect;
+      ctx.log(`${connect?.connected} connected, ${connect?.failed} failed in ${rampSec.toFixed(1)} s`);
+      await sleep(1);
+      rss.afterRamp = frontRss();
+      ctx.log(`holding them for ${p.holdSec} s`);
+      await sleep(p.holdSec);
+      rss.afterHold = frontRss();
+      stillOpen = generator.timeline().at(-1)?.connected ?? 0;
+      const total = await generator.drain(null, 0);
+      m = {
+        system: sut.name,
+        rooms: [],
+        connect: connect ?? {
+          connected: 0,
+          failed: 0,
+          failures: [],
+          latencyMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+          durationSec: 0,
+          perSec: 0,
+        },
+        gatewayBytesPerConnection: connect?.connected
+          ? Math.round((rss.afterHold - rss.before) / connect.connected)
+          : null,
+        steps: [],
+        total,
+        generator,
+        queues: null,
+      };
+    } finally {
+      await generator.stop();
+    }
+  } finally {
+    await sut.stop();
+  }
+  const perConn = m.gatewayBytesPerConnection;
+  const failures: string[] = [];
+  if (m.connect.connected === 0) failures.push(`no connection succeeded: ${m.connect.failures[0] ?? ''}`);
+  return assemble(ctx, machine, new Date(ctx.origin), [m], {
+    headline: null,
+    results: {
+      target: p.connections,
+      connected: m.connect.connected,
+      failed: m.connect.failed,
+      firstFailures: m.connect.failures,
+      stillOpenAfterHold: stillOpen,
+      connectPerSec: m.connect.perSec,
+      connectLatencyMs: m.connect.latencyMs,
+      rampSec: Math.round(rampSec * 10) / 10,
+      gatewayRssBytes: rss,
+      gatewayKiBPerConnection: perConn === null ? null : Math.round((perConn / KIB) * 100) / 100,
+    },
+    targets: [
+      {
+        target: `${p.connections} idle connections held`,
+        actual: `${m.connect.connected} connected, ${stillOpen} still open after ${p.holdSec} s`,
+        met: m.connect.connected >= p.connections,
+      },
+      {
+        target: 'gateway memory ≤ 16 KiB per idle connection',
+        actual: perConn === null ? 'n/a' : `${(perConn / KIB).toFixed(2)} KiB`,
+        met: perConn === null ? null : perConn <= 16 * KIB,
+      },
+    ],
+    failures,
+    notes: [
+      'Memory per connection is the growth of the gateway’s RSS from before the first connection to after the hold, divided by the connections; it includes V8 heap not yet collected.',
+    ],
+  });
+}

@@ -1,0 +1,121 @@
+/**
+ * The measuring loop every load scenario shares: set rooms up on a system, connect the generator,
+ * run steps at given rates (each followed by a drain, so every step's losses are exact), and turn
+ * what was seen into step results.
+ */
+import { type ConnectResult, Generator, type PhaseResult } from '../generator/coordinator.js';
+import { type PlannedRoom, planRooms } from '../generator/plan.js';
+import { QueueDepthProbe } from '../probes/queue-depth.js';
+import { type StepResult, stepResult } from '../report/report.js';
+import type { BenchContext } from './context.js';
+import type { SystemUnderTest } from './systems.js';
+
+export interface StepPlan {
+  /** total messages per second */
+  rate: number;
+  durationSec: number;
+}
+
+export interface MeasureOptions {
+  steps: StepPlan[];
+  /** stop after the first step that is not good (rate searches) */
+  stopOnBad: boolean;
+  /** runs alongside step `index` (failover kills a router from here) */
+  during?: (index: number, generator: Generator) => Promise<void>;
+}
+
+export interface Measurement {
+  system: string;
+  rooms: PlannedRoom[];
+  connect: ConnectResult;
+  gatewayBytesPerConnection: number | null;
+  steps: StepResult[];
+  /** every message of the run after the final drain */
+  total: PhaseResult;
+  generator: Generator;
+  queues: QueueDepthProbe | null;
+}
+
+export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: MeasureOptions): Promise<Measurement> {
+  const p = ctx.params;
+  const rooms = planRooms(
+    `${ctx.runTag}${sut.name.replace(/[^a-z0-9]/gi, '').slice(0, 8)}`,
+    p.rooms,
+    p.members,
+    sut.urls.length,
+  );
+  ctx.log(`${sut.name}: creating ${rooms.length} rooms of ${p.members}`);
+  await sut.prepare(rooms);
+  for (const proc of sut.processes()) ctx.sampler.track(proc.name, proc.pid);
+  const queues =
+    sut.partitionQueues().length > 0 && sut.namespace
+      ? await QueueDepthProbe.start(ctx.infra.amqp, sut.partitionQueues(), `${sut.namespace}.`, ctx.clock)
+      : null;
+  const frontRss = () => sut.frontends().reduce((sum, name) => sum + (ctx.sampler.rss(name) ?? 0), 0);
+  const rssBefore = frontRss();
+
+  ctx.log(
+    `${sut.name}: connecting ${rooms.length * p.members} clients (${p.workers} worker process(es), ${p.connectPerSec}/s)`,
+  );
+  const generator = await Generator.start({
+    workers: p.workers,
+    driver: sut.driver,
+    urls: sut.urls,
+    jwtSecret: ctx.jwtSecret,
+    messageBytes: p.messageBytes,
+    connectPerSec: p.connectPerSec,
+    rooms,
+    origin: ctx.origin,
+  });
+  for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
+  const connect = generator.connect as ConnectResult;
+  ctx.log(
+    `${sut.name}: ${connect.connected} connected, ${connect.failed} failed (${connect.perSec}/s)${connect.failures.length ? `: ${connect.failures[0]}` : ''}`,
+  );
+  // let the servers settle (GC, lazy buffers) before reading their memory
+  await new Promise((r) => setTimeout(r, 1000));
+  const gatewayBytesPerConnection =
+    sut.frontends().length > 0 && connect.connected > 0
+      ? Math.round((frontRss() - rssBefore) / connect.connected)
+      : null;
+
+  const steps: StepResult[] = [];
+  try {
+    for (const [i, step] of o.steps.entries()) {
+      const from = ctx.clock();
+      const ratePerRoom = step.rate / rooms.length;
+      await Promise.all([generator.phase(i, ratePerRoom, step.durationSec), o.during?.(i, generator)]);
+      const to = ctx.clock();
+      const phase = await generator.drain(i, p.drainSec);
+      const result = stepResult({
+        system: sut.name,
+        rate: step.rate,
+        from,
+        to,
+        durationSec: step.durationSec,
+        phase,
+        processes: ctx.sampler.usage(from, to),
+        maxInboundQueueDepth: queues ? queues.maxInbound(from, to + p.drainSec) : null,
+        generator: generator.saturation(from, to),
+        p99LimitMs: p.p99LimitMs,
+      });
+      if (result.generator.saturatedSeconds > 1) {
+        result.why.push(
+          `generator saturated for ${result.generator.saturatedSeconds} s (CPU ${result.generator.maxCpuPct}%, lag p99 ${result.generator.maxLagP99Ms} ms): this step measures the generator`,
+        );
+        result.good = false;
+      }
+      steps.push(result);
+      ctx.log(
+        `${sut.name} @ ${step.rate}/s: ${result.messagesPerSec} msg/s acked, ${result.throughput} deliveries/s, p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} max ${result.latencyMs.max} ms; lost ${result.lost}, dup ${result.duplicates}, reorder ${result.orderViolations}, unacked ${result.unacked} → ${result.good ? 'good' : `not good (${result.why.join('; ')})`}`,
+      );
+      if (queues && sut.namespace) await queues.snapshot();
+      if (o.stopOnBad && !result.good) break;
+    }
+    const total = await generator.drain(null, p.drainSec);
+    return { system: sut.name, rooms, connect, gatewayBytesPerConnection, steps, total, generator, queues };
+  } finally {
+    await generator.stop();
+    await queues?.stop();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The CoffeeChat services under test, each a separate process on a free port, isolated from
+ * everything else on the broker and store by a fresh namespace and database per run; removed
+ * again (queues, exchanges, database) when the run ends.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { topology } from '@coffeechat/contracts';
+import { freePort, uniqueNamespace } from '@coffeechat/testkit';
+import amqp from 'amqplib';
+import { MongoClient } from 'mongodb';
+import { type ServiceProcess, spawnService } from './service-process.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const script = (app: string) => path.join(ROOT, 'apps', app, 'dist', 'main.js');
+
+/** The store URL with its database replaced: one database per run. */
+export function withDatabase(mongoUrl: string, database: string): string {
+  const url = new URL(mongoUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export interface InfraUrls {
+  amqp: string;
+  redis: string;
+  mongo: string;
+}
+
+export interface StackOptions {
+  gateways: number;
+  routers: number;
+  partitions: number;
+  infra: InfraUrls;
+  jwtSecret: string;
+  label: string;
+}
+
+export class CoffeeChatStack {
+  readonly namespace: string;
+  readonly database: string;
+  readonly gateways: ServiceProcess[] = [];
+  readonly routers: ServiceProcess[] = [];
+  private readonly routerPorts: number[] = [];
+
+  private constructor(private readonly o: StackOptions) {
+    this.namespace = uniqueNamespace(o.label);
+    this.database = `bench_${this.namespace}`;
+  }
+
+  static async start(o: StackOptions): Promise<CoffeeChatStack> {
+    const stack = new CoffeeChatStack(o);
+    try {
+      // routers first: they declare the partition queues the gateways publish into
+      for (let i = 0; i < o.routers; i++) {
+        const port = await freePort();
+        stack.routerPorts.push(port);
+        stack.routers.push(await stack.spawnRouter(i, port));
+      }
+      for (let i = 0; i < o.gateways; i++) {
+        const port = await freePort();
+        stack.gateways.push(
+          await spawnService({
+            name: `gateway-${i}`,
+            script: script('gateway'),
+            port,
+            env: { ...stack.env(), GATEWAY_PORT: String(port) },
+          }),
+        );
+      }
+    } catch (err) {
+      await stack.stop();
+      await stack.cleanup();
+      throw err;
+    }
+    return stack;
+  }
+
+  private env(): Record<string, string> {
+    return {
+      CC_NAMESPACE: this.namespace,
+      AMQP_URL: this.o.infra.amqp,
+      REDIS_URL: this.o.infra.redis,
+      MONGO_URL: withDatabase(this.o.infra.mongo, this.database),
+      ROUTER_PARTITIONS: String(this.o.partitions),
+      JWT_SECRET: this.o.jwtSecret,
+    };
+  }
+
+  private spawnRouter(i: number, port: number): Promise<ServiceProcess> {
+    return spawnService({
+      name: `router-${i}`,
+      script: script('message-router'),
+      port,
+      env: { ...this.env(), ROUTER_PORT: String(port) },
+    });
+  }
+
+  get partitions(): number {
+    return this.o.partitions;
+  }
+
+  gatewayUrls(): string[] {
+    return this.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`);
+  }
+
+  /** The HTTP API of a router that is up. */
+  routerUrl(): string {
+    const r = this.routers.find((x) => !x.exited) ?? this.routers[0];
+    return `http://127.0.0.1:${r?.port ?? 0}`;
+  }
+
+  processes(): { name: string; pid: number }[] {
+    return [...this.gateways, ...this.routers].map((p) => ({ name: p.name, pid: p.pid }));
+  }
+
+  partitionQueues(): string[] {
+    const t = topology(this.namespace);
+    return Array.from({ length: this.o.partitions }, (_, p) => t.inboundQueue(p));
+  }
+
+  /** kill -9 router i (a crash: no graceful hand-over). */
+  async killRouter(i: number): Promise<void> {
+    await this.routers[i]?.kill();
+  }
+
+  /** Starts router i again on its port; resolves when it is ready. */
+  async restartRouter(i: number): Promise<ServiceProcess> {
+    const port = this.routerPorts[i] ?? (await freePort());
+    const proc = await this.spawnRouter(i, port);
+    this.routers[i] = proc;
+    return proc;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.gateways.map((g) => g.stop()));
+    await Promise.all(this.routers.map((r) => r.stop()));
+  }
+
+  /** Deletes the run's queues, exchanges and database. */
+  async cleanup(): Promise<void> {
+    const t = topology(this.namespace);
+    const queues = [...this.partitionQueues(), t.deadQueue, t.routerRpcQueue];
+    const exchanges = [t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange];
+    try {
+      const conn = await amqp.connect(this.o.infra.amqp);
+      for (const [kind, name] of [
+        ...queues.map((q) => ['q', q] as const),
+        ...exchanges.map((e) => ['e', e] as const),
+      ]) {
+        const ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        await (kind === 'q' ? ch.deleteQueue(name) : ch.deleteExchange(name)).catch(() => undefined);
+        await ch.close().catch(() => undefined);
+      }
+      await conn.close();
+    } catch {
+      // broker gone: nothing to clean
+    }
+    const client = new MongoClient(this.o.infra.mongo, { serverSelectionTimeoutMS: 3000 });
+    try {
+      await client.connect();
+      await client.db(this.database).dropDatabase();
+    } catch {
+      // store gone: nothing to clean
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  }
+}
