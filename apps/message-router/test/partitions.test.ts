@@ -67,7 +67,15 @@ describe('partitioned inbound queues', () => {
     // a router that crashed after storing but before acking leaves the message stored; its redelivery:
     const messages = stack.db.collection('messages');
     const stored = await messages.findOne({ roomId: 'dup', clientMsgId: 'same' });
-    await messages.insertOne({ _id: JSON.stringify(['dup', 'alice', 'crashed']) as never, roomId: 'dup', seq: 2, senderId: 'alice', clientMsgId: 'crashed', body: 'b', ts: 5 });
+    await messages.insertOne({
+      _id: JSON.stringify(['dup', 'alice', 'crashed']) as never,
+      roomId: 'dup',
+      seq: 2,
+      senderId: 'alice',
+      clientMsgId: 'crashed',
+      body: 'b',
+      ts: 5,
+    });
     stack.publish(stack.sendPayload('dup', 'alice', 'crashed', 'b'));
     stack.publish(stack.sendPayload('dup', 'alice', 'after'));
     await stack.confirmed();
@@ -84,7 +92,12 @@ describe('partitioned inbound queues', () => {
     // a room whose document is corrupt makes every send to it fail: a poison message
     const healthy = 'flowing';
     let cursed = '';
-    for (let i = 0; partitionOf(cursed, stack.partitions) !== partitionOf(healthy, stack.partitions) || cursed === ''; i++) cursed = `cursed-${i}`;
+    for (
+      let i = 0;
+      partitionOf(cursed, stack.partitions) !== partitionOf(healthy, stack.partitions) || cursed === '';
+      i++
+    )
+      cursed = `cursed-${i}`;
     await stack.createRoom(healthy, ['alice']);
     await stack.createRoom(cursed, ['alice']);
     await stack.db.collection('rooms').updateOne({ _id: cursed as never }, { $set: { memberIds: 42 } });
@@ -102,10 +115,11 @@ describe('partitioned inbound queues', () => {
     expect(stack.frames('message', healthy).map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
 
     const token = await admin();
-    const peek = async () => (await stack.http('GET', '/admin/dead-letters?limit=10', { token })).body as unknown as {
-      total: number;
-      deadLetters: Array<{ reason: string; partition: number | null; body: string }>;
-    };
+    const peek = async () =>
+      (await stack.http('GET', '/admin/dead-letters?limit=10', { token })).body as unknown as {
+        total: number;
+        deadLetters: Array<{ reason: string; partition: number | null; body: string }>;
+      };
     await eventually(async () => expect((await peek()).total).toBe(3), 30_000, 200);
     const first = await peek();
     const second = await peek(); // peeking loses nothing and keeps the order

@@ -93,13 +93,28 @@ export class Stack {
     this.db = this.mongo.db();
   }
 
+  /** Another channel on the test's connection (e.g. for the direct reply-to). */
+  channel() {
+    return this.amqp.createChannel();
+  }
+
   /** Binds our queue to the rooms' delivery keys, as a gateway does when a socket joins. */
   async watch(roomIds: readonly string[]): Promise<void> {
-    for (const roomId of roomIds) await this.ch.bindQueue(this.replyQueue, this.topology.deliveryExchange, this.topology.roomKey(roomId));
+    for (const roomId of roomIds)
+      await this.ch.bindQueue(this.replyQueue, this.topology.deliveryExchange, this.topology.roomKey(roomId));
   }
 
   sendPayload(roomId: string, senderId: string, clientMsgId: string, body = `body ${clientMsgId}`): InboundSend {
-    return { kind: 'send', roomId, senderId, clientMsgId, body, replyTo: this.replyQueue, connId: `conn-${senderId}`, receivedAt: Date.now() };
+    return {
+      kind: 'send',
+      roomId,
+      senderId,
+      clientMsgId,
+      body,
+      replyTo: this.replyQueue,
+      connId: `conn-${senderId}`,
+      receivedAt: Date.now(),
+    };
   }
 
   /** Publishes to the room's partition exactly as the gateway does (persistent, confirmed). */
@@ -107,10 +122,15 @@ export class Stack {
     const room = Buffer.isBuffer(payload) ? roomId : payload.roomId;
     if (room === undefined) throw new Error('raw payloads need a room id to pick the partition');
     const content = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
-    this.ch.publish(this.topology.inboundExchange, this.topology.partitionKey(partitionOf(room, this.partitions)), content, {
-      persistent: true,
-      contentType: 'application/json',
-    });
+    this.ch.publish(
+      this.topology.inboundExchange,
+      this.topology.partitionKey(partitionOf(room, this.partitions)),
+      content,
+      {
+        persistent: true,
+        contentType: 'application/json',
+      },
+    );
   }
 
   confirmed(): Promise<void> {
@@ -118,17 +138,31 @@ export class Stack {
   }
 
   frames(type: string, roomId?: string): Frame[] {
-    return this.received.filter((r) => r.frame.type === type && (roomId === undefined || r.frame.roomId === roomId)).map((r) => r.frame);
+    return this.received
+      .filter((r) => r.frame.type === type && (roomId === undefined || r.frame.roomId === roomId))
+      .map((r) => r.frame);
   }
 
-  async http(method: string, path: string, { token, body, raw }: { token?: string; body?: unknown; raw?: string } = {}) {
+  async http(
+    method: string,
+    path: string,
+    { token, body, raw }: { token?: string; body?: unknown; raw?: string } = {},
+  ) {
     const res = await fetch(`http://127.0.0.1:${this.port}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined || raw ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined || raw ? { 'content-type': 'application/json' } : {}),
+      },
       ...(raw !== undefined ? { body: raw } : body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown> & { error?: { code: string; message: string; field?: string } }) : undefined };
+    return {
+      status: res.status,
+      body: text
+        ? (JSON.parse(text) as Record<string, unknown> & { error?: { code: string; message: string; field?: string } })
+        : undefined,
+    };
   }
 
   async createRoom(roomId: string, memberIds: string[], extra: Record<string, unknown> = {}): Promise<void> {
@@ -144,7 +178,8 @@ export class Stack {
       ch.on('error', () => undefined);
       for (let p = 0; p < this.partitions; p++) await ch.deleteQueue(t.inboundQueue(p));
       for (const q of [t.deadQueue, t.routerRpcQueue]) await ch.deleteQueue(q);
-      for (const x of [t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange]) await ch.deleteExchange(x);
+      for (const x of [t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange])
+        await ch.deleteExchange(x);
       await this.amqp.close();
     } catch {
       // best effort: the namespace is unique to this run anyway
