@@ -57,7 +57,7 @@ describe('time decay folded into the score', () => {
     sim.engage('once-new', WEIGHTS.like, now - 10 * MIN);
     const scores = new Map(sim.popular('24h'));
     expect(scores.get('twice-old')).toBeCloseTo(scores.get('once-new') as number, 9);
-    expect(scores.get('once-new')).toBeCloseTo(WEIGHTS.like * 2 ** (-10 * MIN / h), 9);
+    expect(scores.get('once-new')).toBeCloseTo(WEIGHTS.like * 2 ** ((-10 * MIN) / h), 9);
   });
 
   it('the merged score equals the decayed points of every engagement, across buckets', () => {
@@ -139,7 +139,9 @@ describe('window boundaries', () => {
 
   it('per-tag, author and tag rankings get the same increments as the overall ranking', () => {
     const incs = rankingIncrements({ postId: 'p', authorId: 'ann', tags: ['go', 'rust'], weight: 5, at: T0 }, T0);
-    const kinds = incs.map((i) => `${i.ranking.kind}:${i.ranking.window}:${'tag' in i.ranking ? i.ranking.tag : ''}:${i.member}`);
+    const kinds = incs.map(
+      (i) => `${i.ranking.kind}:${i.ranking.window}:${'tag' in i.ranking ? i.ranking.tag : ''}:${i.member}`,
+    );
     expect(kinds).toEqual([
       'posts:1h:null:p',
       'posts:1h:go:p',

@@ -37,7 +37,10 @@ describe('single-flight', () => {
       return new Map(keys.map((k) => [k, k === 'gone' ? null : k.toUpperCase()]));
     };
     const [a, b] = await Promise.all([flight.run(['x', 'y'], load), flight.run(['y', 'z', 'gone', 'z'], load)]);
-    expect(calls).toEqual([['x', 'y'], ['z', 'gone']]);
+    expect(calls).toEqual([
+      ['x', 'y'],
+      ['z', 'gone'],
+    ]);
     expect([...a]).toEqual([
       ['x', 'X'],
       ['y', 'Y'],

@@ -1,0 +1,352 @@
+/**
+ * Feed cache benchmark (issue 4): requests per second and latency percentiles of `GET /posts/popular`
+ * and `GET /feed` with a warm cache, side by side in one run with the cache bypassed.
+ *
+ * It starts two feed processes (apps/feed/dist) on one fresh namespace and database: one with the
+ * caches on, one with FEED_CACHE=off (every read goes to MongoDB; rankings stay in Redis, merged with
+ * ZUNIONSTORE on every read). It seeds posts, likes and views through the API, then drives each
+ * (endpoint, instance) pair with a closed loop of keep-alive HTTP connections for a fixed time after a
+ * warm-up, recording every latency in an HDR histogram. It also reads each instance's /metrics to
+ * report the MongoDB commands and cache hit ratio of the measured phase.
+ *
+ * Standalone (not part of `npm run bench` yet); needs the built feed and RabbitMQ, Redis, MongoDB-wire.
+ * From the repository root:
+ *   loadtest/node_modules/.bin/tsc --module nodenext --target es2022 --strict --skipLibCheck \
+ *     --outDir loadtest/feed/dist loadtest/feed/cache-bench.ts
+ *   node loadtest/feed/dist/cache-bench.js [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300]
+ * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { feedTopology, topology } from '@coffeechat/contracts';
+import {
+  freePort,
+  mongoUrlFor,
+  type ServiceProcess,
+  servers,
+  startService,
+  tokenFor,
+  uniqueNamespace,
+} from '@coffeechat/testkit';
+import amqp from 'amqplib';
+import * as hdr from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const REPORTS = path.join(ROOT, 'loadtest', 'reports');
+
+const arg = (name: string, fallback: number) => {
+  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+  return n;
+};
+const durationSec = arg('duration-sec', 10);
+const warmupSec = arg('warmup-sec', 2);
+const connections = arg('connections', 8);
+const postCount = arg('posts', 300);
+
+const TAGS = ['go', 'rust', 'typescript', 'career', 'frontend', 'backend', 'infra', 'ml', 'mobile', 'security'];
+const ENDPOINTS = [
+  { name: 'popular', path: '/posts/popular?window=24h&limit=20' },
+  { name: 'feed', path: '/feed?limit=20' },
+] as const;
+
+interface Target {
+  mode: 'cached' | 'bypassed';
+  proc: ServiceProcess;
+  agent: http.Agent;
+}
+
+function request(target: Target, method: string, urlPath: string, token: string, body?: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: target.proc.port,
+        method,
+        path: urlPath,
+        agent: target.agent,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function createPost(target: Target, token: string, i: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify({
+      title: `coffee chat #${i}`,
+      body: `let us talk about ${TAGS[i % TAGS.length]} (${i})`,
+      tags: [TAGS[i % TAGS.length], TAGS[(i * 7 + 3) % TAGS.length]],
+    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: target.proc.port,
+        method: 'POST',
+        path: '/posts',
+        agent: target.agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () =>
+          res.statusCode === 201 ? resolve((JSON.parse(text) as { postId: string }).postId) : reject(new Error(text)),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Runs `jobs` with at most `width` in flight. */
+async function pool<T>(jobs: Array<() => Promise<T>>, width: number): Promise<T[]> {
+  const out: T[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await (jobs[i] as () => Promise<T>)();
+      }
+    }),
+  );
+  return out;
+}
+
+async function metricsOf(target: Target): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port: target.proc.port, path: '/metrics' }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(coffeechat_feed_[a-z_]+)\{([^}]*)\} ([0-9.e+-]+)$/.exec(line);
+    if (m) values.set(`${m[1]}{${(m[2] as string).replace(/,?service="feed"/, '')}}`, Number(m[3]));
+  }
+  return values;
+}
+
+const delta = (before: Map<string, number>, after: Map<string, number>, key: string) =>
+  (after.get(key) ?? 0) - (before.get(key) ?? 0);
+
+interface Measured {
+  endpoint: string;
+  mode: string;
+  requests: number;
+  errors: number;
+  rps: number;
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  dbFinds: number;
+  dbFindsPerRequest: number;
+  cacheHitRatio: number | null;
+}
+
+async function measure(target: Target, endpoint: (typeof ENDPOINTS)[number], token: string): Promise<Measured> {
+  const loop = async (until: number, record: ((us: number, ok: boolean) => void) | null) => {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < until) {
+          const t0 = performance.now();
+          const status = await request(target, 'GET', endpoint.path, token);
+          record?.(Math.max(1, Math.round((performance.now() - t0) * 1000)), status === 200);
+        }
+      }),
+    );
+  };
+  await loop(performance.now() + warmupSec * 1000, null);
+  const histogram = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  let errors = 0;
+  const before = await metricsOf(target);
+  const started = performance.now();
+  await loop(started + durationSec * 1000, (us, ok) => {
+    histogram.recordValue(us);
+    if (!ok) errors += 1;
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const after = await metricsOf(target);
+  const requests = histogram.totalCount;
+  const ms = (us: number) => Math.round(us) / 1000;
+  const cache = endpoint.name;
+  const hits = delta(before, after, `coffeechat_feed_cache_hits_total{cache="${cache}"}`);
+  const misses = delta(before, after, `coffeechat_feed_cache_misses_total{cache="${cache}"}`);
+  const finds = delta(before, after, 'coffeechat_feed_db_commands_total{command="find"}');
+  const result: Measured = {
+    endpoint: `GET ${endpoint.path}`,
+    mode: target.mode,
+    requests,
+    errors,
+    rps: Math.round(requests / elapsed),
+    latencyMs: {
+      p50: ms(histogram.getValueAtPercentile(50)),
+      p90: ms(histogram.getValueAtPercentile(90)),
+      p99: ms(histogram.getValueAtPercentile(99)),
+      p999: ms(histogram.getValueAtPercentile(99.9)),
+      max: ms(histogram.maxValue),
+      mean: Math.round(histogram.mean) / 1000,
+    },
+    dbFinds: finds,
+    dbFindsPerRequest: requests ? Math.round((finds / requests) * 1000) / 1000 : 0,
+    cacheHitRatio: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 10_000) / 10_000 : null,
+  };
+  histogram.destroy();
+  return result;
+}
+
+async function cleanup(ns: string) {
+  const redis = new Redis(servers.redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+  // the loadtest package has no MongoDB driver of its own; the test kit's is the same one the feed uses
+  const requireFromTestkit = createRequire(fileURLToPath(import.meta.resolve('@coffeechat/testkit')));
+  const { MongoClient } = requireFromTestkit('mongodb') as {
+    MongoClient: new (url: string) => { db(): { dropDatabase(): Promise<unknown> }; close(): Promise<void> };
+  };
+  const mongo = new MongoClient(mongoUrlFor(ns));
+  await mongo.db().dropDatabase();
+  await mongo.close();
+  const conn = await amqp.connect(servers.amqpUrl);
+  const ch = await conn.createChannel();
+  const feed = feedTopology(ns);
+  await ch.deleteQueue(feed.eventsQueue);
+  await ch.deleteQueue(feed.deadQueue);
+  await ch.deleteExchange(feed.deadLetterExchange);
+  await ch.deleteExchange(topology(ns).eventsExchange);
+  await conn.close();
+}
+
+async function main() {
+  const ns = uniqueNamespace('benchfeed');
+  const env = {
+    CC_NAMESPACE: ns,
+    AMQP_URL: servers.amqpUrl,
+    REDIS_URL: servers.redisUrl,
+    MONGO_URL: mongoUrlFor(ns),
+    LOG_LEVEL: 'warn',
+  };
+  const procs: ServiceProcess[] = [];
+  try {
+    const cachedProc = await startService('feed', await freePort(), { ...env, FEED_CACHE: 'on' });
+    procs.push(cachedProc);
+    const bypassProc = await startService('feed', await freePort(), { ...env, FEED_CACHE: 'off' });
+    procs.push(bypassProc);
+    const agent = () => new http.Agent({ keepAlive: true, maxSockets: connections });
+    const cached: Target = { mode: 'cached', proc: cachedProc, agent: agent() };
+    const bypassed: Target = { mode: 'bypassed', proc: bypassProc, agent: agent() };
+
+    console.log(`[feed-bench] seeding ${postCount} posts, likes and views (namespace ${ns})`);
+    const authors = await Promise.all(Array.from({ length: 30 }, (_, i) => tokenFor(`author${i}`)));
+    const fans = await Promise.all(Array.from({ length: 40 }, (_, i) => tokenFor(`fan${i}`)));
+    const postIds = await pool(
+      Array.from({ length: postCount }, (_, i) => () => createPost(cached, authors[i % authors.length] as string, i)),
+      8,
+    );
+    const engagement: Array<() => Promise<number>> = [];
+    postIds.forEach((postId, i) => {
+      const likes = (i * 37) % 9;
+      const views = (i * 13) % 7;
+      for (let f = 0; f < likes; f++)
+        engagement.push(() => request(cached, 'PUT', `/posts/${postId}/like`, fans[f] as string));
+      for (let f = 0; f < views; f++)
+        engagement.push(() => request(cached, 'GET', `/posts/${postId}`, fans[f + 20] as string));
+    });
+    const statuses = await pool(engagement, 8);
+    if (statuses.some((s) => s >= 300)) throw new Error('seeding engagement failed');
+
+    const reader = await tokenFor('bench-reader');
+    const results: Measured[] = [];
+    for (const endpoint of ENDPOINTS) {
+      for (const target of [cached, bypassed]) {
+        console.log(
+          `[feed-bench] ${endpoint.name} ${target.mode}: ${warmupSec}s warm-up, ${durationSec}s x ${connections} connections`,
+        );
+        results.push(await measure(target, endpoint, reader));
+      }
+    }
+    for (const t of [cached, bypassed]) t.agent.destroy();
+
+    const comparison = ENDPOINTS.map((e) => {
+      const c = results.find((r) => r.endpoint.endsWith(e.path) && r.mode === 'cached') as Measured;
+      const b = results.find((r) => r.endpoint.endsWith(e.path) && r.mode === 'bypassed') as Measured;
+      return {
+        endpoint: c.endpoint,
+        cachedRps: c.rps,
+        bypassedRps: b.rps,
+        ratio: Math.round((c.rps / b.rps) * 10) / 10,
+        cachedP99Ms: c.latencyMs.p99,
+        bypassedP99Ms: b.latencyMs.p99,
+        meetsTarget: c.rps >= 10 * b.rps && c.latencyMs.p99 < 10,
+      };
+    });
+    const report = {
+      scenario: 'feed-cache',
+      at: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvg: os.loadavg(), node: process.version },
+      params: { durationSec, warmupSec, connections, posts: postCount },
+      target: 'cached ≥ 10× bypassed requests/s and cached p99 < 10 ms',
+      comparison,
+      results,
+    };
+    mkdirSync(REPORTS, { recursive: true });
+    const file = path.join(REPORTS, `feed-cache-${report.at.replaceAll(':', '-').replaceAll('.', '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+
+    console.log(
+      '\nendpoint                               mode       req/s    p50 ms   p99 ms   max ms  finds/req  hit ratio',
+    );
+    for (const r of results) {
+      console.log(
+        `${r.endpoint.padEnd(38)} ${r.mode.padEnd(9)} ${String(r.rps).padStart(6)} ${r.latencyMs.p50.toFixed(2).padStart(8)} ${r.latencyMs.p99.toFixed(2).padStart(8)} ${r.latencyMs.max.toFixed(2).padStart(8)} ${r.dbFindsPerRequest.toFixed(3).padStart(10)} ${String(r.cacheHitRatio ?? '-').padStart(10)}${r.errors ? `  errors=${r.errors}` : ''}`,
+      );
+    }
+    for (const c of comparison) {
+      console.log(
+        `${c.endpoint}: cached/bypassed = ${c.ratio}x, cached p99 ${c.cachedP99Ms} ms ${c.meetsTarget ? '(meets target)' : '(misses target)'}`,
+      );
+    }
+    console.log(`report: ${path.relative(ROOT, file)}`);
+  } finally {
+    for (const p of procs) await p.stop();
+    await cleanup(ns);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
