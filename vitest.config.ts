@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // One run over every package; suites that start processes run one file at a time (2-core machines).
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
+    projects: ['packages/*', 'apps/*', 'loadtest'],
     reporters: ['default', ['json', { outputFile: '.test-results/results.json' }]],
   },
 });

@@ -10,7 +10,7 @@ import { decode, type Histogram, type LatencySummary, merge, newHistogram, summa
 import { addCounts, emptyCounts, type LedgerCounts } from './ledger.js';
 import type { ConnectReport, DrainReport, DriverName, FromWorker, ToWorker, WorkerTick } from './messages.js';
 import { type PlannedMember, type PlannedRoom, shareOf } from './plan.js';
-import { isSaturated } from './self-monitor.js';
+import { isSaturated, isStarved } from './self-monitor.js';
 
 export interface GeneratorOptions {
   workers: number;
@@ -48,6 +48,15 @@ export interface ConnectResult {
   latencyMs: LatencySummary;
   durationSec: number;
   perSec: number;
+}
+
+export interface GeneratorHealth {
+  /** seconds in which a worker used ≥ 85% of a core: the generator was the bottleneck */
+  saturatedSeconds: number;
+  /** seconds in which a worker's loop lagged ≥ 50 ms without using the CPU: the machine was oversubscribed */
+  starvedSeconds: number;
+  maxCpuPct: number;
+  maxLagP99Ms: number;
 }
 
 export interface PhaseResult {
@@ -264,15 +273,13 @@ export class Generator {
     return [...this.points, ...pending].sort((a, b) => a.t - b.t);
   }
 
-  /** Seconds in which some worker was saturated, and the worst values seen. */
-  saturation(
-    from = 0,
-    to = Number.POSITIVE_INFINITY,
-  ): { saturatedSeconds: number; maxCpuPct: number; maxLagP99Ms: number } {
+  /** Seconds in which some worker was saturated (or starved of CPU), and the worst values seen. */
+  saturation(from = 0, to = Number.POSITIVE_INFINITY): GeneratorHealth {
     const pts = this.timeline().filter((p) => p.t >= from && p.t <= to);
+    const sample = (p: TimelinePoint) => ({ cpuPct: p.generatorCpuPct, lagP99Ms: p.generatorLagP99Ms });
     return {
-      saturatedSeconds: pts.filter((p) => isSaturated({ cpuPct: p.generatorCpuPct, lagP99Ms: p.generatorLagP99Ms }))
-        .length,
+      saturatedSeconds: pts.filter((p) => isSaturated(sample(p))).length,
+      starvedSeconds: pts.filter((p) => isStarved(sample(p))).length,
       maxCpuPct: Math.max(0, ...pts.map((p) => p.generatorCpuPct)),
       maxLagP99Ms: Math.max(0, ...pts.map((p) => p.generatorLagP99Ms)),
     };

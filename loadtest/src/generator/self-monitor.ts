@@ -13,8 +13,17 @@ export interface SelfSample {
 
 export const SATURATION = { cpuPct: 85, lagP99Ms: 50 } as const;
 
+/** The generator itself is the bottleneck: it used (nearly) a whole core. */
 export function isSaturated(s: Pick<SelfSample, 'cpuPct' | 'lagP99Ms'>): boolean {
-  return s.cpuPct >= SATURATION.cpuPct || s.lagP99Ms >= SATURATION.lagP99Ms;
+  return s.cpuPct >= SATURATION.cpuPct;
+}
+
+/**
+ * The generator's loop lagged without using much CPU: it was not scheduled, because other
+ * processes had the cores. Its timestamps then carry that delay too.
+ */
+export function isStarved(s: Pick<SelfSample, 'cpuPct' | 'lagP99Ms'>): boolean {
+  return s.cpuPct < SATURATION.cpuPct && s.lagP99Ms >= SATURATION.lagP99Ms;
 }
 
 export class SelfMonitor {
@@ -35,8 +44,8 @@ export class SelfMonitor {
     const out: SelfSample = {
       cpuPct: Math.round((usedUs / wallUs) * 1000) / 10,
       // the histogram's values include the sampling resolution itself
-      lagP99Ms: Math.max(0, this.delay.percentile(99) / 1e6 - 10),
-      lagMaxMs: Math.max(0, this.delay.max / 1e6 - 10),
+      lagP99Ms: Math.max(0, (this.delay.percentile(99) || 0) / 1e6 - 10),
+      lagMaxMs: Math.max(0, (this.delay.max || 0) / 1e6 - 10),
       rssBytes: process.memoryUsage.rss(),
     };
     this.lastCpu = cpu;

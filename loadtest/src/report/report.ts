@@ -2,7 +2,7 @@
  * The shape of a benchmark report (loadtest/reports/<scenario>-<timestamp>.json), and the pure
  * steps that turn measured phases into its fields.
  */
-import type { ConnectResult, PhaseResult, TimelinePoint } from '../generator/coordinator.js';
+import type { ConnectResult, GeneratorHealth, PhaseResult, TimelinePoint } from '../generator/coordinator.js';
 import { cdf, type LatencySummary, summarize } from '../generator/latency.js';
 import type { LedgerCounts } from '../generator/ledger.js';
 import type { LoadParams, ScenarioName } from '../params.js';
@@ -39,7 +39,7 @@ export interface StepResult extends Correctness {
   ackLatencyMs: LatencySummary;
   processes: ProcessUsage[];
   maxInboundQueueDepth: number | null;
-  generator: { maxCpuPct: number; maxLagP99Ms: number; saturatedSeconds: number };
+  generator: GeneratorHealth;
   errors: Record<string, number>;
   /** within the p99 limit, nothing lost, duplicated or reordered, everything acked */
   good: boolean;
@@ -66,7 +66,7 @@ export interface Report extends Correctness {
   processes: ProcessUsage[];
   gatewayBytesPerConnection: number | null;
   connect: ConnectResult | null;
-  generator: { maxCpuPct: number; maxLagP99Ms: number; saturatedSeconds: number; warning: string | null };
+  generator: GeneratorHealth & { warning: string | null };
   errors: Record<string, number>;
   retries: number;
   disconnects: number;

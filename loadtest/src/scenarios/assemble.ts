@@ -29,11 +29,20 @@ export function assemble(
     maxCpuPct: Math.max(0, ...steps.map((s) => s.generator.maxCpuPct)),
     maxLagP99Ms: Math.max(0, ...steps.map((s) => s.generator.maxLagP99Ms)),
     saturatedSeconds: steps.reduce((a, s) => a + s.generator.saturatedSeconds, 0),
+    starvedSeconds: steps.reduce((a, s) => a + s.generator.starvedSeconds, 0),
   };
-  const warning =
-    sat.saturatedSeconds > 1
-      ? `a generator worker was saturated for ${sat.saturatedSeconds} s (CPU up to ${sat.maxCpuPct}% of a core, event-loop lag p99 up to ${sat.maxLagP99Ms} ms); the steps marked so measure the generator, not the server. Add --workers.`
-      : null;
+  const warnings: string[] = [];
+  if (sat.saturatedSeconds > 1) {
+    warnings.push(
+      `a generator worker was saturated for ${sat.saturatedSeconds} s (CPU up to ${sat.maxCpuPct}% of a core); the steps marked so measure the generator, not the server. Add --workers.`,
+    );
+  }
+  if (sat.starvedSeconds > 1) {
+    warnings.push(
+      `the machine was oversubscribed for ${sat.starvedSeconds} s (generator event-loop lag p99 up to ${sat.maxLagP99Ms} ms while it used little CPU; load average ${machine.loadAvg1m} at the start): latencies include waiting for a CPU.`,
+    );
+  }
+  const warning = warnings.length ? warnings.join(' ') : null;
   const headline = v.headline;
   const first = ms[0];
   const notes = [...v.notes];

@@ -32,25 +32,10 @@ class SpecConnection implements ChatConnection {
   }
 
   handle(frame: WireFrame): void {
-    switch (frame.type) {
-      case 'message':
-        this.events.onMessage(frame.roomId ?? '', frame.clientMsgId ?? '', frame.seq);
-        return;
-      case 'ack':
-        this.events.onAck(frame.roomId ?? '', frame.clientMsgId ?? '');
-        return;
-      case 'joined':
-        this.settleJoin(frame.id);
-        return;
-      case 'error':
-        if (frame.id && this.pendingJoins.has(frame.id))
-          this.settleJoin(frame.id, new Error(`join: ${frame.code} ${frame.message ?? ''}`));
-        else this.events.onError(frame.code ?? 'UNKNOWN', frame.roomId, frame.clientMsgId);
-        return;
-      default:
-        // presence, typing, read, pong: not part of the measured workload
-        return;
-    }
+    if (frame.type === 'joined') this.settleJoin(frame.id);
+    else if (frame.type === 'error' && frame.id && this.pendingJoins.has(frame.id)) {
+      this.settleJoin(frame.id, new Error(`join: ${frame.code} ${frame.message ?? ''}`));
+    } else report(frame, this.events); // presence, typing, read and pong are not measured
   }
 
   join(roomId: string): Promise<void> {

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { parseStatTicks, parseStatusRss, readProc } from './proc-stats.js';
+
+describe('procfs parsing', () => {
+  it('reads utime + stime even when the command name has spaces and parentheses', () => {
+    const stat = '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 500 1000 200';
+    expect(parseStatTicks(stat)).toBe(300);
+  });
+
+  it('reads VmRSS in bytes', () => {
+    expect(parseStatusRss('Name:\tnode\nVmRSS:\t   2048 kB\nThreads:\t7\n')).toBe(2048 * 1024);
+    expect(parseStatusRss('Name:\tkthread\n')).toBe(0);
+  });
+
+  it('reads this process', () => {
+    const r = readProc(process.pid);
+    expect(r?.rssBytes).toBeGreaterThan(0);
+    expect(readProc(2 ** 22 + 7)).toBeUndefined();
+  });
+});

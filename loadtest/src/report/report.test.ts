@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { newHistogram, recordMs } from '../generator/latency.js';
+import { emptyCounts } from '../generator/ledger.js';
+import { busiest, judge, lastGood, type StepResult, stepResult } from './report.js';
+import { chart, nines } from './svg-chart.js';
+
+const step = (rate: number, p99: number, lost = 0) => {
+  const deliver = newHistogram();
+  for (let i = 0; i < 100; i++) recordMs(deliver, i >= 98 ? p99 : 1);
+  const counts = {
+    ...emptyCounts(),
+    sent: rate,
+    acked: rate,
+    expectedDeliveries: rate * 4,
+    delivered: rate * 4 - lost,
+    lost,
+  };
+  return stepResult({
+    system: 'x',
+    rate,
+    from: 0,
+    to: 1,
+    durationSec: 1,
+    phase: { counts, deliver, ack: newHistogram(), errors: {}, retries: 0, disconnects: 0 },
+    processes: [],
+    maxInboundQueueDepth: null,
+    generator: { maxCpuPct: 0, maxLagP99Ms: 0, saturatedSeconds: 0, starvedSeconds: 0 },
+    p99LimitMs: 100,
+  });
+};
+
+describe('report', () => {
+  it('judges a step by loss, acks, duplicates, order and p99', () => {
+    const c = {
+      sent: 1,
+      acked: 1,
+      unacked: 0,
+      delivered: 4,
+      expectedDeliveries: 4,
+      lost: 0,
+      duplicates: 0,
+      orderViolations: 0,
+    };
+    const lat = { count: 4, p50: 1, p90: 1, p99: 1, p999: 1, max: 1 };
+    expect(judge(c, lat, 100)).toEqual([]);
+    expect(judge({ ...c, lost: 1 }, lat, 100)).toEqual(['1 deliveries lost']);
+    expect(judge(c, { ...lat, p99: 101 }, 100)).toEqual(['p99 101 ms > 100 ms']);
+  });
+
+  it('takes the capacity from the last good step before the first bad one', () => {
+    const steps: StepResult[] = [step(100, 5), step(200, 50), step(400, 500), step(800, 5)];
+    expect(steps.map((s) => s.good)).toEqual([true, true, false, true]);
+    expect(lastGood(steps)?.rate).toBe(200);
+    expect(lastGood([step(100, 5, 1)])).toBeNull();
+    expect(steps[0]?.throughput).toBe(400);
+  });
+
+  it('names the busiest processes', () => {
+    const p = (name: string, cpuPct: number) => ({
+      name,
+      pid: 1,
+      cpuPct,
+      maxCpuPct: cpuPct,
+      rssBytes: 0,
+      maxRssBytes: 0,
+    });
+    expect(busiest([p('a', 10), p('b', 90), p('c', 50)], 2)).toBe('b 90%, c 50%');
+  });
+
+  it('draws a well-formed SVG with one path per series', () => {
+    const svg = chart('t <&>', [
+      {
+        title: 'over time',
+        xLabel: 's',
+        yLabel: 'ms',
+        series: [
+          {
+            label: 'p99',
+            points: [
+              { x: 0, y: 1 },
+              { x: 1, y: 10 },
+            ],
+          },
+        ],
+      },
+      {
+        title: 'cdf',
+        xLabel: 'p',
+        yLabel: 'ms',
+        ninesX: true,
+        series: [
+          {
+            label: 'a',
+            points: [
+              { x: nines(50), y: 1 },
+              { x: nines(99.9), y: 30 },
+            ],
+          },
+        ],
+      },
+    ]);
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('t &lt;&amp;&gt;');
+    expect(svg.match(/<path /g)).toHaveLength(2);
+    expect(nines(99)).toBeCloseTo(2);
+  });
+});
