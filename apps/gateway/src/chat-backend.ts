@@ -11,6 +11,9 @@ export interface RoomFrame {
   seq?: number;
   /** set on `typing` frames: that user's own sockets skip it */
   userId?: string;
+  /** set on `message` frames: when the send reached the sender's gateway and when it was stored (epoch ms) */
+  sentAt?: number;
+  storedAt?: number;
   bytes: Uint8Array;
 }
 

@@ -1,7 +1,10 @@
 /** Wires the gateway: config, broker, protocol, uWS server, shutdown. */
+// First: tracing hooks the libraries the imports below load.
+import './instrument.js';
 import { createVerifier } from '@coffeechat/auth';
 import { CloseCode, Limits, topology } from '@coffeechat/contracts';
 import { connectBroker, createLogger, createMetrics, loadOrExit, onShutdown } from '@coffeechat/service-kit';
+import { currentTelemetry } from '@coffeechat/telemetry';
 import { AmqpChatBackend } from './amqp/amqp-chat-backend.js';
 import { loadConfig } from './config.js';
 import { MembershipCache } from './membership-cache.js';
@@ -12,6 +15,7 @@ import { ConnectionBudgets } from './rate-limits.js';
 import { RoomHub } from './room-hub.js';
 import { GatewayServer } from './ws/gateway-server.js';
 
+const telemetry = currentTelemetry();
 const config = loadOrExit(() => loadConfig(process.env));
 const logger = createLogger('gateway', config.logLevel).child({ gatewayId: config.gatewayId });
 const metrics = createMetrics('gateway');
@@ -59,7 +63,7 @@ backend.start(
   () => hub.boundRooms(),
 );
 const port = await server.listen(chat);
-logger.info({ port }, 'gateway listening');
+logger.info({ port, tracing: telemetry.description }, 'gateway listening');
 
 onShutdown(logger, [
   () => server.stopAccepting(),
@@ -70,4 +74,5 @@ onShutdown(logger, [
   },
   () => backend.close(),
   () => broker.close(),
+  () => telemetry.shutdown(),
 ]);

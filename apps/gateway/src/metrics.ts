@@ -1,5 +1,6 @@
 /** The gateway's domain metrics (`coffeechat_gateway_*`); labels are bounded sets, never ids. */
 import type { Metrics } from '@coffeechat/service-kit';
+import { latencyHistogram } from '@coffeechat/telemetry';
 import { Counter, Gauge, Histogram } from 'prom-client';
 
 export class GatewayMetrics {
@@ -8,6 +9,9 @@ export class GatewayMetrics {
   readonly framesOut: Counter<'type'>;
   readonly errors: Counter<'code'>;
   readonly sendToAck: Histogram;
+  readonly sendToDeliver: Histogram;
+  /** per-hop latency, shared family with the router (`hop` = delivery here) */
+  readonly hopLatency: Histogram<'hop'>;
   readonly roomsBound: Gauge;
   readonly duplicatesDropped: Counter;
   readonly closes: Counter<'reason'>;
@@ -42,6 +46,17 @@ export class GatewayMetrics {
       help: 'time from a send frame arriving to its ack leaving the gateway',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
+    });
+    this.sendToDeliver = latencyHistogram({
+      name: 'coffeechat_gateway_send_deliver_seconds',
+      help: 'time from the sender’s gateway receiving a send to this gateway writing the message to the room (two hosts’ clocks)',
+      registry,
+    });
+    this.hopLatency = latencyHistogram({
+      name: 'coffeechat_hop_latency_seconds',
+      help: 'latency of one hop of a chat message: delivery = stored by the router → forwarded to the room’s sockets here',
+      labelNames: ['hop'],
+      registry,
     });
     this.roomsBound = new Gauge({
       name: 'coffeechat_gateway_rooms_bound',

@@ -17,6 +17,7 @@ import {
 import type { Logger } from '@coffeechat/service-kit';
 import type { ChatBackend, ConnFrame } from './chat-backend.js';
 import { judgeFrame, tooManyBadFrames } from './frame-guard.js';
+import { traceFrame } from './frame-span.js';
 import type { MembershipCache } from './membership-cache.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceView } from './presence-view.js';
@@ -88,7 +89,7 @@ export class ChatProtocol {
       return;
     }
     this.deps.metrics.framesIn.inc({ type: parsed.frame.type });
-    this.dispatch(session, parsed.frame).catch((err: unknown) => {
+    traceFrame(parsed.frame, () => this.dispatch(session, parsed.frame)).catch((err: unknown) => {
       this.deps.logger.error({ err, connId: session.connId, type: parsed.frame.type }, 'frame handling failed');
       this.fail(session, WsErrorCode.INTERNAL, 'internal error', contextOf(parsed.frame));
     });

@@ -5,6 +5,7 @@
  * sockets still joining.
  */
 import { CloseCode } from '@coffeechat/contracts';
+import { secondsSince } from '@coffeechat/telemetry';
 import type { ChatBackend, RoomFrame } from './chat-backend.js';
 import type { TopicPublisher } from './client-socket.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -107,6 +108,9 @@ export class RoomHub {
     } else {
       this.metrics.framesOut.inc({ type: kind }, this.topics.publish(roomTopic(frame.roomId), frame.bytes));
     }
+    if (frame.sentAt !== undefined) this.metrics.sendToDeliver.observe(secondsSince(frame.sentAt));
+    if (frame.storedAt !== undefined)
+      this.metrics.hopLatency.observe({ hop: 'delivery' }, secondsSince(frame.storedAt));
     for (const session of room.joining) {
       const link = session.rooms.get(frame.roomId);
       if (!link || link.phase === 'live') continue;

@@ -22,6 +22,7 @@ import {
   WsErrorCode,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { BackendEvents, ChatBackend, SendRequest } from '../chat-backend.js';
@@ -82,7 +83,11 @@ export class AmqpChatBackend implements ChatBackend {
         const rooms = [...boundRooms()];
         await Promise.all(rooms.map((roomId) => ch.bindQueue(this.queueName, t.deliveryExchange, t.roomKey(roomId))));
         if (rooms.length > 0) this.logger.info({ rooms: rooms.length }, 'room bindings restored');
-        await ch.consume(this.queueName, (msg) => msg && this.dispatch(msg, events), { noAck: true });
+        await ch.consume(
+          this.queueName,
+          (msg) => msg && traceConsume(msg, this.queueName, () => this.dispatch(msg, events)),
+          { noAck: true },
+        );
       },
     });
     this.publisher = connection.createChannel({
@@ -97,7 +102,9 @@ export class AmqpChatBackend implements ChatBackend {
       name: 'gateway-rpc',
       confirm: false,
       setup: async (ch: Channel) => {
-        await ch.consume(REPLY_TO, (msg) => msg && this.settle(msg), { noAck: true });
+        await ch.consume(REPLY_TO, (msg) => msg && traceConsume(msg, REPLY_TO, () => this.settle(msg)), {
+          noAck: true,
+        });
       },
     });
     for (const wrapper of [this.queue, this.publisher, this.rpc]) {
@@ -129,15 +136,17 @@ export class AmqpChatBackend implements ChatBackend {
         reject(unavailable('the router did not answer'));
       }, this.settings.timeoutMs);
       this.calls.set(correlationId, { resolve, reject, timer });
-      rpc
-        .sendToQueue(this.topology.routerRpcQueue, Buffer.from(JSON.stringify(request)), {
+      const queue = this.topology.routerRpcQueue;
+      tracePublish({ exchange: '', routingKey: queue, correlationId }, (headers) =>
+        rpc.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
           replyTo: REPLY_TO,
           correlationId,
           expiration: String(this.settings.timeoutMs),
           contentType: JSON_TYPE,
+          headers,
           timeout: this.settings.timeoutMs,
-        })
-        .catch(() => this.settleCall(correlationId, (call) => call.reject(unavailable('broker unavailable'))));
+        }),
+      ).catch(() => this.settleCall(correlationId, (call) => call.reject(unavailable('broker unavailable'))));
     });
   }
 
@@ -153,13 +162,20 @@ export class AmqpChatBackend implements ChatBackend {
 
   async publishTyping(roomId: string, userId: string, frame: string): Promise<void> {
     const publisher = this.ready(this.publisher);
+    const exchange = this.topology.deliveryExchange;
+    const routingKey = this.topology.roomKey(roomId);
     await this.within(
-      publisher.publish(this.topology.deliveryExchange, this.topology.roomKey(roomId), Buffer.from(frame), {
-        type: GatewayMessageType.roomFrame,
-        contentType: JSON_TYPE,
-        headers: { [Header.roomId]: roomId, [Header.userId]: userId },
-        timeout: this.settings.timeoutMs,
-      }),
+      tracePublish(
+        { exchange, routingKey },
+        (headers) =>
+          publisher.publish(exchange, routingKey, Buffer.from(frame), {
+            type: GatewayMessageType.roomFrame,
+            contentType: JSON_TYPE,
+            headers,
+            timeout: this.settings.timeoutMs,
+          }),
+        { [Header.roomId]: roomId, [Header.userId]: userId },
+      ),
       'broker unavailable',
     );
   }
@@ -173,18 +189,22 @@ export class AmqpChatBackend implements ChatBackend {
 
   private async publishInbound(roomId: string, message: InboundSend | InboundRead): Promise<void> {
     const publisher = this.ready(this.publisher);
-    const partition = partitionOf(roomId, this.settings.partitions);
+    const exchange = this.topology.inboundExchange;
+    const routingKey = this.topology.partitionKey(partitionOf(roomId, this.settings.partitions));
+    const content = Buffer.from(JSON.stringify(message));
     await this.within(
-      publisher.publish(
-        this.topology.inboundExchange,
-        this.topology.partitionKey(partition),
-        Buffer.from(JSON.stringify(message)),
-        {
-          persistent: true,
-          contentType: JSON_TYPE,
-          type: message.kind,
-          timeout: this.settings.timeoutMs,
-        },
+      tracePublish(
+        { exchange, routingKey, bodySize: content.length },
+        (headers) =>
+          publisher.publish(exchange, routingKey, content, {
+            persistent: true,
+            contentType: JSON_TYPE,
+            type: message.kind,
+            headers,
+            timeout: this.settings.timeoutMs,
+          }),
+        // the router measures the inbound hop from here
+        { [Header.sentAt]: Date.now() },
       ),
       'broker did not confirm',
     );
@@ -221,11 +241,16 @@ export class AmqpChatBackend implements ChatBackend {
       }
       const seq = seqHeader(headers[Header.seq]);
       const userId = stringHeader(headers[Header.userId]);
+      // epoch milliseconds: positive integers, read like a seq
+      const sentAt = seqHeader(headers[Header.sentAt]);
+      const storedAt = seqHeader(headers[Header.storedAt]);
       events.roomFrame({
         roomId,
         bytes: msg.content,
         ...(seq !== undefined ? { seq } : {}),
         ...(userId ? { userId } : {}),
+        ...(sentAt !== undefined ? { sentAt } : {}),
+        ...(storedAt !== undefined ? { storedAt } : {}),
       });
       return;
     }

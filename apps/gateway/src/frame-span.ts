@@ -1,0 +1,17 @@
+/**
+ * The root span of the work a client frame starts across services: a `send` is one trace from here through
+ * the router and MongoDB to every receiving gateway. Frames that stay in this gateway get none.
+ */
+import type { ClientFrame } from '@coffeechat/contracts';
+import { SpanKind, withSpan } from '@coffeechat/telemetry';
+
+export function traceFrame(frame: ClientFrame, handle: () => Promise<void>): Promise<void> {
+  if (frame.type === 'ping' || frame.type === 'leave') return handle();
+  // ids help find a message's trace; the body never goes into a span
+  const attributes: Record<string, string> = {
+    'coffeechat.frame.type': frame.type,
+    'coffeechat.room.id': frame.roomId,
+  };
+  if (frame.type === 'send') attributes['coffeechat.client_msg_id'] = frame.clientMsgId;
+  return withSpan(`ws ${frame.type}`, { kind: SpanKind.SERVER, attributes }, handle);
+}

@@ -1,0 +1,75 @@
+/**
+ * A broker outage seen by one gateway: its RabbitMQ connection runs through a TCP proxy the test
+ * cuts. While cut, sends get UNAVAILABLE and /readyz answers 503; once restored the gateway
+ * reconnects, re-binds its rooms and the chat flows again.
+ */
+import { servers, tokenFor } from '@coffeechat/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawSocket } from './raw-socket.js';
+import { Stack } from './stack.js';
+import { TcpProxy } from './tcp-proxy.js';
+
+let stack: Stack;
+let proxy: TcpProxy;
+
+beforeAll(async () => {
+  const amqp = new URL(servers.amqpUrl);
+  proxy = new TcpProxy(amqp.hostname, Number(amqp.port || 5672));
+  await proxy.listen();
+  stack = await Stack.start({ label: 'outage', routers: 1, gateways: 1 });
+  const viaProxy = new URL(servers.amqpUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  await stack.startGateway({ AMQP_URL: viaProxy.toString(), GATEWAY_BROKER_TIMEOUT_MS: '2000' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await proxy?.close();
+}, 60_000);
+
+describe('broker outage at one gateway', () => {
+  it('answers UNAVAILABLE while the broker is unreachable and recovers its room bindings after', async () => {
+    const room = await stack.createRoom(['quinn', 'rae']);
+    const quinn = await RawSocket.open(stack.wsUrl(1), await tokenFor('quinn')); // behind the proxy
+    const rae = await RawSocket.open(stack.wsUrl(0), await tokenFor('rae'));
+    await quinn.request({ type: 'join', id: 'j', roomId: room.roomId });
+    await rae.request({ type: 'join', id: 'j', roomId: room.roomId });
+    await quinn.request({ type: 'send', id: 's0', roomId: room.roomId, clientMsgId: 'q0', body: 'up' });
+
+    proxy.cut();
+    const readyz = `http://127.0.0.1:${stack.gateways[1]?.port}/readyz`;
+    for (let i = 0; (await fetch(readyz)).status !== 503; i++) {
+      if (i > 100) throw new Error('readyz stayed 200');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(
+      await quinn.request({ type: 'send', id: 's1', roomId: room.roomId, clientMsgId: 'q1', body: 'down' }),
+    ).toMatchObject({
+      type: 'error',
+      code: 'UNAVAILABLE',
+      roomId: room.roomId,
+      clientMsgId: 'q1',
+    });
+    expect(await quinn.request({ type: 'join', id: 'j2', roomId: 'other' })).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(await quinn.request({ type: 'ping', id: 'p' })).toEqual({ type: 'pong', id: 'p' });
+
+    proxy.restore();
+    for (let i = 0; (await fetch(readyz)).status !== 200; i++) {
+      if (i > 200) throw new Error('readyz stayed 503');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The retry of the refused send goes through; both sides get the room traffic again.
+    let ack = await quinn.request({ type: 'send', id: 's2', roomId: room.roomId, clientMsgId: 'q1', body: 'down' });
+    for (let i = 0; ack.type !== 'ack' && i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      ack = await quinn.request({ type: 'send', id: `s2-${i}`, roomId: room.roomId, clientMsgId: 'q1', body: 'down' });
+    }
+    expect(ack).toMatchObject({ type: 'ack', seq: 2 });
+    await rae.next((f) => f.type === 'message' && f.seq === 2);
+    await rae.request({ type: 'send', id: 'r1', roomId: room.roomId, clientMsgId: 'r1', body: 'welcome back' });
+    expect(await quinn.next((f) => f.type === 'message' && f.seq === 3)).toMatchObject({ senderId: 'rae' });
+    quinn.close();
+    rae.close();
+  });
+});

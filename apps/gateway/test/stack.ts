@@ -1,0 +1,207 @@
+/**
+ * A CoffeeChat chat stack of separate processes for end-to-end tests: message-routers and gateways
+ * (their built `dist/main.js`) on free ports, in a fresh namespace and Mongo database, torn down
+ * afterwards with their queues, exchanges and database.
+ */
+import { CoffeeChatClient } from '@coffeechat/client';
+import { type Room, topology } from '@coffeechat/contracts';
+import {
+  freePort,
+  mongoUrlFor,
+  type ServiceProcess,
+  servers,
+  startService,
+  tokenFor,
+  uniqueNamespace,
+} from '@coffeechat/testkit';
+import amqp from 'amqplib';
+import { MongoClient } from 'mongodb';
+import WebSocket from 'ws';
+
+export interface StoredSummary {
+  seq: number;
+  clientMsgId: string;
+  senderId: string;
+}
+
+export interface StackOptions {
+  label: string;
+  routers?: number;
+  gateways?: number;
+  partitions?: number;
+  /** extra settings per gateway index */
+  gatewayEnv?: (index: number) => Record<string, string>;
+}
+
+export class Stack {
+  readonly routers: ServiceProcess[] = [];
+  readonly gateways: ServiceProcess[] = [];
+  private readonly clients: CoffeeChatClient[] = [];
+
+  private constructor(
+    readonly namespace: string,
+    readonly partitions: number,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async start(options: StackOptions): Promise<Stack> {
+    const namespace = uniqueNamespace(options.label);
+    const partitions = options.partitions ?? 4;
+    const stack = new Stack(namespace, partitions, {
+      CC_NAMESPACE: namespace,
+      MONGO_URL: mongoUrlFor(namespace),
+      AMQP_URL: servers.amqpUrl,
+      ROUTER_PARTITIONS: String(partitions),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      for (let i = 0; i < (options.routers ?? 2); i++) await stack.startRouter();
+      const gateways = await Promise.all(
+        Array.from({ length: options.gateways ?? 2 }, (_, i) => stack.spawnGateway(options.gatewayEnv?.(i) ?? {})),
+      );
+      stack.gateways.push(...gateways); // in index order, whichever became ready first
+    } catch (err) {
+      await stack.stop();
+      throw err;
+    }
+    return stack;
+  }
+
+  async startRouter(): Promise<ServiceProcess> {
+    const router = await startService('message-router', await freePort(), this.env, { readyTimeoutMs: 40_000 });
+    this.routers.push(router);
+    return router;
+  }
+
+  async startGateway(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const gateway = await this.spawnGateway(env);
+    this.gateways.push(gateway);
+    return gateway;
+  }
+
+  private async spawnGateway(env: Record<string, string>): Promise<ServiceProcess> {
+    return startService('gateway', await freePort(), { ...this.env, ...env }, { readyTimeoutMs: 40_000 });
+  }
+
+  wsUrl(gateway = 0): string {
+    const g = this.gateways[gateway];
+    if (!g) throw new Error(`no gateway ${gateway}`);
+    return `ws://127.0.0.1:${g.port}/ws`;
+  }
+
+  /** A router still running, for HTTP calls. */
+  private routerUrl(): string {
+    const r = this.routers.find((p) => p.child.exitCode === null && p.child.signalCode === null);
+    if (!r) throw new Error('no router running');
+    return `http://127.0.0.1:${r.port}`;
+  }
+
+  async admin(method: string, path: string, body?: unknown): Promise<Response> {
+    return this.http(await tokenFor('ops', { admin: true }), method, path, body);
+  }
+
+  async http(token: string, method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(`${this.routerUrl()}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+  }
+
+  async createRoom(memberIds: string[], roomId?: string): Promise<Room> {
+    const res = await this.admin('POST', '/rooms', { memberIds, ...(roomId ? { roomId } : {}) });
+    if (res.status !== 201) throw new Error(`POST /rooms → ${res.status} ${await res.text()}`);
+    return (await res.json()) as Room;
+  }
+
+  /** The room's stored messages as a member reads them over HTTP. */
+  async history(roomId: string, memberId: string): Promise<StoredSummary[]> {
+    const token = await tokenFor(memberId);
+    const out: StoredSummary[] = [];
+    for (let after = 0; ; ) {
+      const res = await this.http(token, 'GET', `/rooms/${roomId}/messages?afterSeq=${after}&limit=200`);
+      if (res.status !== 200) throw new Error(`GET messages → ${res.status} ${await res.text()}`);
+      const page = (await res.json()) as { messages: StoredSummary[]; hasMore: boolean };
+      out.push(...page.messages);
+      const last = page.messages.at(-1);
+      if (!page.hasMore || !last) return out;
+      after = last.seq;
+    }
+  }
+
+  /** A connected SDK client for `userId` on gateway `gateway`; closed by `stop()`. */
+  async client(userId: string, gateway = 0, options: { ackTimeoutMs?: number } = {}): Promise<CoffeeChatClient> {
+    const client = new CoffeeChatClient({
+      url: this.wsUrl(gateway),
+      token: () => tokenFor(userId),
+      WebSocket,
+      backoff: { initialMs: 100, maxMs: 1000 },
+      ...options,
+    });
+    this.clients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.close();
+    await Promise.all([...this.gateways, ...this.routers].map((p) => p.stop()));
+    await this.dropBrokerObjects().catch(() => undefined);
+    await this.dropDatabase().catch(() => undefined);
+  }
+
+  private async dropBrokerObjects(): Promise<void> {
+    const t = topology(this.namespace);
+    const connection = await amqp.connect(servers.amqpUrl);
+    try {
+      const queues = [
+        t.deadQueue,
+        t.routerRpcQueue,
+        ...Array.from({ length: this.partitions }, (_, p) => t.inboundQueue(p)),
+      ];
+      for (const q of queues) {
+        const ch = await connection.createChannel();
+        await ch.deleteQueue(q).catch(() => undefined);
+        await ch.close().catch(() => undefined);
+      }
+      for (const x of [t.inboundExchange, t.deliveryExchange, t.eventsExchange, t.deadLetterExchange]) {
+        const ch = await connection.createChannel();
+        await ch.deleteExchange(x).catch(() => undefined);
+        await ch.close().catch(() => undefined);
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+
+  private async dropDatabase(): Promise<void> {
+    const client = new MongoClient(mongoUrlFor(this.namespace));
+    try {
+      await client.db(this.namespace).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+/** Resolves with the first value `pick` returns for an event of `client`. */
+export function nextEvent<K extends keyof import('@coffeechat/client').ClientEvents, T>(
+  client: CoffeeChatClient,
+  event: K,
+  pick: (payload: import('@coffeechat/client').ClientEvents[K]) => T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${String(event)} event in ${timeoutMs} ms`));
+    }, timeoutMs);
+    const off = client.on(event, (payload) => {
+      const value = pick(payload);
+      if (value === undefined) return;
+      clearTimeout(timer);
+      off();
+      resolve(value);
+    });
+  });
+}
