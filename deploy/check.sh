@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# `npm run check:deploy`: static checks of everything in deploy/ and the per-service Dockerfiles. Needs no
+# Docker engine and no cluster. Installs its tools itself, pinned, cached outside the repository
+# (${COFFEECHAT_CACHE_DIR:-~/.cache/coffeechat}/bin), from the Go module proxy, Debian's packages and
+# the npm registry only:
+#   helm (go install, pinned)          lint and render the chart with default and production values
+#   kubecheck (deploy/kubecheck, Go)   strict decoding of every rendered object with the Kubernetes API types
+#   deploy/checks (Node, lockfile)     kubernetes-models schemas + the chart's policy, the Compose
+#                                      specification schema, "each Dockerfile copies only what it needs"
+#   promtool (Debian "prometheus")     Prometheus config and rules, when deploy/prometheus exists
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CACHE="${COFFEECHAT_CACHE_DIR:-$HOME/.cache/coffeechat}"
+BIN="$CACHE/bin"
+HELM_VERSION=v3.19.0
+# Kubernetes minor of helm v3.19's k8s.io modules (v0.34): the version `helm lint` checks deprecations
+# against and `helm template` reports in .Capabilities (official builds set it the same way)
+HELM_KUBE_MINOR=34
+HELM="$BIN/helm-$HELM_VERSION"
+CHART="deploy/helm/coffeechat"
+PROD_VALUES="deploy/helm/values-production.yaml"
+PNPM=(node "$ROOT/.tools/node_modules/pnpm/bin/pnpm.cjs")
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$BIN"
+
+step() { printf '\n== %s\n' "$*"; }
+
+ensure_helm() {
+  [ -x "$HELM" ] && return
+  command -v go >/dev/null || { echo "helm needs Go to build (go install)" >&2; exit 1; }
+  echo "building helm $HELM_VERSION once (go install; a few minutes), cached as $HELM"
+  local pkg=helm.sh/helm/v3
+  GOBIN="$WORK/gobin" GOFLAGS=-mod=mod go install -trimpath -ldflags "-w -s \
+    -X $pkg/internal/version.version=$HELM_VERSION -X $pkg/internal/version.gitTreeState=clean \
+    -X $pkg/pkg/lint/rules.k8sVersionMajor=1 -X $pkg/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR \
+    -X $pkg/pkg/chartutil.k8sVersionMajor=1 -X $pkg/pkg/chartutil.k8sVersionMinor=$HELM_KUBE_MINOR" \
+    "$pkg/cmd/helm@$HELM_VERSION"
+  mv "$WORK/gobin/helm" "$HELM"
+}
+
+# built from deploy/kubecheck at the module versions of its go.sum; rebuilt when its sources change
+ensure_kubecheck() {
+  local hash
+  hash="$(cat deploy/kubecheck/go.mod deploy/kubecheck/go.sum deploy/kubecheck/main.go | sha256sum | cut -c1-16)"
+  KUBECHECK="$BIN/kubecheck-$hash"
+  [ -x "$KUBECHECK" ] && return
+  echo "building deploy/kubecheck once, cached as $KUBECHECK"
+  (cd deploy/kubecheck && GOFLAGS=-mod=readonly go build -trimpath -o "$KUBECHECK.tmp" .)
+  mv "$KUBECHECK.tmp" "$KUBECHECK"
+}
+
+ensure_promtool() {
+  command -v promtool >/dev/null && return
+  if [ "$(id -u)" != 0 ]; then
+    echo "promtool is missing: apt-get install prometheus (as root)" >&2
+    exit 1
+  fi
+  echo "installing promtool (Debian package prometheus)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+}
+
+checks() { node deploy/checks/dist/cli.js "$@"; }
+
+step "deploy/checks: build and self-test"
+"${PNPM[@]}" --filter @coffeechat/deploy-checks run build >/dev/null
+"${PNPM[@]}" exec vitest run --root deploy/checks --reporter=dot
+
+step "Dockerfiles copy only what their service needs"
+checks dockerfiles
+
+step "deploy/compose.yaml against the Compose specification"
+checks compose
+
+ensure_helm
+ensure_kubecheck
+
+step "helm lint (default and production values)"
+"$HELM" lint "$CHART" --strict
+"$HELM" lint "$CHART" --strict -f "$PROD_VALUES"
+
+step "helm template"
+"$HELM" template coffeechat "$CHART" >"$WORK/default.yaml"
+"$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" >"$WORK/production.yaml"
+# every optional object on, so each template is validated at least once
+"$HELM" template coffeechat "$CHART" --set ingress.enabled=true --set ingress.tls.enabled=true \
+  --set metrics.serviceMonitor.enabled=true --set presence.pdb.enabled=true --set feed.pdb.enabled=true \
+  --set gateway.autoscaling.enabled=false --set auth.jwksUrl=https://issuer.example.com/jwks.json \
+  --set config.otel.endpoint=http://collector:4318 >"$WORK/everything.yaml"
+echo "rendered: default, production, everything-enabled"
+
+# NOTES.txt is not part of `helm template`'s output: render it through tpl in a scratch copy
+cp -r "$CHART" "$WORK/notes-chart"
+cp "$CHART/templates/NOTES.txt" "$WORK/notes-chart/notes.txt"
+printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' 'metadata: {name: notes}' \
+  'data: {notes: {{ tpl (.Files.Get "notes.txt") . | quote }}}' >"$WORK/notes-chart/templates/notes-check.yaml"
+for values in "" "-f $PROD_VALUES"; do
+  # shellcheck disable=SC2086
+  "$HELM" template coffeechat "$WORK/notes-chart" $values --show-only templates/notes-check.yaml >/dev/null
+done
+echo "NOTES.txt renders with default and production values"
+
+step "the chart refuses more routers than partitions"
+if "$HELM" template coffeechat "$CHART" --set config.routerPartitions=2 --set messageRouter.replicas=3 \
+  >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: messageRouter.replicas=3 with 2 partitions rendered" >&2
+  exit 1
+fi
+grep -o 'messageRouter.replicas (3) must not exceed config.routerPartitions (2)' "$WORK/refused.txt"
+
+step "Kubernetes API: strict decoding (unknown fields, types) with the API types of Kubernetes 1.$HELM_KUBE_MINOR"
+for rendering in default production everything; do
+  printf '%s: ' "$rendering"
+  "$KUBECHECK" <"$WORK/$rendering.yaml"
+done
+
+step "Kubernetes API schemas (kubernetes-models) and the chart's policy"
+checks manifests "$WORK/default.yaml" Deployment,Service,ConfigMap,Secret,HorizontalPodAutoscaler,PodDisruptionBudget
+checks manifests "$WORK/production.yaml" Deployment,Service,ConfigMap,HorizontalPodAutoscaler,PodDisruptionBudget,Ingress,ServiceMonitor
+checks manifests "$WORK/everything.yaml" Deployment,Service,ConfigMap,Secret,PodDisruptionBudget,Ingress,ServiceMonitor
+
+if [ -d deploy/prometheus ]; then
+  step "promtool (deploy/prometheus)"
+  ensure_promtool
+  promtool --version 2>&1 | head -1
+  # the config and the rule files it names (relative to it), then every rule file and rule unit test
+  promtool check config deploy/prometheus/prometheus.yml
+  mapfile -t rules < <(grep -rlE '^groups:' deploy/prometheus --include='*.yml' --include='*.yaml' || true)
+  if [ "${#rules[@]}" -gt 0 ]; then promtool check rules "${rules[@]}"; fi
+  mapfile -t tests < <(grep -rlE '^tests:' deploy/prometheus --include='*.yml' --include='*.yaml' || true)
+  if [ "${#tests[@]}" -gt 0 ]; then (cd deploy/prometheus && promtool test rules "${tests[@]#deploy/prometheus/}"); fi
+else
+  step "promtool: skipped (no deploy/prometheus yet)"
+fi
+
+if [ -d deploy/grafana ]; then
+  step "Grafana dashboards parse as JSON (deploy/grafana)"
+  find deploy/grafana -name '*.json' -print0 | xargs -0 -r -n1 node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log("ok", process.argv[1])'
+fi
+
+printf '\ncheck:deploy passed\n'
