@@ -64,6 +64,13 @@ export const Header = {
   userId: 'x-user-id',
   connId: 'x-conn-id',
   deadReason: 'x-dead-reason',
+  /**
+   * epoch ms, for latency metrics: on an inbound message, when the gateway published it (the inbound hop);
+   * on a room's `message` frame, when the sender's gateway received the send (send→deliver)
+   */
+  sentAt: 'x-sent-at',
+  /** on a room's `message` frame: when the router stored it (epoch ms, the frame's `ts`), for the delivery hop */
+  storedAt: 'x-stored-at',
 } as const;
 
 // ---- inbound (gateway → router partition) ----

@@ -17,7 +17,7 @@ import express, {
 } from 'express';
 import { HttpProblem } from './http-problem.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { type Metrics, registerReadiness } from './metrics.js';
 
 const identities = new WeakMap<Request, Identity>();
 
@@ -30,6 +30,7 @@ export interface HttpAppOptions {
 }
 
 export function createHttpApp({ metrics, ready, bodyLimit = '64kb' }: HttpAppOptions): express.Express {
+  registerReadiness(metrics, ready);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

@@ -69,3 +69,10 @@ export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: S
   }
   return endWhenSettled(span, result);
 }
+
+/** Runs `fn` with `ctx` active: work for one message done outside its consumer callback (a batch flush). */
+export function withTraceContext<T>(ctx: Context, fn: () => T): T {
+  return context.with(ctx, fn);
+}
+
+export { type Context as TraceContext, SpanKind } from '@opentelemetry/api';

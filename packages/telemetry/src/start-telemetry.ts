@@ -115,6 +115,17 @@ function startSdk(settings: Extract<TracingSettings, { enabled: true }>, service
   return sdk;
 }
 
+const OFF: Telemetry = { enabled: false, description: 'tracing not started', shutdown: async () => {} };
+let current = OFF;
+
+/**
+ * The process's tracing as `startTelemetry` left it: a service's `instrument.ts` starts it as a side-effect
+ * import (so import sorting cannot move it below other imports), and `main.ts` takes the handle from here.
+ */
+export function currentTelemetry(): Telemetry {
+  return current;
+}
+
 /**
  * Reads the settings, starts the SDK when an endpoint is configured, and returns the handle for shutdown.
  * A bad `OTEL_*` value stops the process with one line naming the variable, like every other setting.
@@ -130,11 +141,14 @@ export function startTelemetry(serviceName: string, version: string, options: St
     process.exit(1);
   }
   const description = describeTracing(settings);
-  if (!settings.enabled) return { enabled: false, description, shutdown: async () => {} };
+  if (!settings.enabled) {
+    current = { enabled: false, description, shutdown: async () => {} };
+    return current;
+  }
   const sdk = startSdk(settings, serviceName, version);
   preloadInstrumented(resolveFrom);
   let stopped: Promise<void> | undefined;
-  return {
+  current = {
     enabled: true,
     description,
     shutdown: () => {
@@ -145,4 +159,5 @@ export function startTelemetry(serviceName: string, version: string, options: St
       return stopped;
     },
   };
+  return current;
 }
