@@ -6,14 +6,15 @@
  * caches on, one with FEED_CACHE=off (every read goes to MongoDB; rankings stay in Redis, merged with
  * ZUNIONSTORE on every read). It seeds posts, likes and views through the API, then drives each
  * (endpoint, instance) pair with a closed loop of keep-alive HTTP connections for a fixed time after a
- * warm-up, recording every latency in an HDR histogram. It also reads each instance's /metrics to
- * report the MongoDB commands and cache hit ratio of the measured phase.
+ * warm-up, recording every latency in an HDR histogram; cached and bypassed alternate in `--rounds`
+ * rounds (the duration split between them) so that a change in the machine's load affects both alike.
+ * It also reads each instance's /metrics to report the MongoDB finds and cache hit ratio measured.
  *
  * Standalone (not part of `npm run bench` yet); needs the built feed and RabbitMQ, Redis, MongoDB-wire.
  * From the repository root:
  *   loadtest/node_modules/.bin/tsc --module nodenext --target es2022 --strict --skipLibCheck \
  *     --outDir loadtest/feed/dist loadtest/feed/cache-bench.ts
- *   node loadtest/feed/dist/cache-bench.js [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300]
+ *   node loadtest/feed/dist/cache-bench.js [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
  * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,7 @@ const durationSec = arg('duration-sec', 10);
 const warmupSec = arg('warmup-sec', 2);
 const connections = arg('connections', 8);
 const postCount = arg('posts', 300);
+const rounds = Math.round(arg('rounds', 2));
 
 const TAGS = ['go', 'rust', 'typescript', 'career', 'frontend', 'backend', 'infra', 'ml', 'mobile', 'security'];
 const ENDPOINTS = [
@@ -165,7 +167,23 @@ interface Measured {
   cacheHitRatio: number | null;
 }
 
-async function measure(target: Target, endpoint: (typeof ENDPOINTS)[number], token: string): Promise<Measured> {
+interface Run {
+  histogram: hdr.Histogram;
+  errors: number;
+  seconds: number;
+  hits: number;
+  misses: number;
+  finds: number;
+}
+
+/** One measured slice of an (endpoint, instance) pair, added to `run`: warm-up, then `seconds` of load. */
+async function measureSlice(
+  target: Target,
+  endpoint: (typeof ENDPOINTS)[number],
+  token: string,
+  seconds: number,
+  run: Run,
+) {
   const loop = async (until: number, record: ((us: number, ok: boolean) => void) | null) => {
     await Promise.all(
       Array.from({ length: connections }, async () => {
@@ -178,46 +196,42 @@ async function measure(target: Target, endpoint: (typeof ENDPOINTS)[number], tok
     );
   };
   await loop(performance.now() + warmupSec * 1000, null);
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  let errors = 0;
   const before = await metricsOf(target);
   const started = performance.now();
-  await loop(started + durationSec * 1000, (us, ok) => {
-    histogram.recordValue(us);
-    if (!ok) errors += 1;
+  await loop(started + seconds * 1000, (us, ok) => {
+    run.histogram.recordValue(us);
+    if (!ok) run.errors += 1;
   });
-  const elapsed = (performance.now() - started) / 1000;
+  run.seconds += (performance.now() - started) / 1000;
   const after = await metricsOf(target);
-  const requests = histogram.totalCount;
+  run.hits += delta(before, after, `coffeechat_feed_cache_hits_total{cache="${endpoint.name}"}`);
+  run.misses += delta(before, after, `coffeechat_feed_cache_misses_total{cache="${endpoint.name}"}`);
+  run.finds += delta(before, after, 'coffeechat_feed_db_commands_total{command="find"}');
+}
+
+function summarize(target: Target, endpoint: (typeof ENDPOINTS)[number], run: Run): Measured {
+  const requests = run.histogram.totalCount;
   const ms = (us: number) => Math.round(us) / 1000;
-  const cache = endpoint.name;
-  const hits = delta(before, after, `coffeechat_feed_cache_hits_total{cache="${cache}"}`);
-  const misses = delta(before, after, `coffeechat_feed_cache_misses_total{cache="${cache}"}`);
-  const finds = delta(before, after, 'coffeechat_feed_db_commands_total{command="find"}');
-  const result: Measured = {
+  const h = run.histogram;
+  return {
     endpoint: `GET ${endpoint.path}`,
     mode: target.mode,
     requests,
-    errors,
-    rps: Math.round(requests / elapsed),
+    errors: run.errors,
+    rps: Math.round(requests / run.seconds),
     latencyMs: {
-      p50: ms(histogram.getValueAtPercentile(50)),
-      p90: ms(histogram.getValueAtPercentile(90)),
-      p99: ms(histogram.getValueAtPercentile(99)),
-      p999: ms(histogram.getValueAtPercentile(99.9)),
-      max: ms(histogram.maxValue),
-      mean: Math.round(histogram.mean) / 1000,
+      p50: ms(h.getValueAtPercentile(50)),
+      p90: ms(h.getValueAtPercentile(90)),
+      p99: ms(h.getValueAtPercentile(99)),
+      p999: ms(h.getValueAtPercentile(99.9)),
+      max: ms(h.maxValue),
+      mean: Math.round(h.mean) / 1000,
     },
-    dbFinds: finds,
-    dbFindsPerRequest: requests ? Math.round((finds / requests) * 1000) / 1000 : 0,
-    cacheHitRatio: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 10_000) / 10_000 : null,
+    dbFinds: run.finds,
+    dbFindsPerRequest: requests ? Math.round((run.finds / requests) * 1000) / 1000 : 0,
+    cacheHitRatio:
+      run.hits + run.misses > 0 ? Math.round((run.hits / (run.hits + run.misses)) * 10_000) / 10_000 : null,
   };
-  histogram.destroy();
-  return result;
 }
 
 async function cleanup(ns: string) {
@@ -286,13 +300,29 @@ async function main() {
     if (statuses.some((s) => s >= 300)) throw new Error('seeding engagement failed');
 
     const reader = await tokenFor('bench-reader');
+    // cached and bypassed alternate in rounds, so a change in the machine's load hits both alike
     const results: Measured[] = [];
     for (const endpoint of ENDPOINTS) {
+      const runs = new Map<Target, Run>();
       for (const target of [cached, bypassed]) {
-        console.log(
-          `[feed-bench] ${endpoint.name} ${target.mode}: ${warmupSec}s warm-up, ${durationSec}s x ${connections} connections`,
-        );
-        results.push(await measure(target, endpoint, reader));
+        const histogram = hdr.build({
+          lowestDiscernibleValue: 1,
+          highestTrackableValue: 60_000_000,
+          numberOfSignificantValueDigits: 3,
+        });
+        runs.set(target, { histogram, errors: 0, seconds: 0, hits: 0, misses: 0, finds: 0 });
+      }
+      for (let round = 1; round <= rounds; round++) {
+        for (const target of [cached, bypassed]) {
+          console.log(
+            `[feed-bench] ${endpoint.name} ${target.mode} round ${round}/${rounds}: ${warmupSec}s warm-up, ${durationSec / rounds}s x ${connections} connections`,
+          );
+          await measureSlice(target, endpoint, reader, durationSec / rounds, runs.get(target) as Run);
+        }
+      }
+      for (const [target, run] of runs) {
+        results.push(summarize(target, endpoint, run));
+        run.histogram.destroy();
       }
     }
     for (const t of [cached, bypassed]) t.agent.destroy();
@@ -314,7 +344,7 @@ async function main() {
       scenario: 'feed-cache',
       at: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvg: os.loadavg(), node: process.version },
-      params: { durationSec, warmupSec, connections, posts: postCount },
+      params: { durationSec, warmupSec, connections, posts: postCount, rounds },
       target: 'cached ≥ 10× bypassed requests/s and cached p99 < 10 ms',
       comparison,
       results,

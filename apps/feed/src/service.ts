@@ -22,6 +22,7 @@ import type { FeedConfig } from './config.js';
 import { EngagementRecorder } from './engagement.js';
 import { feedMetrics } from './feed-metrics.js';
 import { feedRoutes } from './http/routes.js';
+import { cachingVerifier } from './http/token-cache.js';
 import { backendUnavailable } from './http/unavailable.js';
 import { connectDatabase, type Database } from './mongo/database.js';
 import { mongoLikesStore } from './mongo/likes-store.js';
@@ -77,7 +78,7 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   });
   // pages are assembled per request; hashing each body for an ETag would cost more than it saves
   app.set('etag', false);
-  feedRoutes(app, createVerifier(config.common.auth), posts, reads);
+  feedRoutes(app, cachingVerifier(createVerifier(config.common.auth), clock), posts, reads);
   app.use(backendUnavailable);
   finishHttpApp(app, logger);
   const server = await listen(app, config.port);
