@@ -73,20 +73,34 @@ describe('Batcher', () => {
     expect(h.batches).toEqual([[1], [2, 3, 4], [5, 6]]);
   });
 
-  it('whenIdle waits for queued and running work', async () => {
-    const h = harness(10);
+  it('pause lets the running batch finish, starts no other, and keeps the rest queued', async () => {
+    const h = harness(2);
     h.holdNext();
     h.batcher.push(1);
-    let idle = false;
-    const waiting = h.batcher.whenIdle().then(() => {
-      idle = true;
-    });
     await h.tick();
-    expect(idle).toBe(false);
+    h.batcher.push(2);
+    h.batcher.push(3);
+    let paused = false;
+    const pausing = h.batcher.pause().then(() => {
+      paused = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(paused).toBe(false);
     await h.release();
-    await waiting;
-    expect(idle).toBe(true);
-    await h.batcher.whenIdle();
+    await pausing;
+    expect(h.batches).toEqual([[1]]);
+    expect(h.batcher.pending).toBe(2);
+    h.batcher.push(4);
+    await h.tick();
+    expect(h.batches).toEqual([[1]]);
+  });
+
+  it('pause with nothing running resolves at once', async () => {
+    const h = harness(2);
+    await h.batcher.pause();
+    h.batcher.push(1);
+    await h.tick();
+    expect(h.batches).toEqual([]);
   });
 
   it('discard drops what has not started', async () => {

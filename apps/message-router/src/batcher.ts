@@ -14,7 +14,8 @@ export class Batcher<T> {
   private queue: T[] = [];
   private running = false;
   private scheduled = false;
-  private idleWaiters: Array<() => void> = [];
+  private paused = false;
+  private current: Promise<void> | undefined;
   private readonly max: number;
   private readonly process: (batch: T[]) => Promise<void>;
   private readonly defer: (fn: () => void) => void;
@@ -29,13 +30,9 @@ export class Batcher<T> {
     return this.queue.length;
   }
 
-  get busy(): boolean {
-    return this.running || this.queue.length > 0;
-  }
-
   push(item: T): void {
     this.queue.push(item);
-    if (this.running) return;
+    if (this.running || this.paused) return;
     if (this.queue.length >= this.max) {
       void this.drain();
       return;
@@ -49,33 +46,31 @@ export class Batcher<T> {
     }
   }
 
+  /**
+   * Starts no further batch and resolves once the running one (if any) has finished. What is queued
+   * stays queued: the caller closes the channel so those deliveries go back to the broker, in order.
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    while (this.current) await this.current;
+  }
+
   /** Drops what has not started (its deliveries went back to the broker with their channel). */
   discard(): void {
     this.queue = [];
-    if (!this.running) this.notifyIdle();
-  }
-
-  /** Resolves once nothing is queued or running. */
-  whenIdle(): Promise<void> {
-    if (!this.busy && !this.scheduled) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private async drain(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0) await this.process(this.queue.splice(0, this.max));
+      while (this.queue.length > 0 && !this.paused) {
+        this.current = this.process(this.queue.splice(0, this.max));
+        await this.current;
+        this.current = undefined;
+      }
     } finally {
       this.running = false;
-      this.notifyIdle();
     }
-  }
-
-  private notifyIdle(): void {
-    if (this.busy) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
   }
 }

@@ -1,4 +1,6 @@
 /** Wires the message-router: config, MongoDB, RabbitMQ, partition consumers, RPC, events, HTTP. */
+// First: tracing hooks the libraries the imports below load.
+import './instrument.js';
 import { randomBytes } from 'node:crypto';
 import { createVerifier } from '@coffeechat/auth';
 import { partitionOf, topology as topologyOf } from '@coffeechat/contracts';
@@ -13,6 +15,8 @@ import {
   loadOrExit,
   onShutdown,
 } from '@coffeechat/service-kit';
+import { currentTelemetry } from '@coffeechat/telemetry';
+import { startBacklogMonitor } from './amqp/backlog-monitor.js';
 import { DeadLetterAdmin } from './amqp/dead-letters.js';
 import { startEventsSubscriber } from './amqp/events-subscriber.js';
 import { PartitionConsumers } from './amqp/partition-consumers.js';
@@ -30,6 +34,7 @@ import { MongoRoomRepository } from './mongo/room-repository.js';
 import { PartitionWorker } from './partition-worker.js';
 import { RoomService } from './rooms.js';
 
+const telemetry = currentTelemetry();
 const config = loadOrExit(() => loadConfig(process.env));
 const logger = createLogger('message-router', config.logLevel);
 const routerId = randomBytes(6).toString('hex');
@@ -37,7 +42,7 @@ const metrics = createMetrics('message-router');
 const routerMetrics = createRouterMetrics(metrics.registry);
 const topology = topologyOf(config.namespace);
 
-const db = await connectDb(config.mongoUrl);
+const db = await connectDb(config.mongoUrl, logger);
 const messages = new MongoMessageRepository(db);
 const roomsRepo = new MongoRoomRepository(db);
 const reads = new MongoReadRepository(db);
@@ -84,6 +89,13 @@ const rpc = startRpcServer({
       replay: (roomId, afterSeq, max) => messages.replay(roomId, afterSeq, max),
     }),
 });
+const backlog = startBacklogMonitor({
+  broker,
+  topology,
+  partitions: config.partitions,
+  metrics: routerMetrics,
+  logger,
+});
 const deadLetters = new DeadLetterAdmin({
   broker,
   topology,
@@ -107,7 +119,13 @@ finishHttpApp(app, logger);
 await consumers.waitForConsumers();
 const server = await listen(app, config.port);
 logger.info(
-  { port: config.port, partitions: config.partitions, routerId, namespace: config.namespace },
+  {
+    port: config.port,
+    partitions: config.partitions,
+    routerId,
+    namespace: config.namespace,
+    tracing: telemetry.description,
+  },
   'message-router listening',
 );
 
@@ -115,8 +133,9 @@ onShutdown(logger, [
   async () => {
     await Promise.all([closeServer(server), consumers.stop(), rpc.stop()]);
   },
-  () => events.stop(),
+  () => Promise.all([events.stop(), backlog.stop()]).then(() => undefined),
   () => publisher.close(),
   () => broker.close(),
   () => db.close(),
+  () => telemetry.shutdown(),
 ]);

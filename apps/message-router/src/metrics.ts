@@ -1,4 +1,5 @@
 /** The router's domain metrics (`coffeechat_router_*`); labels are bounded sets, never ids. */
+import { latencyHistogram } from '@coffeechat/telemetry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type DeadReason = 'invalid' | 'replay_invalid';
@@ -6,6 +7,8 @@ export type DeadReason = 'invalid' | 'replay_invalid';
 export interface RouterMetrics {
   batchSize: Histogram;
   storeLatency: Histogram;
+  /** per-hop latency, shared family with the gateway (`hop` = inbound_queue here) */
+  hopLatency: Histogram<'hop'>;
   messagesStored: Counter;
   duplicates: Counter;
   redeliveries: Counter;
@@ -17,6 +20,8 @@ export interface RouterMetrics {
   rpc: Counter<'outcome'>;
   dropped: Counter<'queue'>;
   activePartitions: Gauge;
+  partitionBacklog: Gauge<'partition'>;
+  deadLetterBacklog: Gauge;
 }
 
 export function createRouterMetrics(registry: Registry): RouterMetrics {
@@ -33,6 +38,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       help: 'from the start of a batch until its messages are stored, published, confirmed and acked',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
+    }),
+    hopLatency: latencyHistogram({
+      name: 'coffeechat_hop_latency_seconds',
+      help: 'latency of one hop of a chat message: inbound_queue = published by the gateway → received by the router',
+      labelNames: ['hop'],
+      registry,
     }),
     messagesStored: new Counter({
       name: 'coffeechat_router_messages_stored_total',
@@ -92,6 +103,17 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     activePartitions: new Gauge({
       name: 'coffeechat_router_partitions_consuming',
       help: 'partition queues this router has a consumer on (active or standby under single-active-consumer)',
+      registers,
+    }),
+    partitionBacklog: new Gauge({
+      name: 'coffeechat_router_partition_backlog',
+      help: 'messages waiting in each partition queue (ready, not yet delivered), polled every 5 s',
+      labelNames: ['partition'],
+      registers,
+    }),
+    deadLetterBacklog: new Gauge({
+      name: 'coffeechat_router_dead_letter_backlog',
+      help: 'messages waiting in the dead-letter queue, polled every 5 s',
       registers,
     }),
   };

@@ -4,8 +4,9 @@
  * channel and only then acks the batch (`multiple`). Store, then deliver, then ack: a crash anywhere
  * means redelivery, which the unique keys turn into "publish the stored one again".
  */
-import type { InboundRead, InboundSend, Topology } from '@coffeechat/contracts';
+import { Header, type InboundRead, type InboundSend, type Topology } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
+import { type ConsumeSpan, secondsSince, startConsumeSpan, withBatchSpan } from '@coffeechat/telemetry';
 import type { ConsumeMessage } from 'amqplib';
 import { Batcher } from './batcher.js';
 import { isTransient, retryDelayMs } from './failures.js';
@@ -58,18 +59,30 @@ export interface PartitionWorkerDeps {
 
 type Outcome = 'done' | 'abandoned' | 'failed';
 
+/** The deliveries' channel closed mid-batch; they are redelivered elsewhere, so the batch stops. */
+class ChannelClosed extends Error {}
+
 export class PartitionWorker {
   private readonly sequencer = new Sequencer();
   private readonly batcher: Batcher<ConsumeMessage>;
   private stopping = false;
   private readonly now: () => number;
+  /** each delivery's CONSUMER span, from arrival until it is settled */
+  private readonly spans = new Map<ConsumeMessage, ConsumeSpan>();
+  private readonly queue: string;
 
   constructor(private readonly deps: PartitionWorkerDeps) {
     this.now = deps.now ?? Date.now;
     this.batcher = new Batcher({ max: deps.batchMax, process: (batch) => this.processBatch(batch) });
+    this.queue = deps.topology.inboundQueue(deps.partition);
   }
 
   push(delivery: ConsumeMessage): void {
+    this.spans.set(delivery, startConsumeSpan(delivery, this.queue));
+    const sentAt = delivery.properties.headers?.[Header.sentAt];
+    if (typeof sentAt === 'number' && !delivery.fields.redelivered) {
+      this.deps.metrics.hopLatency.observe({ hop: 'inbound_queue' }, secondsSince(sentAt));
+    }
     this.batcher.push(delivery);
   }
 
@@ -77,12 +90,19 @@ export class PartitionWorker {
   abandon(): void {
     this.stopping = true;
     this.batcher.discard();
+    for (const span of this.spans.values()) span.end(new Error('abandoned'));
+    this.spans.clear();
   }
 
-  /** Finishes what was received (the consumer is already cancelled), without retrying outages forever. */
-  async drain(): Promise<void> {
+  /**
+   * Graceful stop: finishes the running batch (without retrying an outage forever) and starts no other.
+   * The caller then closes the channel, which returns the deliveries not yet handled to the queue ahead
+   * of newer ones, so the next owner continues in order. Cancelling the consumer first would let the
+   * next owner take newer messages while older ones are still here.
+   */
+  async stop(): Promise<void> {
     this.stopping = true;
-    await this.batcher.whenIdle();
+    await this.batcher.pause();
   }
 
   private async processBatch(batch: ConsumeMessage[]): Promise<void> {
@@ -90,14 +110,18 @@ export class PartitionWorker {
     const started = performance.now();
     metrics.batchSize.observe(batch.length);
     for (const d of batch) if (d.fields.redelivered) metrics.redeliveries.inc();
+    const spans = batch.flatMap((d) => this.spans.get(d) ?? []);
     try {
-      const outcome = await this.attempt(batch, true);
+      const outcome = await withBatchSpan('store batch', spans, () => this.attempt(batch, true));
       if (outcome !== 'failed') return;
       // Something in the batch fails for a reason of its own: find it by handling one at a time.
       for (const delivery of batch) {
-        if ((await this.attempt([delivery], false)) === 'failed' && settler.isOpen()) {
+        const span = this.spans.get(delivery);
+        const alone = () => this.attempt([delivery], false);
+        if ((await (span ? span.run(alone) : alone())) === 'failed' && settler.isOpen()) {
           metrics.nacks.inc({ reason: 'failed' });
           settler.nack(delivery, true);
+          span?.end(new Error('nacked'));
         }
       }
     } catch (err) {
@@ -105,6 +129,10 @@ export class PartitionWorker {
       logger.error({ err, partition: this.deps.partition }, 'batch handling broke');
     } finally {
       metrics.storeLatency.observe((performance.now() - started) / 1000);
+      for (const d of batch) {
+        this.spans.get(d)?.end();
+        this.spans.delete(d);
+      }
     }
   }
 
@@ -120,6 +148,7 @@ export class PartitionWorker {
         if (last) settler.ack(last, wholeBatch);
         return 'done';
       } catch (err) {
+        if (err instanceof ChannelClosed) return 'abandoned';
         if (isTransient(err)) {
           if (this.stopping) return 'abandoned';
           logger.warn({ err: (err as Error).message, partition, tries }, 'store or broker unavailable; retrying batch');
@@ -147,6 +176,8 @@ export class PartitionWorker {
       if (p.value.kind === 'read' && isMember(p.value.roomId, p.value.userId)) reads.push(p.value);
     }
 
+    // The channel may have closed while membership was read: a new owner has these deliveries now.
+    if (!this.deps.settler.isOpen()) throw new ChannelClosed();
     const decisions = await storeSends(this.deps.messages, this.sequencer, sends, {
       now: this.now,
       insertedByUs,
@@ -158,6 +189,11 @@ export class PartitionWorker {
     );
 
     const publications: Publication[] = [];
+    // what answers a delivery continues its trace
+    const emit = (delivery: ConsumeMessage, ...answers: Publication[]) => {
+      const trace = this.spans.get(delivery)?.context;
+      for (const p of answers) publications.push(trace ? { ...p, trace } : p);
+    };
     let sendIndex = 0;
     let readIndex = 0;
     let stored = 0;
@@ -166,7 +202,8 @@ export class PartitionWorker {
       if (!p.ok) {
         logger.warn({ partition, reason: p.reason }, 'invalid inbound payload; dead-lettered');
         metrics.deadLetters.inc({ reason: 'invalid' });
-        publications.push(
+        emit(
+          delivery,
           deadLetter(
             topology,
             delivery.content,
@@ -182,23 +219,27 @@ export class PartitionWorker {
         const mark = moved[readIndex++];
         if (mark) {
           metrics.readsMoved.inc();
-          publications.push(roomRead(topology, mark.roomId, mark.userId, mark.seq));
+          emit(delivery, roomRead(topology, mark.roomId, mark.userId, mark.seq));
         }
         continue;
       }
       if (!isMember(inbound.roomId, inbound.senderId)) {
         metrics.rejected.inc({ code: 'NOT_A_MEMBER' });
-        publications.push(errorToSender(inbound, 'NOT_A_MEMBER', `not a member of room ${inbound.roomId}`));
+        emit(delivery, errorToSender(inbound, 'NOT_A_MEMBER', `not a member of room ${inbound.roomId}`));
         continue;
       }
       const decision = decisions[sendIndex++];
       if (!decision) throw new Error('send decisions out of step with the batch');
-      publications.push(roomMessage(topology, decision.message), ackToSender(inbound, decision.message));
+      emit(
+        delivery,
+        roomMessage(topology, decision.message, inbound.receivedAt),
+        ackToSender(inbound, decision.message),
+      );
       if (decision.kind === 'new') stored++;
       else duplicates++;
       // A redelivered duplicate may be ours from before a crash that came before its event went out.
       if (decision.kind === 'new' || delivery.fields.redelivered) {
-        publications.push(messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
+        emit(delivery, messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
       }
     }
     await this.deps.publisher.publishAll(publications);

@@ -31,7 +31,11 @@ describe('fail-over between routers', () => {
     await active.kill();
     const ackedBeforeKill = new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size;
 
-    await eventually(() => expect(new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size).toBe(1000), 90_000, 100);
+    await eventually(
+      () => expect(new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size).toBe(1000),
+      90_000,
+      100,
+    );
     const messages = stack.db.collection('messages');
     expect(await messages.countDocuments({})).toBe(1000);
     for (const roomId of rooms) {
@@ -42,7 +46,11 @@ describe('fail-over between routers', () => {
       let last = 0;
       const forwarded: number[] = [];
       for (const m of stack.frames('message', roomId)) {
-        if ((m.seq ?? 0) > last) forwarded.push((last = m.seq ?? 0));
+        const seq = m.seq ?? 0;
+        if (seq > last) {
+          forwarded.push(seq);
+          last = seq;
+        }
       }
       expect(forwarded).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
       // an ack always carries the stored seq, even when it is sent twice
@@ -55,6 +63,51 @@ describe('fail-over between routers', () => {
     console.info(
       `[measure] fail-over: ${ackedBeforeKill} of 1000 acked before kill -9; standby stored ${sampleSum(metrics, 'coffeechat_router_messages_stored_total')}, ` +
         `saw ${redeliveries} redeliveries and ${duplicates} already-stored; ${acks - 1000} acks sent twice`,
+    );
+  });
+
+  it('SIGTERM of the active router during a load: it drains and exits within 10 s, the other one carries on', async () => {
+    const survivor = stack.routers[1];
+    if (!survivor) throw new Error('the standby of the previous test should still run');
+    const next = await stack.startRouter(); // standby for the partitions `survivor` now owns
+    const rooms = Array.from({ length: 10 }, (_, i) => `term-${i}`);
+    for (const roomId of rooms) await stack.createRoom(roomId, ['lee']);
+    await stack.watch(rooms);
+    const acked = () =>
+      new Set(
+        stack
+          .frames('ack')
+          .filter((a) => String(a.roomId).startsWith('term-'))
+          .map((a) => `${a.roomId}/${a.clientMsgId}`),
+      ).size;
+
+    const wave = (from: number, to: number) => {
+      for (let i = from; i < to; i++)
+        for (const roomId of rooms) stack.publish(stack.sendPayload(roomId, 'lee', `m${i}`));
+    };
+    wave(0, 30);
+    await stack.confirmed();
+    await eventually(() => expect(acked()).toBeGreaterThan(50), 60_000, 20);
+    const stopping = performance.now();
+    const stopped = survivor.stop();
+    wave(30, 50); // the load goes on while the router drains
+    await stack.confirmed();
+    await stopped;
+    const stopSeconds = (performance.now() - stopping) / 1000;
+    expect(survivor.child.exitCode).toBe(0);
+    expect(stopSeconds).toBeLessThan(10);
+    expect(survivor.output()).not.toMatch(/"level":50/); // no errors while draining
+
+    await eventually(() => expect(acked()).toBe(500), 60_000, 100);
+    for (const roomId of rooms) {
+      const stored = await stack.db.collection('messages').find({ roomId }).sort({ seq: 1 }).toArray();
+      expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    }
+    const metrics = await scrapeMetrics(next.port);
+    console.info(
+      `[measure] SIGTERM: drained and exited in ${stopSeconds.toFixed(2)} s; the next router stored ` +
+        `${sampleSum(metrics, 'coffeechat_router_messages_stored_total')} and found ${sampleSum(metrics, 'coffeechat_router_duplicates_total')} already stored`,
     );
   });
 });

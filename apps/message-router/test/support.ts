@@ -59,8 +59,9 @@ export class Stack {
     };
   }
 
+  /** the HTTP port of the first router still running */
   get port(): number {
-    const router = this.routers[0];
+    const router = this.routers.find((r) => r.child.exitCode === null && r.child.signalCode === null);
     if (!router) throw new Error('no router running');
     return router.port;
   }

@@ -4,6 +4,7 @@
  */
 import { EventKey, MembershipEvent, RoomCreatedEvent, type Topology, validator } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel } from 'amqplib';
 import type { RouterMetrics } from '../metrics.js';
 
@@ -32,20 +33,22 @@ export function startEventsSubscriber(options: {
         queue,
         (msg) => {
           if (!msg) return;
-          let body: unknown;
-          try {
-            body = JSON.parse(msg.content.toString('utf8'));
-          } catch {
-            body = undefined;
-          }
-          const check = msg.fields.routingKey === EventKey.roomCreated ? roomCreatedEvent : membershipEvent;
-          const parsed = check.validate(body);
-          if (!parsed.ok) {
-            logger.warn({ key: msg.fields.routingKey, reason: parsed.message }, 'invalid event; dropped');
-            metrics.dropped.inc({ queue: 'events' });
-            return;
-          }
-          invalidate(parsed.value.roomId);
+          traceConsume(msg, queue, () => {
+            let body: unknown;
+            try {
+              body = JSON.parse(msg.content.toString('utf8'));
+            } catch {
+              body = undefined;
+            }
+            const check = msg.fields.routingKey === EventKey.roomCreated ? roomCreatedEvent : membershipEvent;
+            const parsed = check.validate(body);
+            if (!parsed.ok) {
+              logger.warn({ key: msg.fields.routingKey, reason: parsed.message }, 'invalid event; dropped');
+              metrics.dropped.inc({ queue: 'events' });
+              return;
+            }
+            invalidate(parsed.value.roomId);
+          });
         },
         { noAck: true },
       );

@@ -14,7 +14,6 @@ import { declarePartition } from './topology.js';
 
 interface Active {
   channel: Channel;
-  consumerTag: string;
   worker: PartitionWorker;
 }
 
@@ -52,19 +51,14 @@ export class PartitionConsumers {
     await Promise.all(this.wrappers.map((w) => w.waitForConnect()));
   }
 
-  /** Stops consuming, finishes what each partition already received, then closes the channels. */
+  /**
+   * Finishes each partition's running batch, then closes the channels: the deliveries not handled yet
+   * return to their queues (ahead of newer messages) and single-active-consumer hands each partition to
+   * another router, which continues in order.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(
-      [...this.active.values()].map(async ({ channel, consumerTag, worker }) => {
-        try {
-          await channel.cancel(consumerTag);
-        } catch {
-          // channel already gone: its deliveries are back with the broker
-        }
-        await worker.drain();
-      }),
-    );
+    await Promise.all([...this.active.values()].map(({ worker }) => worker.stop()));
     await Promise.all(this.wrappers.map((w) => w.close()));
   }
 
@@ -96,14 +90,14 @@ export class PartitionConsumers {
         metrics.activePartitions.dec();
       }
     });
-    const { consumerTag } = await ch.consume(
+    await ch.consume(
       queue,
       (msg: ConsumeMessage | null) => {
         if (msg) worker.push(msg);
       },
       { noAck: false },
     );
-    this.active.set(partition, { channel: ch, consumerTag, worker });
+    this.active.set(partition, { channel: ch, worker });
     metrics.activePartitions.inc();
   }
 }

@@ -5,10 +5,12 @@
  */
 import type { Topology } from '@coffeechat/contracts';
 import type { Broker } from '@coffeechat/service-kit';
+import { tracePublish, withTraceContext } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
 import { PublishError } from '../failures.js';
 import type { Publisher } from '../partition-worker.js';
+import type { Publication } from '../publications.js';
 import { declareShared } from './topology.js';
 
 export interface ConfirmPublisher extends Publisher {
@@ -23,11 +25,21 @@ export function createPublisher(broker: Broker, topology: Topology, { timeoutMs 
     publishTimeout: timeoutMs,
     setup: (ch: Channel) => declareShared(ch, topology),
   });
+  // Each publication in the trace of the message it answers, that trace's context in its headers.
+  const publishTraced = (p: Publication) => {
+    const publish = () =>
+      tracePublish(
+        { exchange: p.exchange, routingKey: p.routingKey, bodySize: p.content.length },
+        (headers) => channel.publish(p.exchange, p.routingKey, p.content, { ...p.options, headers }),
+        { ...p.options.headers },
+      );
+    return p.trace ? withTraceContext(p.trace, publish) : publish();
+  };
   return {
     channel,
     async publishAll(publications) {
       try {
-        await Promise.all(publications.map((p) => channel.publish(p.exchange, p.routingKey, p.content, p.options)));
+        await Promise.all(publications.map(publishTraced));
       } catch (err) {
         throw new PublishError(err);
       }

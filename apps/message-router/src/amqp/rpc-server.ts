@@ -5,6 +5,7 @@
  */
 import { type JoinReply, JoinRequest, type Topology, validator } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { RouterMetrics } from '../metrics.js';
@@ -32,10 +33,13 @@ export function startRpcServer(options: {
     const { replyTo, correlationId } = msg.properties as { replyTo?: string; correlationId?: string };
     const reply = (body: JoinReply) => {
       if (replyTo) {
-        ch.publish('', replyTo, Buffer.from(JSON.stringify(body)), {
-          correlationId,
-          contentType: 'application/json',
-        });
+        tracePublish({ exchange: '', routingKey: replyTo, ...(correlationId ? { correlationId } : {}) }, (headers) =>
+          ch.publish('', replyTo, Buffer.from(JSON.stringify(body)), {
+            correlationId,
+            contentType: 'application/json',
+            headers,
+          }),
+        );
       }
     };
     let request: unknown;
@@ -74,7 +78,7 @@ export function startRpcServer(options: {
       await ch.prefetch(prefetch);
       const { consumerTag } = await ch.consume(topology.routerRpcQueue, (msg) => {
         if (!msg) return;
-        const task = handle(ch, msg)
+        const task = traceConsume(msg, topology.routerRpcQueue, () => handle(ch, msg))
           .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'join reply failed'))
           .finally(() => inFlight.delete(task));
         inFlight.add(task);

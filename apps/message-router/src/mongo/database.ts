@@ -3,6 +3,7 @@
  * everything used here: unique indexes, insertMany, updateOne with $max/$addToSet/$pull, find with
  * sort/limit. It scans collections for most filters, so hot-path reads go by `_id`.
  */
+import type { Logger } from '@coffeechat/service-kit';
 import { type Collection, type Db, MongoClient } from 'mongodb';
 
 /** `_id` is `sendKey(roomId, senderId, clientMsgId)`, so a resend is found by `_id` alone. */
@@ -47,19 +48,34 @@ export interface RouterDb {
   close(): Promise<void>;
 }
 
-export async function connectDb(url: string, { pingEveryMs = 2000 } = {}): Promise<RouterDb> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 50 });
-  await client.connect();
-  const db = client.db();
+/** The unique keys of docs/internals.md, plus what `/me/rooms` looks rooms and markers up by. */
+async function ensureIndexes(db: Db): Promise<void> {
   const messages = db.collection<MessageDoc>('messages');
-  const rooms = db.collection<RoomDoc>('rooms');
-  const reads = db.collection<ReadDoc>('reads');
   await Promise.all([
     messages.createIndex({ roomId: 1, seq: 1 }, { unique: true, name: 'room_seq' }),
     messages.createIndex({ roomId: 1, senderId: 1, clientMsgId: 1 }, { unique: true, name: 'room_sender_client' }),
-    rooms.createIndex({ memberIds: 1 }, { name: 'member' }),
-    reads.createIndex({ userId: 1 }, { name: 'user' }),
+    db.collection<RoomDoc>('rooms').createIndex({ memberIds: 1 }, { name: 'member' }),
+    db.collection<ReadDoc>('reads').createIndex({ userId: 1 }, { name: 'user' }),
   ]);
+}
+
+/** Connects and creates the indexes, retrying until the store answers (the process is not ready before). */
+export async function connectDb(url: string, logger: Logger, { pingEveryMs = 2000 } = {}): Promise<RouterDb> {
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 50 });
+  const db = client.db();
+  for (;;) {
+    try {
+      await client.connect();
+      await ensureIndexes(db);
+      break;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'MongoDB not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  const messages = db.collection<MessageDoc>('messages');
+  const rooms = db.collection<RoomDoc>('rooms');
+  const reads = db.collection<ReadDoc>('reads');
   let reachable = true;
   let pinging = false;
   const timer = setInterval(() => {

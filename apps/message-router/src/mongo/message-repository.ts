@@ -6,6 +6,7 @@ import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
 
 const DUPLICATE_KEY = 11000;
+const FEW_KEYS = 4;
 
 export function toStored(doc: MessageDoc): StoredMessage {
   return {
@@ -28,9 +29,16 @@ export class MongoMessageRepository implements MessageRepository {
 
   async findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]> {
     const ids = [...new Set(requests.map(sendKey))];
-    // One `_id` equality per key: indexed on MongoDB and the only filter FerretDB v1 does not scan for.
-    const found = await Promise.all(ids.map((_id) => this.db.messages.findOne({ _id })));
-    return found.filter((d): d is MessageDoc => d !== null).map(toStored);
+    // MongoDB answers either form from the `_id` index. FerretDB v1 serves only `_id` equality without
+    // scanning the collection, but runs concurrent lookups one after another: a few keys (low load,
+    // where latency matters) go one by one, a larger batch as one `$in`.
+    const found =
+      ids.length <= FEW_KEYS
+        ? (await Promise.all(ids.map((_id) => this.db.messages.findOne({ _id })))).filter(
+            (d): d is MessageDoc => d !== null,
+          )
+        : await this.db.messages.find({ _id: { $in: ids } }).toArray();
+    return found.map(toStored);
   }
 
   async recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
