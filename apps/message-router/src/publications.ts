@@ -18,6 +18,7 @@ import {
   type Topology,
   type WsErrorCode,
 } from '@coffeechat/contracts';
+import type { TraceContext } from '@coffeechat/telemetry';
 import type { Options } from 'amqplib';
 
 export interface Publication {
@@ -25,6 +26,8 @@ export interface Publication {
   routingKey: string;
   content: Buffer;
   options: Options.Publish;
+  /** the trace this publication continues: that of the inbound message it answers */
+  trace?: TraceContext;
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -43,7 +46,8 @@ export function messageFrame(m: StoredMessage): MessageFrame {
   };
 }
 
-export function roomMessage(topology: Topology, m: StoredMessage): Publication {
+/** `sentAt`: when the send reached its gateway, so receiving gateways can measure send→deliver. */
+export function roomMessage(topology: Topology, m: StoredMessage, sentAt?: number): Publication {
   return {
     exchange: topology.deliveryExchange,
     routingKey: topology.roomKey(m.roomId),
@@ -51,7 +55,12 @@ export function roomMessage(topology: Topology, m: StoredMessage): Publication {
     options: {
       contentType: JSON_TYPE,
       type: GatewayMessageType.roomFrame,
-      headers: { [Header.roomId]: m.roomId, [Header.seq]: m.seq },
+      headers: {
+        [Header.roomId]: m.roomId,
+        [Header.seq]: m.seq,
+        [Header.storedAt]: m.ts,
+        ...(sentAt !== undefined ? { [Header.sentAt]: sentAt } : {}),
+      },
     },
   };
 }
