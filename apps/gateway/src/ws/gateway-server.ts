@@ -6,7 +6,7 @@
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { randomUUID } from 'node:crypto';
 import { AuthError, type Verifier } from '@coffeechat/auth';
-import type { Logger, Metrics } from '@coffeechat/service-kit';
+import { type Logger, type Metrics, registerReadiness } from '@coffeechat/service-kit';
 import type { TopicPublisher } from '../client-socket.js';
 import { judgeUpgrade } from '../handshake.js';
 import type { ChatProtocol } from '../protocol.js';
@@ -55,7 +55,9 @@ export class GatewayServer {
   private listenSocket?: us_listen_socket;
   private accepting = true;
 
-  constructor(private readonly options: GatewayServerOptions) {}
+  constructor(private readonly options: GatewayServerOptions) {
+    registerReadiness(options.metrics, () => this.accepting && options.ready());
+  }
 
   /** Room fan-out through uWS topics, for the room hub. */
   readonly topics: TopicPublisher = {
