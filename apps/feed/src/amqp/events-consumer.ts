@@ -15,6 +15,7 @@ import {
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ChatEngagement } from '../chat-engagement.js';
 import type { EventName, EventOutcome, FeedMetrics } from '../feed-metrics.js';
@@ -129,10 +130,14 @@ export async function startEventsConsumer(
     void next.then(() => {
       if (rooms.get(roomId) === next) rooms.delete(roomId);
     });
+    return next;
   };
 
   await channel.waitForConnect();
-  await channel.consume(feed.eventsQueue, onMessage, { prefetch: PREFETCH });
+  // the event's CONSUMER span lasts until its work (queued behind the room's earlier events) is done
+  await channel.consume(feed.eventsQueue, (msg) => traceConsume(msg, feed.eventsQueue, () => onMessage(msg)), {
+    prefetch: PREFETCH,
+  });
   ready = true;
 
   return {
