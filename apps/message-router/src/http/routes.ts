@@ -15,8 +15,9 @@ import {
   RoomParams,
 } from '@coffeechat/contracts';
 import { HttpProblem, handle, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
-import { Router } from 'express';
+import { type ErrorRequestHandler, Router } from 'express';
 import type { DeadLetterAdmin } from '../amqp/dead-letters.js';
+import { isTransient } from '../failures.js';
 import type { MongoMessageRepository } from '../mongo/message-repository.js';
 import { type RoomService, toRoom } from '../rooms.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -136,5 +137,10 @@ export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps)
     }),
   );
 
+  // A store or broker outage is the client's 503 (retry later), not a 500.
+  const unavailable: ErrorRequestHandler = (err: unknown, _req, _res, next) => {
+    next(isTransient(err) ? new HttpProblem('UNAVAILABLE', 'chat store or broker unavailable; try again') : err);
+  };
+  router.use(unavailable);
   return router;
 }
