@@ -66,6 +66,7 @@ export interface PhaseResult {
   errors: Record<string, number>;
   retries: number;
   disconnects: number;
+  connected: number;
 }
 
 interface Bucket {
@@ -261,6 +262,7 @@ export class Generator {
       errors,
       retries: got.reduce((s, r) => s + r.retries, 0),
       disconnects: got.reduce((s, r) => s + r.disconnects, 0),
+      connected: got.reduce((s, r) => s + r.connected, 0),
     };
   }
 

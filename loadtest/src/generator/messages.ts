@@ -64,6 +64,8 @@ export interface DrainReport {
   errors: Record<string, number>;
   retries: number;
   disconnects: number;
+  /** connections open when the report was made */
+  connected: number;
 }
 
 export type FromWorker = WorkerTick | ConnectReport | DrainReport | { kind: 'fatal'; worker: number; message: string };

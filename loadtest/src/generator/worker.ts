@@ -254,6 +254,7 @@ class Worker {
       errors: { ...this.errors },
       retries: this.retries,
       disconnects: this.disconnects,
+      connected: this.connected,
     };
     post(report);
   }

@@ -21,7 +21,7 @@ const step = (rate: number, p99: number, lost = 0) => {
     from: 0,
     to: 1,
     durationSec: 1,
-    phase: { counts, deliver, ack: newHistogram(), errors: {}, retries: 0, disconnects: 0 },
+    phase: { counts, deliver, ack: newHistogram(), errors: {}, retries: 0, disconnects: 0, connected: 0 },
     processes: [],
     maxInboundQueueDepth: null,
     generator: { maxCpuPct: 0, maxLagP99Ms: 0, saturatedSeconds: 0, starvedSeconds: 0 },

@@ -77,6 +77,8 @@ export interface Report extends Correctness {
   passed: boolean;
   failures: string[];
   notes: string[];
+  /** moments worth marking on the timeline (a kill, a restart), in timeline seconds */
+  events: { t: number; label: string }[];
   timeline: TimelinePoint[];
   queueDepth: DepthSample[];
   queueSnapshots: QueueSnapshot[];

@@ -28,6 +28,10 @@ export interface PanelSpec {
   series: Series[];
   /** shaded x ranges with a label (the phases of a run) */
   bands?: Band[];
+  /** vertical lines with a label (events such as a kill) */
+  markers?: { x: number; label: string }[];
+  /** a linear y axis from 0 (counts, bytes) instead of the log latency axis */
+  linearY?: boolean;
   /** x positions given as nines: x = -log10(1 - percentile/100) */
   ninesX?: boolean;
 }
@@ -56,13 +60,9 @@ function panel(spec: PanelSpec, offsetY: number): string {
   }
   const xMin = Math.min(...pts.map((p) => p.x));
   const xMax = Math.max(xMin + 1e-9, ...pts.map((p) => p.x));
-  const positive = pts.map((p) => p.y).filter((y) => y > 0);
-  const yLo = Math.log10(Math.max(0.01, Math.min(...positive, 1)));
-  const yHi = Math.log10(Math.max(...positive, 1)) + 0.1;
-  const yMin = Math.floor(yLo);
-  const yMax = Math.max(yMin + 1, Math.ceil(yHi));
   const sx = (x: number) => M.left + ((x - xMin) / (xMax - xMin)) * plotW;
-  const sy = (y: number) => M.top + plotH - ((Math.log10(Math.max(y, 10 ** yMin)) - yMin) / (yMax - yMin)) * plotH;
+  const yAxis = spec.linearY ? linearAxis(pts.map((p) => p.y)) : logAxis(pts.map((p) => p.y));
+  const sy = (y: number) => M.top + plotH - yAxis.fraction(y) * plotH;
 
   for (const [i, b] of (spec.bands ?? []).entries()) {
     const x0 = sx(Math.max(b.from, xMin));
@@ -73,13 +73,11 @@ function panel(spec: PanelSpec, offsetY: number): string {
     );
     out.push(`<text x="${(x0 + 3).toFixed(1)}" y="${M.top + 12}" font-size="10" fill="#555">${esc(b.label)}</text>`);
   }
-  // axes and grid: decades on y, about eight ticks on x
-  for (let d = yMin; d <= yMax; d++) {
-    const y = sy(10 ** d);
+  // grid: decades (log) or about six steps (linear) on y, about eight ticks on x
+  for (const v of yAxis.ticks) {
+    const y = sy(v);
     out.push(`<line x1="${M.left}" x2="${M.left + plotW}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="#ddd"/>`);
-    out.push(
-      `<text x="${M.left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(10 ** d)}</text>`,
-    );
+    out.push(`<text x="${M.left - 6}" y="${(y + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(v)}</text>`);
   }
   const xTicks: { v: number; label: string }[] = [];
   if (spec.ninesX) {
@@ -112,10 +110,18 @@ function panel(spec: PanelSpec, offsetY: number): string {
     `<text transform="translate(16,${M.top + plotH / 2}) rotate(-90)" font-size="12" text-anchor="middle">${esc(spec.yLabel)}</text>`,
   );
 
+  for (const m of spec.markers ?? []) {
+    if (m.x < xMin || m.x > xMax) continue;
+    const x = sx(m.x).toFixed(1);
+    out.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + plotH}" stroke="#000" stroke-dasharray="2,3"/>`);
+    out.push(
+      `<text x="${x}" y="${M.top + plotH - 6}" font-size="10" transform="rotate(-90 ${x} ${M.top + plotH - 6})" dx="2" dy="-3">${esc(m.label)}</text>`,
+    );
+  }
   spec.series.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
     const path = s.points
-      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.y > 0)
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (spec.linearY ? p.y >= 0 : p.y > 0))
       .map((p, j) => `${j === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
       .join(' ');
     if (path)
@@ -130,6 +136,30 @@ function panel(spec: PanelSpec, offsetY: number): string {
   });
   out.push('</g>');
   return out.join('\n');
+}
+
+interface Axis {
+  /** 0 at the bottom of the plot, 1 at the top */
+  fraction(v: number): number;
+  ticks: number[];
+}
+
+function logAxis(values: number[]): Axis {
+  const positive = values.filter((y) => y > 0);
+  const min = Math.floor(Math.log10(Math.max(0.01, Math.min(...positive, 1))));
+  const max = Math.max(min + 1, Math.ceil(Math.log10(Math.max(...positive, 1)) + 0.1));
+  const ticks: number[] = [];
+  for (let d = min; d <= max; d++) ticks.push(10 ** d);
+  return { fraction: (v) => (Math.log10(Math.max(v, 10 ** min)) - min) / (max - min), ticks };
+}
+
+function linearAxis(values: number[]): Axis {
+  const top = Math.max(1, ...values);
+  const step = niceStep(top / 6);
+  const max = Math.ceil(top / step) * step;
+  const ticks: number[] = [];
+  for (let v = 0; v <= max + 1e-9; v += step) ticks.push(v);
+  return { fraction: (v) => Math.max(0, v) / max, ticks };
 }
 
 function niceStep(raw: number): number {

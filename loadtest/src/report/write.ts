@@ -18,7 +18,32 @@ function cdfSteps(steps: readonly StepResult[]): StepResult[] {
   });
 }
 
+/** Idle connections: how many were open over time, and what the gateways held in memory. */
+function connectionsChart(r: Report): string {
+  const gateways = Object.entries(r.processSeries).filter(([name]) => name.startsWith('gateway'));
+  return chart(`${r.scenario} — ${r.startedAt}`, [
+    {
+      title: 'open connections',
+      xLabel: 'seconds since start',
+      yLabel: 'connections',
+      linearY: true,
+      series: [{ label: 'connected', points: r.timeline.map((p) => ({ x: p.t, y: p.connected })) }],
+    },
+    {
+      title: 'gateway resident memory',
+      xLabel: 'seconds since start',
+      yLabel: 'MiB',
+      linearY: true,
+      series: gateways.map(([name, samples]) => ({
+        label: name,
+        points: samples.map((x) => ({ x: x.t, y: x.rssBytes / 1024 / 1024 })),
+      })),
+    },
+  ]);
+}
+
 export function reportChart(r: Report): string {
+  if (r.scenario === 'connections') return connectionsChart(r);
   const t = r.timeline.filter((p) => p.deliver.count > 0);
   const over: Series[] = [
     { label: 'p50', points: t.map((p) => ({ x: p.t, y: p.deliver.p50 })) },
@@ -38,6 +63,7 @@ export function reportChart(r: Report): string {
       yLabel: 'ms (log)',
       series: over,
       bands: r.steps.map((s) => ({ from: s.from, to: s.to, label: `${s.system} ${s.rate}/s` })),
+      markers: r.events.map((e) => ({ x: e.t, label: e.label })),
     },
     {
       title: 'send→deliver latency distribution (CDF)',

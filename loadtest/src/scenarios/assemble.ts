@@ -13,6 +13,7 @@ export interface Verdict {
   targets: TargetCheck[];
   failures: string[];
   notes: string[];
+  events?: { t: number; label: string }[];
 }
 
 export function assemble(
@@ -73,6 +74,7 @@ export function assemble(
     passed: v.failures.length === 0,
     failures: v.failures,
     notes,
+    events: v.events ?? [],
     timeline: ms.flatMap((m) => m.generator.timeline()).sort((a, b) => a.t - b.t),
     queueDepth: ms.flatMap((m) => m.queues?.samples ?? []),
     queueSnapshots: ms.flatMap((m) => m.queues?.snapshots ?? []),

@@ -49,8 +49,8 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
       ctx.log(`holding them for ${p.holdSec} s`);
       await sleep(p.holdSec);
       rss.afterHold = frontRss();
-      stillOpen = generator.timeline().at(-1)?.connected ?? 0;
       const total = await generator.drain(null, 0);
+      stillOpen = total.connected;
       m = {
         system: sut.name,
         rooms: [],

@@ -73,6 +73,10 @@ export async function failover(ctx: BenchContext, machine: MachineInfo): Promise
       },
     ],
     failures,
+    events: [
+      { t: killAt, label: 'kill -9 router-0' },
+      { t: restartedAt, label: 'router-0 ready again' },
+    ],
     notes: [
       'router-1 stands by as a second consumer of every partition queue; the broker hands the partitions over when router-0’s connection drops.',
       'Recovery is read from the per-second timeline (1 s resolution); the longest send→ack is the worst wait a user saw.',
