@@ -27,6 +27,8 @@ export interface BackendEvents {
   roomFrame(frame: RoomFrame): void;
   connFrame(frame: ConnFrame): void;
   membership(event: MembershipEvent): void;
+  /** the broker connection came back and the room bindings are restored; frames published meanwhile are lost */
+  restored(): void;
 }
 
 export type SendRequest = Omit<InboundSend, 'kind' | 'replyTo'>;

@@ -59,6 +59,7 @@ backend.start(
     roomFrame: (frame) => hub.deliver(frame),
     connFrame: (frame) => chat.connFrame(frame),
     membership: (e) => chat.membership(e),
+    restored: () => void hub.resync(),
   },
   () => hub.boundRooms(),
 );

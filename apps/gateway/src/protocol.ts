@@ -227,15 +227,18 @@ export class ChatProtocol {
     const { socket } = session;
     socket.cork(() => {
       while (link.next < link.pending.length) {
-        if (socket.bufferedAmount() > this.deps.replayLowWaterBytes) return; // continue on drain
         const frame = link.pending[link.next];
         link.pending[link.next] = '';
         link.next += 1;
         if (frame !== undefined && !socket.send(frame)) return;
+        // The client is behind: continue on the socket's drain event.
+        if (link.next < link.pending.length && socket.bufferedAmount() > this.deps.replayLowWaterBytes) return;
       }
-      for (const bytes of liveFramesAfter(link.buffer, link.resumeAfter, session.userId)) {
+      const live = liveFramesAfter(link.buffer, link.resumeAfter, session.userId);
+      for (const bytes of live.frames) {
         if (!socket.send(bytes)) return;
       }
+      link.position = live.position;
       link.buffer = [];
       link.pending = [];
       link.phase = 'live';

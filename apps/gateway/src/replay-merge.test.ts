@@ -84,7 +84,7 @@ describe('planJoin', () => {
 describe('liveFramesAfter', () => {
   it('keeps buffered messages after the resume point, in arrival order, once each', () => {
     const buffer = [live(4), live(5), live(6), live(7)];
-    expect(liveFramesAfter(buffer, 5, 'me')).toEqual(['live6', 'live7']);
+    expect(liveFramesAfter(buffer, 5, 'me')).toEqual({ frames: ['live6', 'live7'], position: 7 });
   });
 
   it('keeps frames without seq (read markers) and drops the joining user’s own typing', () => {
@@ -94,13 +94,13 @@ describe('liveFramesAfter', () => {
       { userId: 'x', bytes: 'typing' },
       live(3),
     ];
-    expect(liveFramesAfter(buffer, 2, 'me')).toEqual(['read', 'typing', 'live3']);
+    expect(liveFramesAfter(buffer, 2, 'me')).toEqual({ frames: ['read', 'typing', 'live3'], position: 3 });
   });
 
   it('merged with a replay gives a gapless, duplicate-free sequence', () => {
     // Messages 1..10 exist; 8..12 arrived live while the router read 3..9 for afterSeq 2.
     const plan = planJoin(reply(9, [3, 4, 5, 6, 7, 8, 9]), { afterSeq: 2 }, offlinePresence);
-    const tail = liveFramesAfter([8, 9, 10, 11, 12].map(live), plan.resumeAfter, 'me').map(String);
+    const tail = liveFramesAfter([8, 9, 10, 11, 12].map(live), plan.resumeAfter, 'me').frames.map(String);
     const seqs = [
       ...parsed(plan.frames)
         .slice(1)

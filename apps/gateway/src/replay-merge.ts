@@ -55,13 +55,24 @@ export function planJoin(
   return { frames, resumeAfter: Math.max(reply.lastSeq, replayedUpTo) };
 }
 
-/** The buffered live frames the joining socket still needs, in arrival order. */
-export function liveFramesAfter(buffer: readonly LiveFrame[], resumeAfter: number, selfUserId: string): Payload[] {
-  const out: Payload[] = [];
+/**
+ * The buffered live frames the joining socket still needs, in arrival order, and the seq it has
+ * received up to once they are written (its position when it goes live).
+ */
+export function liveFramesAfter(
+  buffer: readonly LiveFrame[],
+  resumeAfter: number,
+  selfUserId: string,
+): { frames: Payload[]; position: number } {
+  const frames: Payload[] = [];
+  let position = resumeAfter;
   for (const frame of buffer) {
     if (frame.userId === selfUserId) continue;
-    if (frame.seq !== undefined && frame.seq <= resumeAfter) continue;
-    out.push(frame.bytes);
+    if (frame.seq !== undefined) {
+      if (frame.seq <= position) continue;
+      position = frame.seq;
+    }
+    frames.push(frame.bytes);
   }
-  return out;
+  return { frames, position };
 }

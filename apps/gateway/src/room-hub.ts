@@ -2,14 +2,16 @@
  * The rooms this gateway carries traffic for. The gateway's queue is bound to a room while at least
  * one local socket has joined or is joining it (reference counted); each arriving room frame is
  * de-duplicated by seq, published once to the room's uWS topic for the live sockets, and held for
- * sockets still joining.
+ * sockets still joining. After a broker reconnect (the gateway's queue is new, whatever was published
+ * meanwhile is lost for it) each room asks a router for what its live sockets missed.
  */
-import { CloseCode } from '@coffeechat/contracts';
+import { CloseCode, type StoredMessage } from '@coffeechat/contracts';
 import { secondsSince } from '@coffeechat/telemetry';
 import type { ChatBackend, RoomFrame } from './chat-backend.js';
 import type { TopicPublisher } from './client-socket.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SeqFilter } from './seq-filter.js';
+import { messageFrame } from './server-frames.js';
 import type { Session } from './session.js';
 
 interface HubRoom {
@@ -17,7 +19,12 @@ interface HubRoom {
   bound: Promise<void>;
   live: Set<Session>;
   joining: Set<Session>;
+  /** set while the room is re-synchronized after a broker reconnect: live frames wait here */
+  held?: RoomFrame[];
 }
+
+/** At most this many rooms ask the routers for their missed messages at once after a reconnect. */
+const RESYNC_CONCURRENCY = 16;
 
 export const roomTopic = (roomId: string) => `room/${roomId}`;
 
@@ -30,7 +37,7 @@ export class RoomHub {
   private readonly seqs = new SeqFilter();
 
   constructor(
-    private readonly backend: Pick<ChatBackend, 'bindRoom' | 'unbindRoom'>,
+    private readonly backend: Pick<ChatBackend, 'bindRoom' | 'unbindRoom' | 'join'>,
     private readonly topics: TopicPublisher,
     private readonly metrics: GatewayMetrics,
     /** a joining socket holding more than this reads too slowly and is closed */
@@ -98,7 +105,9 @@ export class RoomHub {
       return;
     }
     const kind = frameKind(frame);
-    if (frame.userId !== undefined) {
+    if (room.held) {
+      room.held.push(frame);
+    } else if (frame.userId !== undefined) {
       // Typing skips the typist's own sockets, which a topic cannot do: write to each socket.
       let sent = 0;
       for (const session of room.live) {
@@ -119,6 +128,62 @@ export class RoomHub {
         this.metrics.closes.inc({ reason: 'slow_reader' });
         session.socket.end(CloseCode.POLICY_VIOLATION, 'send buffer full');
       }
+    }
+  }
+
+  /**
+   * After a broker reconnect: every room with live sockets asks a router for the messages after the
+   * oldest position among them and writes each socket what it lacks, in seq order, merged with the
+   * live frames that arrived meanwhile (held until then), so the sockets keep a gapless stream.
+   */
+  async resync(): Promise<void> {
+    const queue = [...this.rooms.entries()].filter(([, room]) => room.live.size > 0 && !room.held);
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await this.resyncRoom(next[0], next[1]);
+    };
+    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
+  }
+
+  private async resyncRoom(roomId: string, room: HubRoom): Promise<void> {
+    const forwarded = this.seqs.lastOf(roomId) ?? 0;
+    // What each live socket has: its join point, or the last frame the room's topic carried since.
+    const positions = new Map<Session, number>();
+    for (const session of room.live)
+      positions.set(session, Math.max(session.rooms.get(roomId)?.position ?? 0, forwarded));
+    const afterSeq = Math.min(...positions.values());
+    room.held = [];
+    let replay: StoredMessage[] = [];
+    try {
+      for (const userId of new Set([...room.live].map((s) => s.userId))) {
+        const reply = await this.backend.join({ kind: 'join', roomId, userId, afterSeq });
+        if (reply.ok) {
+          replay = reply.replay;
+          break;
+        }
+      }
+    } catch {
+      // The router is unreachable: the sockets keep what they have; the SDK re-joins on the gap it sees.
+    }
+    const held = room.held;
+    room.held = undefined;
+    if (this.rooms.get(roomId) !== room) return;
+    // Sockets that went live meanwhile got everything up to their own join point.
+    for (const session of room.live)
+      if (!positions.has(session)) positions.set(session, session.rooms.get(roomId)?.position ?? 0);
+    const last = replay.at(-1);
+    if (last) this.seqs.accept(roomId, last.seq);
+    const frames: RoomFrame[] = replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrame(m)) }));
+    for (const frame of [...frames, ...held]) {
+      let sent = 0;
+      for (const session of room.live) {
+        const at = positions.get(session) ?? 0;
+        if (frame.seq !== undefined) {
+          if (frame.seq <= at) continue;
+          positions.set(session, frame.seq);
+        } else if (frame.userId === session.userId) continue;
+        if (session.socket.send(frame.bytes)) sent += 1;
+      }
+      this.metrics.framesOut.inc({ type: frameKind(frame) }, sent);
     }
   }
 }

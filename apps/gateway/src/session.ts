@@ -14,6 +14,8 @@ export class RoomLink {
   pending: Payload[] = [];
   next = 0;
   resumeAfter = 0;
+  /** while live: the seq up to which the socket got the room's messages when it went live */
+  position = 0;
 
   constructor(readonly frameId: string | undefined) {}
 

@@ -50,6 +50,8 @@ interface PendingCall {
 export class AmqpChatBackend implements ChatBackend {
   private readonly queueName: string;
   private readonly calls = new Map<string, PendingCall>();
+  /** how many times the gateway queue was set up (more than once = after a reconnect) */
+  private queueSetups = 0;
   private queue?: ChannelWrapper;
   private publisher?: ChannelWrapper;
   private rpc?: ChannelWrapper;
@@ -88,6 +90,8 @@ export class AmqpChatBackend implements ChatBackend {
           (msg) => msg && traceConsume(msg, this.queueName, () => this.dispatch(msg, events)),
           { noAck: true },
         );
+        this.queueSetups += 1;
+        if (this.queueSetups > 1) events.restored();
       },
     });
     this.publisher = connection.createChannel({
