@@ -1,0 +1,91 @@
+/**
+ * deploy/compose.yaml against the Compose specification's JSON schema (the copy dclint ships), plus what
+ * the schema cannot know: each service is built from its own Dockerfile, publishes its SPEC port, gets its
+ * connection settings, and every bind-mounted file exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { SERVICES } from './services.js';
+
+const require = createRequire(import.meta.url);
+
+/** Directories another part of the project adds later; compose references them before they exist. */
+export const OPTIONAL_MOUNTS = ['prometheus', 'grafana'];
+
+export interface CheckResult {
+  problems: string[];
+  notes: string[];
+}
+
+interface ComposeService {
+  build?: { context?: string; dockerfile?: string };
+  environment?: Record<string, string | number | boolean | null>;
+  ports?: (string | { target?: number })[];
+  volumes?: (string | { type?: string; source?: string })[];
+}
+
+function composeSchema(): object {
+  const schemaPath = path.join(path.dirname(require.resolve('dclint/package.json')), 'schemas', 'compose.schema.json');
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
+  // it names draft-07 by an https URL Ajv does not know; Ajv's default dialect is draft-07 anyway
+  delete schema.$schema;
+  return schema;
+}
+
+/** Schema problems of an already parsed Compose document. */
+export function schemaProblems(document: unknown): string[] {
+  // formats such as "duration" are Compose's own; the schema's structure is what is checked here
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  const validate = ajv.compile(composeSchema());
+  if (validate(document)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
+}
+
+export function checkCompose(file: string, repoRoot: string): CheckResult {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  // merge: the file shares settings through YAML anchors and `<<` merge keys, as Compose resolves them
+  const document = parse(readFileSync(file, 'utf8'), { merge: true }) as { services?: Record<string, ComposeService> };
+  problems.push(...schemaProblems(document));
+  const services = document.services ?? {};
+  const composeDir = path.dirname(file);
+
+  for (const svc of SERVICES) {
+    const entry = services[svc.name];
+    if (!entry) {
+      problems.push(`service ${svc.name} is missing`);
+      continue;
+    }
+    const context = path.resolve(composeDir, entry.build?.context ?? '.');
+    if (context !== repoRoot) problems.push(`${svc.name}: build context must be the repository root`);
+    if (entry.build?.dockerfile !== `apps/${svc.name}/Dockerfile`) {
+      problems.push(`${svc.name}: must build from apps/${svc.name}/Dockerfile`);
+    }
+    const env = entry.environment ?? {};
+    if (String(env[svc.portVariable]) !== String(svc.port))
+      problems.push(`${svc.name}: ${svc.portVariable} must be ${svc.port}`);
+    for (const variable of ['AMQP_URL', 'REDIS_URL', 'MONGO_URL', 'JWT_SECRET', 'CC_NAMESPACE']) {
+      if (!(variable in env)) problems.push(`${svc.name}: no ${variable}`);
+    }
+    const published = (entry.ports ?? []).map(String);
+    if (!published.some((p) => p.endsWith(`:${svc.port}`))) problems.push(`${svc.name}: does not publish ${svc.port}`);
+  }
+
+  for (const [name, entry] of Object.entries(services)) {
+    for (const volume of entry.volumes ?? []) {
+      const source =
+        typeof volume === 'string' ? volume.split(':')[0] : volume.type === 'bind' ? volume.source : undefined;
+      if (!source || !/^\.{1,2}\//.test(source)) continue;
+      if (existsSync(path.resolve(composeDir, source))) continue;
+      const relative = path.relative(composeDir, path.resolve(composeDir, source));
+      const optional = OPTIONAL_MOUNTS.some((dir) => relative === dir || relative.startsWith(`${dir}/`));
+      (optional ? notes : problems).push(
+        `${name}: bind mount source deploy/${relative} does not exist${optional ? ' yet (observability files)' : ''}`,
+      );
+    }
+  }
+  return { problems, notes };
+}
