@@ -23,8 +23,8 @@ import {
   roomMessage,
   roomRead,
 } from './publications.js';
-import { Sequencer } from './sequencer.js';
-import { type MessageRepository, storeSends } from './store-sends.js';
+import { type SendDecision, Sequencer } from './sequencer.js';
+import { highestSeqs, type MessageRepository, storeSends } from './store-sends.js';
 
 /** Settles deliveries on the channel they came from; a closed channel means the broker took them back. */
 export interface Settler {
@@ -183,10 +183,7 @@ export class PartitionWorker {
       insertedByUs,
       onConflict: () => metrics.seqConflicts.inc(),
     });
-    const moved = await this.raiseReads(
-      reads,
-      decisions.flatMap((d) => (d.kind === 'new' ? [d.message] : [])),
-    );
+    const moved = reads.length > 0 ? await this.raiseReads(reads) : [];
 
     const publications: Publication[] = [];
     // what answers a delivery continues its trace
@@ -242,20 +239,23 @@ export class PartitionWorker {
         emit(delivery, messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
       }
     }
-    await this.deps.publisher.publishAll(publications);
+    // The messages are stored: recording lastSeq and the senders' own read markers need not delay delivery.
+    await Promise.all([
+      this.deps.publisher.publishAll(publications),
+      this.deps.messages.raiseLastSeqs(highestSeqs(decisions)),
+      this.deps.reads.raiseQuietly(ownReadMarks(decisions)),
+    ]);
     metrics.messagesStored.inc(stored);
     metrics.duplicates.inc(duplicates);
   }
 
   /**
-   * Raises the read markers of `read` requests (clamped to the room's last seq, so a marker never
-   * claims unsent messages) and, quietly, each sender's marker to their own new message.
-   * Returns, per read request, the mark to announce or undefined when it did not move.
+   * Raises the read markers of `read` requests, clamped to the room's last seq so a marker never
+   * claims unsent messages. Several marks of one user in one room within a batch become one update
+   * to their highest (concurrent `$max` updates could not tell which of them moved the marker).
+   * Returns, per request, the mark to announce (the request carrying a moved maximum) or undefined.
    */
-  private async raiseReads(
-    reads: readonly InboundRead[],
-    stored: ReadonlyArray<{ roomId: string; senderId: string; seq: number }>,
-  ) {
+  private async raiseReads(reads: readonly InboundRead[]): Promise<Array<ReadMark | undefined>> {
     const unknown = [...new Set(reads.map((r) => r.roomId))].filter((roomId) => !this.sequencer.knows(roomId));
     if (unknown.length > 0) {
       const recorded = await this.deps.messages.recordedLastSeqs(unknown);
@@ -266,13 +266,32 @@ export class PartitionWorker {
       userId: r.userId,
       seq: Math.min(r.seq, this.sequencer.lastSeq(r.roomId) ?? 0),
     }));
-    const own = new Map<string, ReadMark>();
-    for (const m of stored)
-      own.set(JSON.stringify([m.roomId, m.senderId]), { roomId: m.roomId, userId: m.senderId, seq: m.seq });
-    const [moved] = await Promise.all([
-      marks.length > 0 ? this.deps.reads.raise(marks) : Promise.resolve([]),
-      this.deps.reads.raiseQuietly([...own.values()]),
-    ]);
-    return marks.map((mark, i) => (moved[i] ? mark : undefined));
+    const highest = new Map<string, { mark: ReadMark; index: number }>();
+    marks.forEach((mark, index) => {
+      const key = JSON.stringify([mark.roomId, mark.userId]);
+      const best = highest.get(key);
+      if (!best || mark.seq > best.mark.seq) highest.set(key, { mark, index });
+    });
+    const chosen = [...highest.values()];
+    const moved = await this.deps.reads.raise(chosen.map((c) => c.mark));
+    const announce = new Array<ReadMark | undefined>(marks.length).fill(undefined);
+    chosen.forEach((c, i) => {
+      if (moved[i]) announce[c.index] = c.mark;
+    });
+    return announce;
   }
+}
+
+/** A sender has read their own message: their marker moves to their newest new message per room. */
+function ownReadMarks(decisions: readonly SendDecision[]): ReadMark[] {
+  const own = new Map<string, ReadMark>();
+  for (const { kind, message } of decisions) {
+    if (kind === 'new')
+      own.set(JSON.stringify([message.roomId, message.senderId]), {
+        roomId: message.roomId,
+        userId: message.senderId,
+        seq: message.seq,
+      });
+  }
+  return [...own.values()];
 }

@@ -1,6 +1,6 @@
 /**
- * Storing one batch of sends: look up resends, assign seqs, insert unordered, raise the rooms'
- * `lastSeq`. A unique-key conflict means another writer got there first (a stale or new owner of
+ * Storing one batch of sends: look up resends, assign seqs, insert unordered. (The caller raises the
+ * rooms' recorded `lastSeq` with `highestSeqs` while it publishes.) A unique-key conflict means another writer got there first (a stale or new owner of
  * the partition after a fail-over): the rooms' `lastSeq` is reloaded from the store and the batch
  * planned again; what this batch already inserted is then found as stored and kept.
  */
@@ -75,11 +75,6 @@ export async function storeSends(
       }
       sequencer.commit(plan);
     }
-    const highest = new Map<string, number>();
-    for (const { message } of plan.decisions) {
-      highest.set(message.roomId, Math.max(message.seq, highest.get(message.roomId) ?? 0));
-    }
-    await repo.raiseLastSeqs(highest);
     // What an earlier attempt inserted is found as stored now; its first request still counts as new.
     const counted = new Set<string>();
     return plan.decisions.map((d) => {
@@ -89,4 +84,13 @@ export async function storeSends(
       return d.kind === 'duplicate' && first && insertedByUs.has(key) ? { kind: 'new', message: d.message } : d;
     });
   }
+}
+
+/** The highest seq per room among the decisions: what each room's recorded `lastSeq` is raised to. */
+export function highestSeqs(decisions: readonly SendDecision[]): Map<string, number> {
+  const highest = new Map<string, number>();
+  for (const { message } of decisions) {
+    highest.set(message.roomId, Math.max(message.seq, highest.get(message.roomId) ?? 0));
+  }
+  return highest;
 }

@@ -182,12 +182,13 @@ describe('membership and events', () => {
     stack.publish({ kind: 'read', roomId: 'reading', userId: 'flo', seq: 99 });
     stack.publish({ kind: 'read', roomId: 'reading', userId: 'mallory', seq: 4 });
     await stack.confirmed();
-    await eventually(() => expect(stack.frames('read', 'reading')).toHaveLength(2), 20_000);
+    // 99 is clamped to the last seq (4); 2 never moves the marker back; marks in one batch may be announced as one
+    await eventually(() => expect(stack.frames('read', 'reading').at(-1)?.seq).toBe(4), 20_000);
     await new Promise((r) => setTimeout(r, 300));
-    expect(stack.frames('read', 'reading')).toEqual([
-      { type: 'read', roomId: 'reading', userId: 'flo', seq: 3 },
-      { type: 'read', roomId: 'reading', userId: 'flo', seq: 4 },
-    ]);
+    const seqs = stack.frames('read', 'reading').map((f) => f.seq ?? 0);
+    expect([[3, 4], [4]]).toContainEqual(seqs);
+    expect(stack.frames('read', 'reading').every((f) => f.userId === 'flo')).toBe(true);
     expect(await join({ roomId: 'reading', userId: 'flo' })).toMatchObject({ ok: true, readSeq: 4, lastSeq: 4 });
+    expect(await join({ roomId: 'reading', userId: 'ed' })).toMatchObject({ ok: true, readSeq: 4 });
   });
 });
