@@ -1,3 +1,4 @@
 import { defineProject } from 'vitest/config';
 
-export default defineProject({ test: { name: 'deploy-checks', include: ['src/**/*.test.ts'] } });
+// compiling the Compose schema takes seconds on a busy 2-core machine
+export default defineProject({ test: { name: 'deploy-checks', include: ['src/**/*.test.ts'], testTimeout: 30_000 } });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { SERVICES } from './services.js';
 
@@ -35,11 +35,13 @@ function composeSchema(): object {
   return schema;
 }
 
+let compiled: ValidateFunction | undefined;
+
 /** Schema problems of an already parsed Compose document. */
 export function schemaProblems(document: unknown): string[] {
   // formats such as "duration" are Compose's own; the schema's structure is what is checked here
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  const validate = ajv.compile(composeSchema());
+  compiled ??= new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(composeSchema());
+  const validate = compiled;
   if (validate(document)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 }

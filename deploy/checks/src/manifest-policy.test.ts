@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { checkManifests, type K8sObject } from './manifest-policy.js';
+import type { Workspace, WorkspacePackage } from './workspace.js';
+
+const pkg = (name: string, deps: string[]): [string, WorkspacePackage] => [
+  name,
+  {
+    name,
+    dir: `apps/${name.split('/')[1]}`,
+    dependencies: Object.fromEntries(deps.map((d) => [d, '1.0.0'])),
+    devDependencies: {},
+  },
+];
+
+const workspace: Workspace = new Map([
+  pkg('@coffeechat/gateway', ['amqplib']),
+  pkg('@coffeechat/message-router', ['amqplib', 'mongodb']),
+  pkg('@coffeechat/presence', ['amqplib', 'ioredis']),
+  pkg('@coffeechat/feed', ['amqplib', 'ioredis', 'mongodb']),
+]);
+
+const ports: Record<string, [string, string[]]> = {
+  gateway: ['GATEWAY_PORT', ['AMQP_URL']],
+  'message-router': ['ROUTER_PORT', ['AMQP_URL', 'MONGO_URL']],
+  presence: ['PRESENCE_PORT', ['AMQP_URL', 'REDIS_URL']],
+  feed: ['FEED_PORT', ['AMQP_URL', 'REDIS_URL', 'MONGO_URL']],
+};
+
+function deployment(component: string, replicas = 2): K8sObject {
+  const [portVariable, urls] = ports[component] ?? ['', []];
+  const labels = { 'app.kubernetes.io/component': component };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: `cc-${component}`, labels },
+    spec: {
+      replicas,
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 20,
+          containers: [
+            {
+              name: component,
+              env: [portVariable, ...urls].map((name) => ({ name, value: 'x' })),
+              livenessProbe: { httpGet: { path: '/healthz' } },
+              readinessProbe: { httpGet: { path: '/readyz' } },
+              lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
+              resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+              securityContext: {
+                runAsNonRoot: true,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const configMap = (partitions: number): K8sObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'cc' },
+  data: { ROUTER_PARTITIONS: String(partitions) },
+});
+
+const all = (routerReplicas = 2) => [
+  configMap(4),
+  ...['gateway', 'presence', 'feed'].map((c) => deployment(c)),
+  deployment('message-router', routerReplicas),
+];
+
+describe('checkManifests', () => {
+  it('accepts hardened deployments with the settings each service uses', () => {
+    expect(checkManifests(all(), workspace)).toEqual([]);
+  });
+
+  it('refuses more routers than partitions', () => {
+    expect(checkManifests(all(5), workspace)).toEqual([
+      'Deployment cc-message-router: 5 replicas exceed ROUTER_PARTITIONS=4',
+    ]);
+  });
+
+  it('follows the client libraries: no Redis URL for a service without ioredis, a Mongo URL for one with mongodb', () => {
+    const objects = all();
+    const gateway = objects[1];
+    gateway?.spec.template.spec.containers[0].env.push({ name: 'REDIS_URL', value: 'redis://r' });
+    const router = objects[4];
+    router?.spec.template.spec.containers[0].env.pop();
+    expect(checkManifests(objects, workspace)).toEqual([
+      'Deployment cc-gateway/gateway: gets REDIS_URL but does not depend on ioredis',
+      'Deployment cc-message-router/message-router: depends on mongodb but gets no MONGO_URL',
+    ]);
+  });
+
+  it('wants a grace period covering the preStop sleep and the 10 s drain, and a read-only root', () => {
+    const objects = all();
+    const feed = objects[3];
+    if (!feed) throw new Error('no feed');
+    feed.spec.template.spec.terminationGracePeriodSeconds = 12;
+    feed.spec.template.spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+    expect(checkManifests(objects, workspace)).toEqual([
+      'Deployment cc-feed/feed: readOnlyRootFilesystem must be true',
+      'Deployment cc-feed/feed: terminationGracePeriodSeconds 12 < preStop 5 s + drain 10 s',
+    ]);
+  });
+
+  it('finds a missing service and an Ingress route to /admin', () => {
+    const objects = all().filter((o) => o.metadata.name !== 'cc-presence');
+    objects.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'api' },
+      spec: {
+        rules: [
+          { http: { paths: [{ path: '/admin', backend: { service: { name: 'nope', port: { name: 'http' } } } }] } },
+        ],
+      },
+    });
+    expect(checkManifests(objects, workspace)).toEqual([
+      'no Deployment for presence',
+      'Ingress api: /admin goes to missing Service nope',
+      'Ingress api: exposes /admin',
+    ]);
+  });
+});
