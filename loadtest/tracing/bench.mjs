@@ -1,0 +1,322 @@
+#!/usr/bin/env node
+/**
+ * What tracing costs the chat path, in one run: the message-router and two gateways are started three
+ * times (tracing off; OTLP export with a parent-based ratio sampler at 0.01; at 1.0), each time with the
+ * same closed-loop load (senders on gateway A keep a window of sends in flight to receivers on gateway B),
+ * and the report compares acked messages per second and p50/p99 send→ack and send→deliver.
+ *
+ * Spans go over OTLP/HTTP (protobuf, the default encoding) to a sink in this process that reads and
+ * discards them, so the export cost is the services' own (serializing, batching, HTTP) and not a
+ * collector's. Rounds repeat the three modes in turn, so drift on a shared machine hits all of them.
+ *
+ *   node loadtest/tracing/bench.mjs [--rooms 50] [--window 4] [--seconds 20] [--rounds 2]
+ *
+ * Needs the built services (`pnpm exec turbo run build`) and RabbitMQ/MongoDB as for the tests
+ * (AMQP_URL, MONGO_URL). Writes loadtest/reports/tracing-<time>.json and prints a Markdown table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { freePort, mongoUrlFor, servers, startService, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
+import amqp from 'amqplib';
+import { MongoClient } from 'mongodb';
+import WebSocket from 'ws';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rooms: { type: 'string', default: '50' },
+    window: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '2' },
+    partitions: { type: 'string', default: '4' },
+  },
+});
+const ROOMS = Number(args.rooms);
+const WINDOW = Number(args.window);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const ROUNDS = Number(args.rounds);
+const PARTITIONS = Number(args.partitions);
+
+// The services inherit this process's environment: tracing settings must come only from the mode.
+for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) delete process.env[key];
+
+/** Counts what the exporters send; answers like a collector, decodes nothing. */
+async function startSink() {
+  const stats = { requests: 0, bytes: 0 };
+  const server = http.createServer((req, res) => {
+    req.on('data', (chunk) => {
+      stats.bytes += chunk.length;
+    });
+    req.on('end', () => {
+      stats.requests += 1;
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    take: () => {
+      const out = { ...stats };
+      stats.requests = 0;
+      stats.bytes = 0;
+      return out;
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+const modes = (sink) => [
+  { name: 'off', env: {} },
+  {
+    name: 'sampler 0.01',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.01',
+    },
+  },
+  {
+    name: 'sampler 1.0',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+    },
+  },
+];
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+function openSocket(port, token) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
+    ws.once('error', reject);
+    ws.once('message', () => resolve(ws)); // hello
+  });
+}
+
+function waitFor(ws, match) {
+  return new Promise((resolve) => {
+    const onMessage = (data) => {
+      const frame = JSON.parse(String(data));
+      if (match(frame)) {
+        ws.off('message', onMessage);
+        resolve(frame);
+      }
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+async function cleanUp(ns) {
+  const connection = await amqp.connect(servers.amqpUrl);
+  for (const q of [
+    `${ns}.dead`,
+    `${ns}.rpc.router`,
+    ...Array.from({ length: PARTITIONS }, (_, p) => `${ns}.inbound.p${p}`),
+  ]) {
+    const ch = await connection.createChannel();
+    await ch.deleteQueue(q).catch(() => undefined);
+    await ch.close().catch(() => undefined);
+  }
+  for (const x of ['inbound', 'delivery', 'events', 'dlx']) {
+    const ch = await connection.createChannel();
+    await ch.deleteExchange(`${ns}.${x}`).catch(() => undefined);
+    await ch.close().catch(() => undefined);
+  }
+  await connection.close();
+  const mongo = new MongoClient(mongoUrlFor(ns));
+  await mongo
+    .db()
+    .dropDatabase()
+    .catch(() => undefined);
+  await mongo.close();
+}
+
+async function runMode(mode, sink) {
+  const ns = uniqueNamespace('trbench');
+  const env = {
+    CC_NAMESPACE: ns,
+    MONGO_URL: mongoUrlFor(ns),
+    AMQP_URL: servers.amqpUrl,
+    ROUTER_PARTITIONS: String(PARTITIONS),
+    GATEWAY_SENDS_PER_SEC: '100000',
+    LOG_LEVEL: 'warn',
+    OTEL_BSP_SCHEDULE_DELAY: '1000',
+    ...mode.env,
+  };
+  const procs = [];
+  const sockets = [];
+  try {
+    const router = await startService('message-router', await freePort(), env, { readyTimeoutMs: 60_000 });
+    procs.push(router);
+    const [gwA, gwB] = await Promise.all([
+      startService('gateway', await freePort(), env, { readyTimeoutMs: 60_000 }),
+      startService('gateway', await freePort(), env, { readyTimeoutMs: 60_000 }),
+    ]);
+    procs.push(gwA, gwB);
+    const admin = await tokenFor('ops', { admin: true });
+
+    const sentAt = new Map();
+    const ackLat = [];
+    const deliverLat = [];
+    let measuring = false;
+    let sending = true;
+    let acked = 0;
+    let errors = 0;
+
+    const pairs = await Promise.all(
+      Array.from({ length: ROOMS }, async (_, i) => {
+        const sender = `s${i}`;
+        const receiver = `r${i}`;
+        const res = await fetch(`http://127.0.0.1:${router.port}/rooms`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ memberIds: [sender, receiver] }),
+        });
+        if (res.status !== 201) throw new Error(`POST /rooms → ${res.status} ${await res.text()}`);
+        const { roomId } = await res.json();
+        const a = await openSocket(gwA.port, await tokenFor(sender));
+        const b = await openSocket(gwB.port, await tokenFor(receiver));
+        sockets.push(a, b);
+        const joined = [waitFor(a, (f) => f.type === 'joined'), waitFor(b, (f) => f.type === 'joined')];
+        a.send(JSON.stringify({ type: 'join', roomId }));
+        b.send(JSON.stringify({ type: 'join', roomId }));
+        await Promise.all(joined);
+        return { roomId, a, b };
+      }),
+    );
+
+    for (const [i, { roomId, a, b }] of pairs.entries()) {
+      let n = 0;
+      const sendNext = () => {
+        if (!sending) return;
+        const clientMsgId = `${i}-${n++}`;
+        sentAt.set(`${roomId}/${clientMsgId}`, performance.now());
+        a.send(
+          JSON.stringify({
+            type: 'send',
+            roomId,
+            clientMsgId,
+            body: `message ${clientMsgId} of the tracing benchmark`,
+          }),
+        );
+      };
+      a.on('message', (data) => {
+        const f = JSON.parse(String(data));
+        if (f.type === 'ack') {
+          const t0 = sentAt.get(`${f.roomId}/${f.clientMsgId}`);
+          if (measuring && t0 !== undefined) {
+            acked += 1;
+            ackLat.push(performance.now() - t0);
+          }
+          sendNext();
+        } else if (f.type === 'error') {
+          errors += 1;
+          sendNext();
+        }
+      });
+      b.on('message', (data) => {
+        const f = JSON.parse(String(data));
+        if (f.type !== 'message') return;
+        const key = `${f.roomId}/${f.clientMsgId}`;
+        const t0 = sentAt.get(key);
+        if (measuring && t0 !== undefined) deliverLat.push(performance.now() - t0);
+        sentAt.delete(key);
+      });
+      for (let w = 0; w < WINDOW; w++) sendNext();
+    }
+
+    await new Promise((r) => setTimeout(r, WARMUP * 1000));
+    sink?.take();
+    measuring = true;
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    const elapsed = (performance.now() - started) / 1000;
+    measuring = false;
+    sending = false;
+    const exported = sink?.take();
+    await new Promise((r) => setTimeout(r, 1000));
+
+    ackLat.sort((x, y) => x - y);
+    deliverLat.sort((x, y) => x - y);
+    return {
+      mode: mode.name,
+      throughput: acked / elapsed,
+      acked,
+      errors,
+      ackP50: percentile(ackLat, 50),
+      ackP99: percentile(ackLat, 99),
+      deliverP50: percentile(deliverLat, 50),
+      deliverP99: percentile(deliverLat, 99),
+      exportKiBPerSec: exported ? exported.bytes / 1024 / elapsed : 0,
+      exportRequests: exported?.requests ?? 0,
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await Promise.all(procs.map((p) => p.stop()));
+    await cleanUp(ns).catch(() => undefined);
+  }
+}
+
+const sink = await startSink();
+const results = [];
+try {
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const mode of modes(sink.endpoint)) {
+      process.stderr.write(`round ${round}: ${mode.name} …\n`);
+      const r = await runMode(mode, sink);
+      results.push({ round, loadavg1m: loadavg()[0], ...r });
+      process.stderr.write(
+        `  ${r.throughput.toFixed(0)} msg/s, p99 send→ack ${r.ackP99.toFixed(1)} ms, p99 send→deliver ${r.deliverP99.toFixed(1)} ms\n`,
+      );
+    }
+  }
+} finally {
+  await sink.close();
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = modes('').map(({ name }) => {
+  const rs = results.filter((r) => r.mode === name);
+  return {
+    mode: name,
+    throughput: median(rs.map((r) => r.throughput)),
+    ackP50: median(rs.map((r) => r.ackP50)),
+    ackP99: median(rs.map((r) => r.ackP99)),
+    deliverP99: median(rs.map((r) => r.deliverP99)),
+    exportKiBPerSec: median(rs.map((r) => r.exportKiBPerSec)),
+  };
+});
+const off = summary[0].throughput;
+const lines = [
+  `${ROOMS} rooms (sender on gateway A, receiver on gateway B), ${WINDOW} sends in flight per sender, ${SECONDS} s measured after ${WARMUP} s warm-up, ${PARTITIONS} partitions; median of ${ROUNDS} rounds; load average during the runs ${results.map((r) => r.loadavg1m.toFixed(1)).join(', ')}`,
+  '',
+  '| tracing | msg/s | vs off | p50 send→ack | p99 send→ack | p99 send→deliver | OTLP export |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...summary.map(
+    (s) =>
+      `| ${s.mode} | ${s.throughput.toFixed(0)} | ${(((s.throughput - off) / off) * 100).toFixed(1)} % | ${s.ackP50.toFixed(1)} ms | ${s.ackP99.toFixed(1)} ms | ${s.deliverP99.toFixed(1)} ms | ${s.exportKiBPerSec.toFixed(0)} KiB/s |`,
+  ),
+];
+console.log(lines.join('\n'));
+const reports = path.join(HERE, '..', 'reports');
+mkdirSync(reports, { recursive: true });
+const file = path.join(reports, `tracing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ settings: { ROOMS, WINDOW, SECONDS, WARMUP, ROUNDS, PARTITIONS }, results, summary }, null, 2)}\n`,
+);
+process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
