@@ -21,11 +21,11 @@ export function createInputHandler({ store, sweeper, metrics, logger, graceMs, c
     catchUp.consumed(input.at, Date.now());
     switch (input.kind) {
       case 'connected':
-        await store.connect(input.gatewayId, input.userId, input.connId);
+        await store.connect(input.gatewayId, input.userId, input.connId, input.at);
         return;
       case 'disconnected': {
         // The user's last connection closed: their offline is due when the grace period ends.
-        const due = await store.disconnect(input.userId, input.connId);
+        const due = await store.disconnect(input.gatewayId, input.userId, input.connId);
         if (due !== undefined) sweeper.sweepAfter(graceMs);
         return;
       }

@@ -104,7 +104,9 @@ onShutdown(logger, [
 ]);
 
 // Consumers attach once the broker is reachable (amqp-connection-manager waits and re-attaches them).
-Promise.all([input.start(), queries.start()]).catch((err: unknown) => logger.error({ err }, 'could not start consuming'));
+Promise.all([input.start(), queries.start()]).catch((err: unknown) =>
+  logger.error({ err }, 'could not start consuming'),
+);
 sweeper.start();
 outbox.start();
 logger.info({ port: config.port, ttlSec: config.ttlSec, graceMs: config.graceMs, replicaId }, 'presence listening');

@@ -5,11 +5,7 @@
  */
 import type { Metrics } from '@coffeechat/service-kit';
 import { Counter, Gauge, Histogram } from 'prom-client';
-
-export interface PresenceCounts {
-  onlineUsers: number;
-  connections: number;
-}
+import type { PresenceCounts } from './redis/replies.js';
 
 export function createPresenceMetrics({ registry }: Metrics, counts: () => Promise<PresenceCounts>) {
   let last: Promise<PresenceCounts> | undefined;
@@ -33,6 +29,14 @@ export function createPresenceMetrics({ registry }: Metrics, counts: () => Promi
       registers: [registry],
       async collect() {
         this.set((await read().catch(() => ({ connections: Number.NaN }))).connections);
+      },
+    }),
+    gateways: new Gauge({
+      name: 'coffeechat_presence_gateways',
+      help: 'gateways presence tracks (alive, or dead and not swept yet)',
+      registers: [registry],
+      async collect() {
+        this.set((await read().catch(() => ({ gateways: Number.NaN }))).gateways);
       },
     }),
     heartbeatBatchSize: new Histogram({

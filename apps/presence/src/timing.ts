@@ -2,8 +2,6 @@
 export interface PresenceTiming {
   ttlMs: number;
   graceMs: number;
-  /** TTL of a user's connection hash: a safety net only, the deadlines sorted set is what expires connections */
-  keepConnsMs: number;
   /** how long a closed connection's tombstone outlives it, to ignore a late connect or heartbeat naming it */
   tombstoneMs: number;
   /** how long an offline user's last-seen time is kept */
@@ -23,7 +21,6 @@ export function presenceTiming(ttlSec: number, graceMs: number): PresenceTiming 
   return {
     ttlMs,
     graceMs,
-    keepConnsMs: 2 * ttlMs + 60_000,
     tombstoneMs: 2 * ttlMs + 60_000,
     keepUserMs: 30 * DAY_MS,
     // Expiry may be late by at most this (SPEC: offline within TTL + 5 s of a gateway's death).

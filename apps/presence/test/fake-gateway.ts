@@ -97,7 +97,8 @@ export class Watcher {
   }
 
   async watch(...userIds: string[]): Promise<void> {
-    for (const userId of userIds) await this.channel.bindQueue(this.queue, this.names.changesExchange, presenceKey(userId));
+    for (const userId of userIds)
+      await this.channel.bindQueue(this.queue, this.names.changesExchange, presenceKey(userId));
   }
 
   of(userId: string): ReceivedChange[] {
@@ -126,7 +127,8 @@ export async function queryPresence(
     await channel.consume(
       'amq.rabbitmq.reply-to',
       (msg) => {
-        if (msg?.properties.correlationId === correlationId) resolve(JSON.parse(msg.content.toString()) as PresenceQueryReply);
+        if (msg?.properties.correlationId === correlationId)
+          resolve(JSON.parse(msg.content.toString()) as PresenceQueryReply);
       },
       { noAck: true },
     );

@@ -21,7 +21,12 @@ import { FakeGateway, queryPresence, Watcher } from './fake-gateway.js';
 const TTL_SEC = 3;
 const namespace = uniqueNamespace('presence');
 const names = presenceTopology(namespace);
-const env = { CC_NAMESPACE: namespace, PRESENCE_TTL_SEC: String(TTL_SEC), AMQP_URL: servers.amqpUrl, REDIS_URL: servers.redisUrl };
+const env = {
+  CC_NAMESPACE: namespace,
+  PRESENCE_TTL_SEC: String(TTL_SEC),
+  AMQP_URL: servers.amqpUrl,
+  REDIS_URL: servers.redisUrl,
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let connection: ChannelModel;
@@ -45,7 +50,10 @@ async function getPresence(replica: ServiceProcess, query: string, token?: strin
   const res = await fetch(`http://127.0.0.1:${replica.port}/presence?${query}`, {
     headers: token ? { authorization: `Bearer ${token}` } : {},
   });
-  return { status: res.status, body: (await res.json()) as Record<string, { status: string; lastSeen: number | null }> };
+  return {
+    status: res.status,
+    body: (await res.json()) as Record<string, { status: string; lastSeen: number | null }>,
+  };
 }
 
 async function metric(replica: ServiceProcess, name: string): Promise<number> {
@@ -130,12 +138,20 @@ describe('presence service', () => {
     await gw.connect('frank');
     await gw.connect('gina');
     gw.startBeating();
-    await eventually(() => expect(watcher.changes.filter((c) => c.status === 'online' && ['frank', 'gina'].includes(c.userId))).toHaveLength(2));
+    await eventually(() =>
+      expect(watcher.changes.filter((c) => c.status === 'online' && ['frank', 'gina'].includes(c.userId))).toHaveLength(
+        2,
+      ),
+    );
     await sleep(2 * 1000); // beats keep them online past one TTL
     expect(watcher.statuses('frank')).toEqual(['online:1']);
     const crashedAt = Date.now();
     gw.crash();
-    await eventually(() => expect(watcher.statuses('gina')).toEqual(['online:1', 'offline:2']), (TTL_SEC + 5) * 1000, 50);
+    await eventually(
+      () => expect(watcher.statuses('gina')).toEqual(['online:1', 'offline:2']),
+      (TTL_SEC + 5) * 1000,
+      50,
+    );
     await eventually(() => expect(watcher.statuses('frank')).toEqual(['online:1', 'offline:2']), 1000, 50);
     const latest = Math.max(...watcher.changes.filter((c) => c.status === 'offline').map((c) => c.receivedAt));
     expect(latest - crashedAt).toBeLessThanOrEqual((TTL_SEC + 5) * 1000);
@@ -198,7 +214,11 @@ describe('presence service', () => {
     gwA.startBeating();
     gwB.startBeating();
     await eventually(() =>
-      expect(['hank', 'ivy', 'jack'].map((u) => watcher.statuses(u))).toEqual([['online:1'], ['online:1'], ['online:1']]),
+      expect(['hank', 'ivy', 'jack'].map((u) => watcher.statuses(u))).toEqual([
+        ['online:1'],
+        ['online:1'],
+        ['online:1'],
+      ]),
     );
 
     await replicas.shift()!.kill();
@@ -211,7 +231,11 @@ describe('presence service', () => {
     const replica = await startReplica();
 
     await eventually(() => expect(watcher.statuses('hank')).toEqual(['online:1', 'offline:2']), 5000, 50);
-    await eventually(() => expect(watcher.statuses('ivy')).toEqual(['online:1', 'offline:2']), (TTL_SEC + 5) * 1000, 50);
+    await eventually(
+      () => expect(watcher.statuses('ivy')).toEqual(['online:1', 'offline:2']),
+      (TTL_SEC + 5) * 1000,
+      50,
+    );
     expect(watcher.of('ivy')[1]!.receivedAt - crashedAt).toBeLessThanOrEqual((TTL_SEC + 5) * 1000);
     console.info(
       `restart: hank offline ${watcher.of('hank')[1]!.receivedAt - closedAt} ms after close (presence down ~1 s); ` +
@@ -246,7 +270,9 @@ describe('presence service', () => {
     await sleep(1500);
     for (const u of users) expect({ u, s: watcher.statuses(u) }).toEqual({ u, s: ['online:1', 'offline:2'] });
     expect(watcher.statuses('kate')).toEqual(['online:1', 'offline:2']);
-    const published = await Promise.all(replicas.map((r) => metric(r, 'coffeechat_presence_transitions_published_total')));
+    const published = await Promise.all(
+      replicas.map((r) => metric(r, 'coffeechat_presence_transitions_published_total')),
+    );
     console.info(`two replicas: transitions published per replica ${published.join(' + ')}`);
   });
 });

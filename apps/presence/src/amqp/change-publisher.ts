@@ -5,8 +5,8 @@
  */
 import { type PresenceChange, PresenceMessageType, type PresenceTopology, presenceKey } from '@coffeechat/contracts';
 import type { Broker } from '@coffeechat/service-kit';
-import type { ConfirmChannel } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel } from 'amqplib';
 
 const PUBLISH_TIMEOUT_MS = 5000;
 
@@ -27,11 +27,16 @@ export class ChangePublisher {
   async publish(changes: readonly PresenceChange[]): Promise<void> {
     await Promise.all(
       changes.map(async (change) => {
-        await this.channel.publish(this.names.changesExchange, presenceKey(change.userId), Buffer.from(JSON.stringify(change)), {
-          contentType: 'application/json',
-          type: PresenceMessageType.change,
-          timeout: PUBLISH_TIMEOUT_MS,
-        });
+        await this.channel.publish(
+          this.names.changesExchange,
+          presenceKey(change.userId),
+          Buffer.from(JSON.stringify(change)),
+          {
+            contentType: 'application/json',
+            type: PresenceMessageType.change,
+            timeout: PUBLISH_TIMEOUT_MS,
+          },
+        );
         this.onPublished(change);
       }),
     );

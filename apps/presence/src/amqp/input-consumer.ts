@@ -16,17 +16,18 @@ import {
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 
 const PREFETCH = 32;
 const RETRY_MS = 500;
 // By `kind`, so a rejection names the field at fault rather than "not one of the union".
-const checkInput: Record<PresenceInputValue['kind'], { validate: (value: unknown) => Validated<PresenceInputValue> }> = {
-  connected: validator(PresenceConnected),
-  disconnected: validator(PresenceDisconnected),
-  heartbeat: validator(PresenceHeartbeat),
-};
+const checkInput: Record<PresenceInputValue['kind'], { validate: (value: unknown) => Validated<PresenceInputValue> }> =
+  {
+    connected: validator(PresenceConnected),
+    disconnected: validator(PresenceDisconnected),
+    heartbeat: validator(PresenceHeartbeat),
+  };
 
 export interface InputConsumerOptions {
   broker: Broker;
@@ -111,14 +112,25 @@ export class InputConsumer {
     try {
       value = JSON.parse(msg.content.toString('utf8'));
     } catch {
-      this.o.logger.warn({ type: msg.properties.type, bytes: msg.content.length }, 'dead-lettering presence input: not JSON');
+      this.o.logger.warn(
+        { type: msg.properties.type, bytes: msg.content.length },
+        'dead-lettering presence input: not JSON',
+      );
       return undefined;
     }
     const kind = (value as { kind?: unknown } | null)?.kind;
-    const check = typeof kind === 'string' && Object.hasOwn(checkInput, kind) ? checkInput[kind as PresenceInputValue['kind']] : undefined;
-    const result = check ? check.validate(value) : { ok: false as const, message: `unknown kind ${JSON.stringify(kind)}` };
+    const check =
+      typeof kind === 'string' && Object.hasOwn(checkInput, kind)
+        ? checkInput[kind as PresenceInputValue['kind']]
+        : undefined;
+    const result = check
+      ? check.validate(value)
+      : { ok: false as const, message: `unknown kind ${JSON.stringify(kind)}` };
     if (result.ok) return result.value;
-    this.o.logger.warn({ type: msg.properties.type, reason: result.message }, 'dead-lettering malformed presence input');
+    this.o.logger.warn(
+      { type: msg.properties.type, reason: result.message },
+      'dead-lettering malformed presence input',
+    );
     return undefined;
   }
 }

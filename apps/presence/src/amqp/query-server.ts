@@ -6,15 +6,15 @@
  */
 import {
   Header,
-  PresenceQueryRequest,
   type PresenceQueryReply,
+  PresenceQueryRequest,
   type PresenceTopology,
   type VersionedPresence,
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 
 const PREFETCH = 16;
 const checkRequest = validator(PresenceQueryRequest);

@@ -5,7 +5,7 @@
  */
 export interface PresenceKeys {
   prefix: string;
-  deadlines: string;
+  gateways: string;
   grace: string;
   online: string;
   outbox: string;
@@ -15,9 +15,9 @@ export interface PresenceKeys {
 
 export function presenceKeys(namespace: string): PresenceKeys {
   const prefix = `{${namespace}}:presence:`;
-  const deadlines = `${prefix}deadlines`;
+  const gateways = `${prefix}gateways`;
   const grace = `${prefix}grace`;
   const online = `${prefix}online`;
   const outbox = `${prefix}outbox`;
-  return { prefix, deadlines, grace, online, outbox, shared: [deadlines, grace, online, outbox] };
+  return { prefix, gateways, grace, online, outbox, shared: [gateways, grace, online, outbox] };
 }

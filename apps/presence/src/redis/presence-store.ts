@@ -7,15 +7,17 @@ import type { Redis, Result } from 'ioredis';
 import type { PresenceTiming } from '../timing.js';
 import type { PresenceKeys } from './keys.js';
 import {
+  decodeCounts,
   decodeHeartbeat,
+  decodeOpen,
   decodeRead,
   decodeSweep,
-  decodeTouch,
   type HeartbeatOutcome,
+  type OpenOutcome,
+  type PresenceCounts,
   type SweepOutcome,
-  type TouchOutcome,
 } from './replies.js';
-import { connectScript, disconnectScript, heartbeatScript, readScript, sweepScript } from './scripts.js';
+import { connectScript, countsScript, disconnectScript, heartbeatScript, readScript, sweepScript } from './scripts.js';
 
 type Arg = string | number;
 declare module 'ioredis' {
@@ -25,16 +27,18 @@ declare module 'ioredis' {
     presenceHeartbeat(...args: Arg[]): Result<unknown, Context>;
     presenceSweep(...args: Arg[]): Result<unknown, Context>;
     presenceRead(...args: Arg[]): Result<unknown, Context>;
+    presenceCounts(...args: Arg[]): Result<unknown, Context>;
   }
 }
 
-export function definePresenceScripts(redis: Redis): void {
+function definePresenceScripts(redis: Redis): void {
   // EVALSHA with a fallback to EVAL when Redis does not know the script yet (after a restart).
   redis.defineCommand('presenceConnect', { numberOfKeys: 4, lua: connectScript });
   redis.defineCommand('presenceDisconnect', { numberOfKeys: 4, lua: disconnectScript });
   redis.defineCommand('presenceHeartbeat', { numberOfKeys: 4, lua: heartbeatScript });
   redis.defineCommand('presenceSweep', { numberOfKeys: 4, lua: sweepScript });
   redis.defineCommand('presenceRead', { numberOfKeys: 4, lua: readScript });
+  redis.defineCommand('presenceCounts', { numberOfKeys: 4, lua: countsScript });
 }
 
 export class PresenceStore {
@@ -46,29 +50,25 @@ export class PresenceStore {
     definePresenceScripts(redis);
   }
 
-  async connect(gatewayId: string, userId: string, connId: string): Promise<TouchOutcome> {
-    const { ttlMs, keepConnsMs, outboxMax } = this.timing;
-    const reply = await this.redis.presenceConnect(
-      ...this.keys.shared,
-      this.keys.prefix,
-      ttlMs,
-      keepConnsMs,
-      outboxMax,
-      gatewayId,
-      userId,
-      connId,
+  /** `at`: when the connection opened, by the gateway's clock. */
+  async connect(gatewayId: string, userId: string, connId: string, at: number): Promise<OpenOutcome> {
+    const { ttlMs, outboxMax } = this.timing;
+    const { shared, prefix } = this.keys;
+    return decodeOpen(
+      await this.redis.presenceConnect(...shared, prefix, ttlMs, outboxMax, gatewayId, userId, connId, at),
     );
-    return decodeTouch(reply);
   }
 
   /** Returns when (Redis ms) the user's offline is due if this was their last connection, else undefined. */
-  async disconnect(userId: string, connId: string): Promise<number | undefined> {
+  async disconnect(gatewayId: string, userId: string, connId: string): Promise<number | undefined> {
     const { graceMs, tombstoneMs } = this.timing;
+    const { shared, prefix } = this.keys;
     const reply = await this.redis.presenceDisconnect(
-      ...this.keys.shared,
-      this.keys.prefix,
+      ...shared,
+      prefix,
       graceMs,
       tombstoneMs,
+      gatewayId,
       userId,
       connId,
     );
@@ -76,23 +76,42 @@ export class PresenceStore {
     return due > 0 ? due : undefined;
   }
 
-  /** Applies one gateway heartbeat: `conns` as `[userId, connId]` pairs, `at` when the gateway built it. */
-  async heartbeat(gatewayId: string, at: number, conns: ReadonlyArray<readonly [string, string]>): Promise<HeartbeatOutcome> {
-    const { ttlMs, keepConnsMs, outboxMax } = this.timing;
-    const args: Arg[] = [...this.keys.shared, this.keys.prefix, ttlMs, keepConnsMs, outboxMax, gatewayId, at];
-    for (const [userId, connId] of conns) args.push(userId, connId);
-    return decodeHeartbeat(await this.redis.presenceHeartbeat(...args));
+  /**
+   * Applies one gateway heartbeat: every connection open on the gateway when it built the beat at
+   * `at`, as `[userId, connId]` pairs (user and connection ids hold no whitespace: one line each).
+   */
+  async heartbeat(
+    gatewayId: string,
+    at: number,
+    conns: ReadonlyArray<readonly [string, string]>,
+  ): Promise<HeartbeatOutcome> {
+    const { ttlMs, outboxMax, tombstoneMs, graceMs } = this.timing;
+    const { shared, prefix } = this.keys;
+    const lines = conns.map(([userId, connId]) => `${userId} ${connId}`).join('\n');
+    const reply = await this.redis.presenceHeartbeat(
+      ...shared,
+      prefix,
+      ttlMs,
+      outboxMax,
+      tombstoneMs,
+      graceMs,
+      gatewayId,
+      at,
+      lines,
+    );
+    return decodeHeartbeat(reply);
   }
 
   /**
    * One bounded sweep step; `more` says another step has work right away. `expire` false handles only
-   * due offlines, not expired connections (see catch-up.ts).
+   * due offlines, not dead gateways (see catch-up.ts).
    */
   async sweep(expire = true): Promise<SweepOutcome> {
     const { ttlMs, keepUserMs, outboxMax, sweepLimit } = this.timing;
+    const { shared, prefix } = this.keys;
     const reply = await this.redis.presenceSweep(
-      ...this.keys.shared,
-      this.keys.prefix,
+      ...shared,
+      prefix,
       ttlMs,
       keepUserMs,
       outboxMax,
@@ -107,8 +126,7 @@ export class PresenceStore {
     return decodeRead(userIds, await this.redis.presenceRead(...this.keys.shared, this.keys.prefix, ...userIds));
   }
 
-  async counts(): Promise<{ onlineUsers: number; connections: number }> {
-    const [online, conns] = await Promise.all([this.redis.scard(this.keys.online), this.redis.zcard(this.keys.deadlines)]);
-    return { onlineUsers: online, connections: conns };
+  async counts(): Promise<PresenceCounts> {
+    return decodeCounts(await this.redis.presenceCounts(...this.keys.shared, this.keys.prefix));
   }
 }

@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeartbeat, decodeOutboxEntries, decodeRead, decodeSweep, decodeTouch } from './replies.js';
+import { decodeCounts, decodeHeartbeat, decodeOpen, decodeOutboxEntries, decodeRead, decodeSweep } from './replies.js';
 
 describe('script replies', () => {
   it('decodes connect outcomes', () => {
-    expect([0, 1, 2, 3].map(decodeTouch)).toEqual(['refreshed', 'added', 'ignored', 'online']);
-    expect(() => decodeTouch(7)).toThrow();
+    expect([0, 1, 2, 3].map(decodeOpen)).toEqual(['known', 'added', 'ignored', 'online']);
+    expect(() => decodeOpen(7)).toThrow();
   });
 
   it('decodes heartbeat and sweep counts', () => {
-    expect(decodeHeartbeat([0, 5, 2, 1, 1])).toEqual({ stale: false, refreshed: 5, added: 2, ignored: 1, wentOnline: 1 });
-    expect(decodeHeartbeat([1, 0, 0, 0, 0]).stale).toBe(true);
+    expect(decodeHeartbeat([0, 5, 2, 1, 1, 3])).toEqual({
+      stale: false,
+      known: 5,
+      added: 2,
+      ignored: 1,
+      wentOnline: 1,
+      removed: 3,
+    });
+    expect(decodeHeartbeat([1, 0, 0, 0, 0, 0]).stale).toBe(true);
+    expect(decodeCounts([2, 3, 1])).toEqual({ onlineUsers: 2, connections: 3, gateways: 1 });
     expect(decodeSweep([1, 2, 30, 40])).toEqual({ more: true, offline: 2, lagsMs: [30, 40] });
   });
 

@@ -1,15 +1,33 @@
 /** Decoding of the scripts' and the outbox stream's raw replies into typed values (pure). */
-import { type PresenceChange, PresenceChange as PresenceChangeSchema, type VersionedPresence, validator } from '@coffeechat/contracts';
+import {
+  type PresenceChange,
+  PresenceChange as PresenceChangeSchema,
+  type VersionedPresence,
+  validator,
+} from '@coffeechat/contracts';
 
-export type TouchOutcome = 'refreshed' | 'added' | 'ignored' | 'online';
-const touchOutcomes: readonly TouchOutcome[] = ['refreshed', 'added', 'ignored', 'online'];
+export type OpenOutcome = 'known' | 'added' | 'ignored' | 'online';
+const openOutcomes: readonly OpenOutcome[] = ['known', 'added', 'ignored', 'online'];
 
 export interface HeartbeatOutcome {
   stale: boolean;
-  refreshed: number;
+  known: number;
   added: number;
   ignored: number;
   wentOnline: number;
+  /** open connections the gateway no longer listed: their disconnect event was lost */
+  removed: number;
+}
+
+export interface PresenceCounts {
+  onlineUsers: number;
+  connections: number;
+  gateways: number;
+}
+
+export function decodeCounts(reply: unknown): PresenceCounts {
+  const [onlineUsers = 0, connections = 0, gateways = 0] = list(reply).map(int);
+  return { onlineUsers, connections, gateways };
 }
 
 export interface SweepOutcome {
@@ -29,20 +47,21 @@ const list = (value: unknown): unknown[] => {
   return value;
 };
 
-export function decodeTouch(reply: unknown): TouchOutcome {
-  const outcome = touchOutcomes[int(reply)];
+export function decodeOpen(reply: unknown): OpenOutcome {
+  const outcome = openOutcomes[int(reply)];
   if (!outcome) throw new TypeError(`unexpected connect reply ${String(reply)}`);
   return outcome;
 }
 
 export function decodeHeartbeat(reply: unknown): HeartbeatOutcome {
-  const [stale, refreshed, added, ignored, wentOnline] = list(reply).map(int);
+  const [stale, known, added, ignored, wentOnline, removed] = list(reply).map(int);
   return {
     stale: stale === 1,
-    refreshed: refreshed ?? 0,
+    known: known ?? 0,
     added: added ?? 0,
     ignored: ignored ?? 0,
     wentOnline: wentOnline ?? 0,
+    removed: removed ?? 0,
   };
 }
 
