@@ -6,6 +6,7 @@ import type { ConnectResult, GeneratorHealth, PhaseResult, TimelinePoint } from 
 import { cdf, type LatencySummary, summarize } from '../generator/latency.js';
 import type { LedgerCounts } from '../generator/ledger.js';
 import type { LoadParams, ScenarioName } from '../params.js';
+import type { HopBreakdown } from '../probes/hop-metrics.js';
 import type { MachineInfo } from '../probes/machine.js';
 import type { ProcessSample, ProcessUsage } from '../probes/process-sampler.js';
 import type { DepthSample, QueueSnapshot } from '../probes/queue-depth.js';
@@ -39,6 +40,8 @@ export interface StepResult extends Correctness {
   ackLatencyMs: LatencySummary;
   processes: ProcessUsage[];
   maxInboundQueueDepth: number | null;
+  /** where the time went, from the services' metrics (CoffeeChat only) */
+  hops: HopBreakdown | null;
   generator: GeneratorHealth;
   errors: Record<string, number>;
   /** within the p99 limit, nothing lost, duplicated or reordered, everything acked */
@@ -134,6 +137,7 @@ export interface StepInput {
   phase: PhaseResult;
   processes: ProcessUsage[];
   maxInboundQueueDepth: number | null;
+  hops?: HopBreakdown | null;
   generator: StepResult['generator'];
   p99LimitMs: number;
 }
@@ -155,6 +159,7 @@ export function stepResult(i: StepInput): StepResult {
     ackLatencyMs: summarize(i.phase.ack),
     processes: i.processes,
     maxInboundQueueDepth: i.maxInboundQueueDepth,
+    hops: i.hops ?? null,
     generator: i.generator,
     errors: i.phase.errors,
     good: why.length === 0,

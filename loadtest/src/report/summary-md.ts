@@ -49,6 +49,21 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
       '',
     );
   }
+  const withHops = r.steps.filter((s) => s.hops);
+  if (withHops.length) {
+    lines.push(
+      '### Where the time went (means from the services’ own metrics, during each step)',
+      '',
+      '| system | msg/s | inbound queue wait ms | router batch ms | batch size | router→gateway delivery ms | gateway send→ack ms | max inbound queue depth |',
+      '|---|---|---|---|---|---|---|---|',
+      ...withHops.map((s) => {
+        const h = s.hops;
+        const v = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
+        return `| ${s.system} | ${s.rate} | ${v(h?.inboundQueueMs)} | ${v(h?.storeBatchMs)} | ${v(h?.batchSize)} | ${v(h?.deliveryMs)} | ${v(h?.gatewaySendToAckMs)} | ${v(s.maxInboundQueueDepth)} |`;
+      }),
+      '',
+    );
+  }
   if (Object.keys(r.results).length) {
     lines.push('## Results', '', ...Object.entries(r.results).map(([k, v]) => `- **${k}**: ${value(v)}`), '');
   }

@@ -5,6 +5,7 @@
  */
 import { type ConnectResult, Generator, type PhaseResult } from '../generator/coordinator.js';
 import { type PlannedRoom, planRooms } from '../generator/plan.js';
+import { hopBreakdown, readHops } from '../probes/hop-metrics.js';
 import { QueueDepthProbe } from '../probes/queue-depth.js';
 import { type StepResult, stepResult } from '../report/report.js';
 import type { BenchContext } from './context.js';
@@ -82,10 +83,14 @@ export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: Measur
   const steps: StepResult[] = [];
   try {
     for (const [i, step] of o.steps.entries()) {
+      const ports = sut.metricsPorts();
+      const hopsBefore = ports.routers.length ? await readHops(ports.routers, ports.gateways) : null;
       const from = ctx.clock();
       const ratePerRoom = step.rate / rooms.length;
       await Promise.all([generator.phase(i, ratePerRoom, step.durationSec), o.during?.(i, generator)]);
       const to = ctx.clock();
+      // read before the drain too, so the means describe the step under load, not the quiet after it
+      const hopsAfter = hopsBefore ? await readHops(sut.metricsPorts().routers, sut.metricsPorts().gateways) : null;
       const phase = await generator.drain(i, p.drainSec);
       const result = stepResult({
         system: sut.name,
@@ -96,6 +101,7 @@ export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: Measur
         phase,
         processes: ctx.sampler.usage(from, to),
         maxInboundQueueDepth: queues ? queues.maxInbound(from, to + p.drainSec) : null,
+        hops: hopsBefore && hopsAfter ? hopBreakdown(hopsBefore, hopsAfter) : null,
         generator: generator.saturation(from, to),
         p99LimitMs: p.p99LimitMs,
       });

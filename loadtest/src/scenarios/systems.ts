@@ -25,6 +25,8 @@ export interface SystemUnderTest {
   /** RabbitMQ inbound partition queues, when the system has them */
   partitionQueues(): string[];
   namespace: string | null;
+  /** ports whose /metrics carry the hop histograms (CoffeeChat only) */
+  metricsPorts(): { routers: number[]; gateways: number[] };
   prepare(rooms: readonly PlannedRoom[]): Promise<void>;
   stop(): Promise<void>;
   stack?: CoffeeChatStack;
@@ -32,8 +34,8 @@ export interface SystemUnderTest {
 
 const PEERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'peers');
 
-const coffeeChatDriver = (ctx: BenchContext): DriverName =>
-  ctx.params.driver === 'raw' ? 'spec-ws' : 'coffeechat-client';
+/** SPEC §4 systems (CoffeeChat and the uWS peer) are driven through the SDK unless `--driver=raw`. */
+const specDriver = (ctx: BenchContext): DriverName => (ctx.params.driver === 'raw' ? 'spec-ws' : 'coffeechat-client');
 
 async function adminToken(ctx: BenchContext): Promise<string> {
   return mintToken('loadtest-admin', { secret: ctx.jwtSecret, admin: true, ttl: '2h' });
@@ -48,12 +50,13 @@ export async function startCoffeeChat(
     const routerUrl = p.routerUrl;
     return {
       name: o.name ?? 'coffeechat (external)',
-      driver: coffeeChatDriver(ctx),
+      driver: specDriver(ctx),
       urls: p.gatewayUrls,
       processes: () => [],
       frontends: () => [],
       partitionQueues: () => [],
       namespace: null,
+      metricsPorts: () => ({ routers: [], gateways: [] }),
       prepare: async (rooms) => createRooms(routerUrl, await adminToken(ctx), rooms),
       stop: async () => undefined,
     };
@@ -62,12 +65,13 @@ export async function startCoffeeChat(
   const stack = await CoffeeChatStack.start({ ...o, infra: ctx.infra, jwtSecret: ctx.jwtSecret, label: 'bench' });
   return {
     name: o.name ?? `coffeechat P=${o.partitions}`,
-    driver: coffeeChatDriver(ctx),
+    driver: specDriver(ctx),
     urls: stack.gatewayUrls(),
     processes: () => stack.processes(),
     frontends: () => stack.gateways.map((g) => g.name),
     partitionQueues: () => stack.partitionQueues(),
     namespace: stack.namespace,
+    metricsPorts: () => ({ routers: stack.routers.map((r) => r.port), gateways: stack.gateways.map((g) => g.port) }),
     prepare: async (rooms) => createRooms(stack.routerUrl(), await adminToken(ctx), rooms),
     stop: async () => {
       await stack.stop();
@@ -112,7 +116,7 @@ export async function startUwsPeer(ctx: BenchContext): Promise<SystemUnderTest> 
     readyPath: '/healthz',
     env: { PEER_PORT: String(port) },
   });
-  return peer('uws', 'spec-ws', [proc], (p) => `ws://127.0.0.1:${p.port}/ws`);
+  return peer('uws', specDriver(ctx), [proc], (p) => `ws://127.0.0.1:${p.port}/ws`);
 }
 
 function peer(
@@ -129,6 +133,7 @@ function peer(
     frontends: () => procs.map((p) => p.name),
     partitionQueues: () => [],
     namespace: null,
+    metricsPorts: () => ({ routers: [], gateways: [] }),
     prepare: async () => undefined,
     stop: async () => {
       await Promise.all(procs.map((p) => p.stop()));
