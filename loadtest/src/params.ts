@@ -91,7 +91,7 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     ratePerRoom: 0,
     durationSec: 10,
     drainSec: 4,
-    steps: [250, 500, 1000, 1500, 2000, 3000, 4000],
+    steps: [50, 100, 200, 400, 800, 1200, 1600, 2400],
   },
   // The target workload: 2,000 users in 500 rooms, rate stepped until p99 > 100 ms or loss.
   capacity: {
@@ -99,9 +99,9 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     rooms: 500,
     workers: 2,
     ratePerRoom: 0,
-    durationSec: 15,
-    drainSec: 4,
-    steps: [250, 500, 1000, 1500, 2000, 3000, 4000],
+    durationSec: 10,
+    drainSec: 5,
+    steps: [50, 100, 250, 500, 750, 1000, 1500, 2000, 3000],
   },
   connections: { ...base, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 1000, holdSec: 10 },
   peers: {
@@ -111,7 +111,7 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     ratePerRoom: 0,
     durationSec: 10,
     drainSec: 4,
-    steps: [250, 500, 1000, 1500, 2000, 3000, 4000, 6000],
+    steps: [50, 100, 250, 500, 1000, 2000, 4000, 6000, 8000],
   },
   failover: { ...base, rooms: 50, gateways: 2, routers: 2, durationSec: 30, drainSec: 20, killAtSec: 8, downSec: 8 },
 };

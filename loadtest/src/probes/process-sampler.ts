@@ -54,7 +54,8 @@ export class ProcessSampler {
     for (const [name, p] of this.tracked) {
       if (only && name !== only) continue;
       const r = readProc(p.pid);
-      if (!r) {
+      // a zombie (exited, not yet reaped) has no VmRSS: treat it as gone
+      if (!r || r.rssBytes === 0) {
         p.last = undefined;
         continue;
       }
