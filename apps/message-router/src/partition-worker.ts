@@ -59,6 +59,9 @@ export interface PartitionWorkerDeps {
 
 type Outcome = 'done' | 'abandoned' | 'failed';
 
+/** attempts of a batch (then of each of its messages alone) that fail for a non-transient reason */
+const FAILURES_BEFORE_GIVING_UP = 3;
+
 /** The deliveries' channel closed mid-batch; they are redelivered elsewhere, so the batch stops. */
 class ChannelClosed extends Error {}
 
@@ -112,12 +115,15 @@ export class PartitionWorker {
     for (const d of batch) if (d.fields.redelivered) metrics.redeliveries.inc();
     const spans = batch.flatMap((d) => this.spans.get(d) ?? []);
     try {
-      const outcome = await withBatchSpan('store batch', spans, () => this.attempt(batch, true));
+      // kept across every attempt, so what an earlier attempt stored still counts as new (events)
+      const insertedByUs = new Set<string>();
+      const outcome = await withBatchSpan('store batch', spans, () => this.attempt(batch, true, insertedByUs));
       if (outcome !== 'failed') return;
-      // Something in the batch fails for a reason of its own: find it by handling one at a time.
+      // Something in the batch fails for a reason of its own: find it by handling one at a time. A
+      // returned message comes back after the ones behind it, so this (rare) path may reorder a room.
       for (const delivery of batch) {
         const span = this.spans.get(delivery);
-        const alone = () => this.attempt([delivery], false);
+        const alone = () => this.attempt([delivery], false, insertedByUs);
         if ((await (span ? span.run(alone) : alone())) === 'failed' && settler.isOpen()) {
           metrics.nacks.inc({ reason: 'failed' });
           settler.nack(delivery, true);
@@ -136,9 +142,18 @@ export class PartitionWorker {
     }
   }
 
-  private async attempt(deliveries: ConsumeMessage[], wholeBatch: boolean): Promise<Outcome> {
+  /**
+   * Handles the deliveries and acks them. Outages are waited out (never counted against the messages);
+   * any other failure is retried a few times too, since a store can fail a write for reasons of the
+   * moment it does not label as transient, and giving up early would reorder the room (see above).
+   */
+  private async attempt(
+    deliveries: ConsumeMessage[],
+    wholeBatch: boolean,
+    insertedByUs: Set<string>,
+  ): Promise<Outcome> {
     const { settler, logger, partition } = this.deps;
-    const insertedByUs = new Set<string>();
+    let failures = 0;
     for (let tries = 0; ; tries++) {
       if (!settler.isOpen()) return 'abandoned';
       try {
@@ -155,8 +170,10 @@ export class PartitionWorker {
           await new Promise((r) => setTimeout(r, retryDelayMs(tries)));
           continue;
         }
-        logger.error({ err, partition, size: deliveries.length }, 'batch failed');
-        return 'failed';
+        failures++;
+        logger.error({ err, partition, size: deliveries.length, failures }, 'batch failed');
+        if (failures >= FAILURES_BEFORE_GIVING_UP || this.stopping) return 'failed';
+        await new Promise((r) => setTimeout(r, retryDelayMs(failures - 1)));
       }
     }
   }

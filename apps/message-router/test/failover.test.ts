@@ -3,7 +3,7 @@
  * middle of a load loses nothing, stores nothing twice and keeps every room's order.
  */
 import { eventually, sampleSum, scrapeMetrics } from '@coffeechat/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStack, type Stack } from './support.js';
 
 let stack: Stack;
@@ -12,6 +12,17 @@ beforeAll(async () => {
   stack = await createStack('failover');
   await stack.startRouter();
   await stack.startRouter();
+});
+afterEach((ctx) => {
+  // on failure, show what the routers warned about (the cause is usually there)
+  if (ctx.task.result?.state !== 'fail') return;
+  for (const router of stack.routers) {
+    const lines = router
+      .output()
+      .split('\n')
+      .filter((l) => /"level":(40|50|60)/.test(l));
+    console.error(`router on port ${router.port}:\n${lines.slice(-30).join('\n')}`);
+  }
 });
 afterAll(async () => {
   await stack?.stop();
@@ -25,23 +36,23 @@ describe('fail-over between routers', () => {
     for (const roomId of rooms) await stack.createRoom(roomId, ['kim']);
     await stack.watch(rooms);
 
-    for (let i = 0; i < 100; i++) for (const roomId of rooms) stack.publish(stack.sendPayload(roomId, 'kim', `m${i}`));
+    for (let i = 0; i < 60; i++) for (const roomId of rooms) stack.publish(stack.sendPayload(roomId, 'kim', `m${i}`));
     await stack.confirmed();
-    await eventually(() => expect(stack.frames('ack').length).toBeGreaterThan(150), 60_000, 20);
+    await eventually(() => expect(stack.frames('ack').length).toBeGreaterThan(120), 60_000, 20);
     await active.kill();
     const ackedBeforeKill = new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size;
 
     await eventually(
-      () => expect(new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size).toBe(1000),
+      () => expect(new Set(stack.frames('ack').map((a) => `${a.roomId}/${a.clientMsgId}`)).size).toBe(600),
       90_000,
       100,
     );
     const messages = stack.db.collection('messages');
-    expect(await messages.countDocuments({})).toBe(1000);
+    expect(await messages.countDocuments({})).toBe(600);
     for (const roomId of rooms) {
       const stored = await messages.find({ roomId }).sort({ seq: 1 }).toArray();
-      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 60 }, (_, i) => `m${i}`));
       // what a gateway forwards: frames whose x-seq is above the last one forwarded for the room
       let last = 0;
       const forwarded: number[] = [];
@@ -52,7 +63,7 @@ describe('fail-over between routers', () => {
           last = seq;
         }
       }
-      expect(forwarded).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(forwarded).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       // an ack always carries the stored seq, even when it is sent twice
       for (const ack of stack.frames('ack', roomId)) expect(ack.seq).toBe(Number(String(ack.clientMsgId).slice(1)) + 1);
     }
@@ -61,8 +72,8 @@ describe('fail-over between routers', () => {
     const duplicates = sampleSum(metrics, 'coffeechat_router_duplicates_total');
     const acks = stack.frames('ack').length;
     console.info(
-      `[measure] fail-over: ${ackedBeforeKill} of 1000 acked before kill -9; standby stored ${sampleSum(metrics, 'coffeechat_router_messages_stored_total')}, ` +
-        `saw ${redeliveries} redeliveries and ${duplicates} already-stored; ${acks - 1000} acks sent twice`,
+      `[measure] fail-over: ${ackedBeforeKill} of 600 acked before kill -9; standby stored ${sampleSum(metrics, 'coffeechat_router_messages_stored_total')}, ` +
+        `saw ${redeliveries} redeliveries and ${duplicates} already-stored; ${acks - 600} acks sent twice`,
     );
   });
 
@@ -85,12 +96,12 @@ describe('fail-over between routers', () => {
       for (let i = from; i < to; i++)
         for (const roomId of rooms) stack.publish(stack.sendPayload(roomId, 'lee', `m${i}`));
     };
-    wave(0, 30);
+    wave(0, 20);
     await stack.confirmed();
     await eventually(() => expect(acked()).toBeGreaterThan(50), 60_000, 20);
     const stopping = performance.now();
     const stopped = survivor.stop();
-    wave(30, 50); // the load goes on while the router drains
+    wave(20, 30); // the load goes on while the router drains
     await stack.confirmed();
     await stopped;
     const stopSeconds = (performance.now() - stopping) / 1000;
@@ -98,11 +109,11 @@ describe('fail-over between routers', () => {
     expect(stopSeconds).toBeLessThan(10);
     expect(survivor.output()).not.toMatch(/"level":50/); // no errors while draining
 
-    await eventually(() => expect(acked()).toBe(500), 60_000, 100);
+    await eventually(() => expect(acked()).toBe(300), 60_000, 100);
     for (const roomId of rooms) {
       const stored = await stack.db.collection('messages').find({ roomId }).sort({ seq: 1 }).toArray();
-      expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
-      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(stored.map((m) => m.clientMsgId)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+      expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     }
     const metrics = await scrapeMetrics(next.port);
     console.info(
