@@ -1,4 +1,6 @@
 /** Wires the presence service: config, Redis, RabbitMQ, the sweeper, the outbox and HTTP. */
+// First: tracing hooks the libraries the imports below load.
+import './instrument.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createVerifier } from '@coffeechat/auth';
@@ -14,6 +16,7 @@ import {
   loadOrExit,
   onShutdown,
 } from '@coffeechat/service-kit';
+import { currentTelemetry } from '@coffeechat/telemetry';
 import { ChangePublisher } from './amqp/change-publisher.js';
 import { InputConsumer } from './amqp/input-consumer.js';
 import { QueryServer } from './amqp/query-server.js';
@@ -29,6 +32,7 @@ import { PresenceStore } from './redis/presence-store.js';
 import { Sweeper } from './sweeper.js';
 import { presenceTiming } from './timing.js';
 
+const telemetry = currentTelemetry();
 const config = loadOrExit(() => loadConfig(process.env));
 const logger = createLogger('presence', config.logLevel);
 const replicaId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -101,6 +105,7 @@ onShutdown(logger, [
   () => publisher.close(),
   () => broker.close(),
   () => redis.quit().then(() => undefined),
+  () => telemetry.shutdown(),
 ]);
 
 // Consumers attach once the broker is reachable (amqp-connection-manager waits and re-attaches them).
@@ -109,4 +114,7 @@ Promise.all([input.start(), queries.start()]).catch((err: unknown) =>
 );
 sweeper.start();
 outbox.start();
-logger.info({ port: config.port, ttlSec: config.ttlSec, graceMs: config.graceMs, replicaId }, 'presence listening');
+logger.info(
+  { port: config.port, ttlSec: config.ttlSec, graceMs: config.graceMs, replicaId, tracing: telemetry.description },
+  'presence listening',
+);

@@ -5,6 +5,7 @@
  */
 import { type PresenceChange, PresenceMessageType, type PresenceTopology, presenceKey } from '@coffeechat/contracts';
 import type { Broker } from '@coffeechat/service-kit';
+import { tracePublish } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 
@@ -27,15 +28,15 @@ export class ChangePublisher {
   async publish(changes: readonly PresenceChange[]): Promise<void> {
     await Promise.all(
       changes.map(async (change) => {
-        await this.channel.publish(
-          this.names.changesExchange,
-          presenceKey(change.userId),
-          Buffer.from(JSON.stringify(change)),
-          {
+        const exchange = this.names.changesExchange;
+        const routingKey = presenceKey(change.userId);
+        await tracePublish({ exchange, routingKey }, (headers) =>
+          this.channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(change)), {
             contentType: 'application/json',
             type: PresenceMessageType.change,
+            headers,
             timeout: PUBLISH_TIMEOUT_MS,
-          },
+          }),
         );
         this.onPublished(change);
       }),

@@ -16,6 +16,7 @@ import {
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 
@@ -66,9 +67,14 @@ export class InputConsumer {
   }
 
   async start(): Promise<void> {
-    await this.channel.consume(this.o.names.inputQueue, (msg) => this.track(this.handle(msg, this.generation)), {
-      prefetch: PREFETCH,
-    });
+    const queue = this.o.names.inputQueue;
+    await this.channel.consume(
+      queue,
+      (msg) => this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation))),
+      {
+        prefetch: PREFETCH,
+      },
+    );
   }
 
   /** Stops taking deliveries, lets those in hand finish, closes the channel. */

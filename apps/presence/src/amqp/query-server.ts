@@ -13,6 +13,7 @@ import {
   validator,
 } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 
@@ -49,7 +50,7 @@ export class QueryServer {
     await this.channel.consume(
       this.o.names.rpcQueue,
       (msg) => {
-        const work = this.handle(msg, this.generation);
+        const work = traceConsume(msg, this.o.names.rpcQueue, () => this.handle(msg, this.generation));
         this.inFlight.add(work);
         void work.finally(() => this.inFlight.delete(work));
       },
@@ -67,10 +68,13 @@ export class QueryServer {
     const { replyTo, correlationId } = msg.properties;
     const reply = (body: PresenceQueryReply) =>
       replyTo
-        ? this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(body)), {
-            contentType: 'application/json',
-            correlationId,
-          })
+        ? tracePublish({ exchange: '', routingKey: replyTo, correlationId }, (headers) =>
+            this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(body)), {
+              contentType: 'application/json',
+              correlationId,
+              headers,
+            }),
+          )
         : Promise.resolve(false);
     const request = this.parse(msg);
     if (!request.ok) {
