@@ -8,7 +8,8 @@
  * (endpoint, instance) pair with a closed loop of keep-alive HTTP connections for a fixed time after a
  * warm-up, recording every latency in an HDR histogram; cached and bypassed alternate in `--rounds`
  * rounds (the duration split between them) so that a change in the machine's load affects both alike.
- * It also reads each instance's /metrics to report the MongoDB finds and cache hit ratio measured.
+ * It also reads each instance's /metrics to report the MongoDB finds and cache hit ratio measured, and
+ * /proc for the CPU each feed process spent per request (its own cost, whatever else loads the machine).
  *
  * Standalone (not part of `npm run bench` yet); needs the built feed and RabbitMQ, Redis, MongoDB-wire.
  * From the repository root:
@@ -17,7 +18,7 @@
  *   node loadtest/feed/dist/cache-bench.js [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
  * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -165,9 +166,24 @@ interface Measured {
   dbFinds: number;
   dbFindsPerRequest: number;
   cacheHitRatio: number | null;
+  /** CPU of the feed process per request (µs): the service's own cost, whatever else runs on the machine */
+  feedCpuUsPerRequest: number | null;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+function cpuMs(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ = 100 on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 interface Run {
+  cpuMs: number | null;
   histogram: hdr.Histogram;
   errors: number;
   seconds: number;
@@ -197,12 +213,15 @@ async function measureSlice(
   };
   await loop(performance.now() + warmupSec * 1000, null);
   const before = await metricsOf(target);
+  const cpuBefore = cpuMs(target.proc.child.pid);
   const started = performance.now();
   await loop(started + seconds * 1000, (us, ok) => {
     run.histogram.recordValue(us);
     if (!ok) run.errors += 1;
   });
   run.seconds += (performance.now() - started) / 1000;
+  const cpuAfter = cpuMs(target.proc.child.pid);
+  run.cpuMs = cpuBefore === null || cpuAfter === null || run.cpuMs === null ? null : run.cpuMs + cpuAfter - cpuBefore;
   const after = await metricsOf(target);
   run.hits += delta(before, after, `coffeechat_feed_cache_hits_total{cache="${endpoint.name}"}`);
   run.misses += delta(before, after, `coffeechat_feed_cache_misses_total{cache="${endpoint.name}"}`);
@@ -231,6 +250,7 @@ function summarize(target: Target, endpoint: (typeof ENDPOINTS)[number], run: Ru
     dbFindsPerRequest: requests ? Math.round((run.finds / requests) * 1000) / 1000 : 0,
     cacheHitRatio:
       run.hits + run.misses > 0 ? Math.round((run.hits / (run.hits + run.misses)) * 10_000) / 10_000 : null,
+    feedCpuUsPerRequest: run.cpuMs === null || requests === 0 ? null : Math.round((run.cpuMs * 1000) / requests),
   };
 }
 
@@ -263,6 +283,7 @@ async function cleanup(ns: string) {
 
 async function main() {
   const ns = uniqueNamespace('benchfeed');
+  const loadAvgAtStart = os.loadavg();
   const env = {
     CC_NAMESPACE: ns,
     AMQP_URL: servers.amqpUrl,
@@ -310,7 +331,7 @@ async function main() {
           highestTrackableValue: 60_000_000,
           numberOfSignificantValueDigits: 3,
         });
-        runs.set(target, { histogram, errors: 0, seconds: 0, hits: 0, misses: 0, finds: 0 });
+        runs.set(target, { cpuMs: 0, histogram, errors: 0, seconds: 0, hits: 0, misses: 0, finds: 0 });
       }
       for (let round = 1; round <= rounds; round++) {
         for (const target of [cached, bypassed]) {
@@ -343,7 +364,13 @@ async function main() {
     const report = {
       scenario: 'feed-cache',
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, loadAvg: os.loadavg(), node: process.version },
+      machine: {
+        cpus: os.cpus().length,
+        model: os.cpus()[0]?.model,
+        loadAvgAtStart,
+        loadAvgAtEnd: os.loadavg(),
+        node: process.version,
+      },
       params: { durationSec, warmupSec, connections, posts: postCount, rounds },
       target: 'cached ≥ 10× bypassed requests/s and cached p99 < 10 ms',
       comparison,
@@ -354,11 +381,11 @@ async function main() {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
 
     console.log(
-      '\nendpoint                               mode       req/s    p50 ms   p99 ms   max ms  finds/req  hit ratio',
+      '\nendpoint                               mode       req/s    p50 ms   p99 ms   max ms  finds/req  hit ratio  feed CPU µs/req',
     );
     for (const r of results) {
       console.log(
-        `${r.endpoint.padEnd(38)} ${r.mode.padEnd(9)} ${String(r.rps).padStart(6)} ${r.latencyMs.p50.toFixed(2).padStart(8)} ${r.latencyMs.p99.toFixed(2).padStart(8)} ${r.latencyMs.max.toFixed(2).padStart(8)} ${r.dbFindsPerRequest.toFixed(3).padStart(10)} ${String(r.cacheHitRatio ?? '-').padStart(10)}${r.errors ? `  errors=${r.errors}` : ''}`,
+        `${r.endpoint.padEnd(38)} ${r.mode.padEnd(9)} ${String(r.rps).padStart(6)} ${r.latencyMs.p50.toFixed(2).padStart(8)} ${r.latencyMs.p99.toFixed(2).padStart(8)} ${r.latencyMs.max.toFixed(2).padStart(8)} ${r.dbFindsPerRequest.toFixed(3).padStart(10)} ${String(r.cacheHitRatio ?? '-').padStart(10)} ${String(r.feedCpuUsPerRequest ?? '-').padStart(16)}${r.errors ? `  errors=${r.errors}` : ''}`,
       );
     }
     for (const c of comparison) {
@@ -366,6 +393,12 @@ async function main() {
         `${c.endpoint}: cached/bypassed = ${c.ratio}x, cached p99 ${c.cachedP99Ms} ms ${c.meetsTarget ? '(meets target)' : '(misses target)'}`,
       );
     }
+    console.log(
+      `load average at start ${loadAvgAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} (${os.cpus().length} CPUs)`,
+    );
     console.log(`report: ${path.relative(ROOT, file)}`);
   } finally {
     for (const p of procs) await p.stop();
