@@ -31,6 +31,8 @@ export interface GatewayConfig extends CommonConfig {
   brokerTimeoutMs: number;
   /** how long a NOT_A_MEMBER answer is remembered per (room, user) */
   membershipCacheMs: number;
+  /** presence's TTL: the gateway sends its heartbeat every third of it */
+  presenceTtlSec: number;
 }
 
 export function loadConfig(env: Env): GatewayConfig {
@@ -47,6 +49,7 @@ export function loadConfig(env: Env): GatewayConfig {
     typingPerSecond: int('GATEWAY_TYPING_PER_SEC', Limits.typingPerSecond, { min: 1, max: 100_000 }),
     brokerTimeoutMs: int('GATEWAY_BROKER_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
     membershipCacheMs: int('GATEWAY_MEMBERSHIP_CACHE_MS', 5000, { min: 0, max: 600_000 }),
+    presenceTtlSec: int('PRESENCE_TTL_SEC', 30, { min: 2, max: 3600 }),
   });
   const gatewayId = own.gatewayId ?? `gw-${randomBytes(6).toString('hex')}`;
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(gatewayId)) {

@@ -2,14 +2,15 @@
 // First: tracing hooks the libraries the imports below load.
 import './instrument.js';
 import { createVerifier } from '@coffeechat/auth';
-import { CloseCode, Limits, topology } from '@coffeechat/contracts';
+import { CloseCode, Limits, presenceTopology, topology } from '@coffeechat/contracts';
 import { connectBroker, createLogger, createMetrics, loadOrExit, onShutdown } from '@coffeechat/service-kit';
 import { currentTelemetry } from '@coffeechat/telemetry';
 import { AmqpChatBackend } from './amqp/amqp-chat-backend.js';
 import { loadConfig } from './config.js';
 import { MembershipCache } from './membership-cache.js';
 import { GatewayMetrics } from './metrics.js';
-import { offlinePresence } from './presence-view.js';
+import { AmqpPresenceLink } from './presence/amqp-presence-link.js';
+import { GatewayPresence } from './presence/gateway-presence.js';
 import { ChatProtocol } from './protocol.js';
 import { ConnectionBudgets } from './rate-limits.js';
 import { RoomHub } from './room-hub.js';
@@ -38,6 +39,20 @@ const server = new GatewayServer({
   ready: () => backend.isUp(),
   logger,
 });
+const presence = new GatewayPresence({
+  link: new AmqpPresenceLink(
+    broker,
+    presenceTopology(config.namespace),
+    topology(config.namespace).gatewayQueue(config.gatewayId),
+    // a join waits for this answer: keep it short, members fall back to what is known
+    Math.min(config.brokerTimeoutMs, 1500),
+    logger,
+  ),
+  gatewayId: config.gatewayId,
+  ttlSec: config.presenceTtlSec,
+  metrics: gatewayMetrics,
+  logger,
+});
 const hub = new RoomHub(backend, server.topics, gatewayMetrics, config.sendBufferBytes);
 const chat = new ChatProtocol({
   backend,
@@ -48,7 +63,7 @@ const chat = new ChatProtocol({
     badFramesPerMinute: Limits.badFramesPerMinute,
   }),
   membership: new MembershipCache(config.membershipCacheMs),
-  presence: offlinePresence,
+  presence,
   metrics: gatewayMetrics,
   logger,
   heartbeatSec: config.heartbeatSec,
@@ -58,11 +73,15 @@ backend.start(
   {
     roomFrame: (frame) => hub.deliver(frame),
     connFrame: (frame) => chat.connFrame(frame),
-    membership: (e) => chat.membership(e),
+    membership: (e) => {
+      chat.membership(e);
+      presence.membership(e);
+    },
     restored: () => void hub.resync(),
   },
   () => hub.boundRooms(),
 );
+presence.start();
 const port = await server.listen(chat);
 logger.info({ port, tracing: telemetry.description }, 'gateway listening');
 
@@ -73,6 +92,8 @@ onShutdown(logger, [
     // Let the close frames leave before the broker connection (and then the process) goes.
     await new Promise((r) => setTimeout(r, 200));
   },
+  // the disconnect events of the sockets just closed reach presence: their users go offline at once
+  () => presence.close(),
   () => backend.close(),
   () => broker.close(),
   () => telemetry.shutdown(),

@@ -63,6 +63,7 @@ export class ChatProtocol {
   open(session: Session): void {
     this.sessions.set(session.connId, session);
     this.deps.metrics.connections.set(this.sessions.size);
+    this.deps.presence.opened(session);
     this.write(session, helloFrame(session.userId, session.connId, this.deps.heartbeatSec), 'hello');
   }
 
@@ -111,6 +112,7 @@ export class ChatProtocol {
     }
     session.rooms.clear();
     this.deps.budgets.forget(session.connId);
+    this.deps.presence.closed(session);
   }
 
   /** Graceful shutdown: a closing handshake for every socket. */
@@ -210,6 +212,9 @@ export class ChatProtocol {
       if (reply.code === WsErrorCode.NOT_A_MEMBER) this.deps.membership.rememberRefusal(roomId, session.userId);
       return this.fail(session, reply.code, reply.message, context);
     }
+    // Watch the members before answering, so `joined.presence` is current and later changes follow.
+    await this.deps.presence.watch(session, roomId, reply.members);
+    if (session.rooms.get(roomId) !== link) return;
     const plan = planJoin(reply, frame, this.deps.presence);
     link.phase = 'replaying';
     link.pending = plan.frames;
@@ -306,6 +311,7 @@ export class ChatProtocol {
     if (!link) return;
     session.rooms.delete(roomId);
     if (link.phase === 'live' && !session.closed) session.socket.unsubscribe(roomTopic(roomId));
+    this.deps.presence.unwatch(session, roomId);
     this.deps.hub.detach(roomId, session);
     this.deps.hub.release(roomId);
   }

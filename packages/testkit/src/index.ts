@@ -3,6 +3,7 @@ export * from './eventually.js';
 export * from './otlp-receiver.js';
 export * from './ports.js';
 export * from './prometheus-text.js';
+export * from './redis-keys.js';
 export * from './server-source.js';
 export * from './servers.js';
 export * from './service-process.js';
