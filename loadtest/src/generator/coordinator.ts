@@ -44,6 +44,7 @@ export interface TimelinePoint {
 export interface ConnectResult {
   connected: number;
   failed: number;
+  failedAttempts: number;
   failures: string[];
   latencyMs: LatencySummary;
   durationSec: number;
@@ -136,6 +137,7 @@ export class Generator {
     this.connect = {
       connected,
       failed: got.reduce((s, r) => s + r.failed, 0),
+      failedAttempts: got.reduce((s, r) => s + r.failedAttempts, 0),
       failures: got.flatMap((r) => r.failures).slice(0, 10),
       latencyMs: summarize(latency),
       durationSec,

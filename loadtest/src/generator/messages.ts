@@ -46,7 +46,10 @@ export interface ConnectReport {
   kind: 'connected';
   worker: number;
   connected: number;
+  /** users who never got in (after the retries) */
   failed: number;
+  /** connect or join attempts that failed, retried ones included */
+  failedAttempts: number;
   failures: string[];
   /** connect → hello latency, compressed HdrHistogram */
   connectLatency: string;

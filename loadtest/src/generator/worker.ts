@@ -19,6 +19,7 @@ const ACK_TIMEOUT_MS = 5_000;
 const MAX_RETRIES = 5;
 const UNAVAILABLE_RETRY_MS = 250;
 const PACE_MS = 2;
+const CONNECT_ATTEMPTS = 3;
 
 interface WorkerRoom {
   planned: PlannedRoom;
@@ -126,32 +127,42 @@ class Worker {
     const connectLatency = newHistogram();
     const failures: string[] = [];
     let failed = 0;
+    let failedAttempts = 0;
     const jobs: { user: PlannedMember; room: WorkerRoom | undefined; member: number }[] = [];
     for (const room of this.rooms) {
       for (const [member, user] of room.planned.members.entries()) jobs.push({ user, room, member });
     }
     for (const user of this.init.idleUsers) jobs.push({ user, room: undefined, member: -1 });
 
+    // A real client tries again after a failed connect or join; so does the generator, a few times,
+    // and counts the attempts that failed as well as the users who never got in.
     const one = async (job: (typeof jobs)[number]) => {
-      const t0 = performance.now();
-      try {
-        const token = await mintToken(job.user.userId, { secret: this.init.jwtSecret, ttl: '2h' });
-        const url = this.init.urls[job.user.gateway] ?? this.init.urls[0] ?? '';
-        const conn = await this.driver.connect(
-          { url, userId: job.user.userId, token },
-          this.eventsFor(job.room, job.member),
-        );
-        this.connected++;
-        recordMs(connectLatency, performance.now() - t0);
-        if (job.room) {
-          job.room.conns[job.member] = conn;
-          await conn.join(job.room.planned.roomId);
-        } else {
-          this.idle.push(conn);
+      const token = await mintToken(job.user.userId, { secret: this.init.jwtSecret, ttl: '2h' });
+      const url = this.init.urls[job.user.gateway] ?? this.init.urls[0] ?? '';
+      for (let attempt = 1; ; attempt++) {
+        const t0 = performance.now();
+        let conn: ChatConnection | undefined;
+        try {
+          conn = await this.driver.connect(
+            { url, userId: job.user.userId, token },
+            this.eventsFor(job.room, job.member),
+          );
+          recordMs(connectLatency, performance.now() - t0);
+          if (job.room) await conn.join(job.room.planned.roomId);
+          this.connected++;
+          if (job.room) job.room.conns[job.member] = conn;
+          else this.idle.push(conn);
+          return;
+        } catch (err) {
+          conn?.close();
+          failedAttempts++;
+          if (failures.length < 5) failures.push(`${job.user.userId} (attempt ${attempt}): ${(err as Error).message}`);
+          if (attempt >= CONNECT_ATTEMPTS) {
+            failed++;
+            return;
+          }
+          await sleep(500 * attempt);
         }
-      } catch (err) {
-        failed++;
-        if (failures.length < 5) failures.push(`${job.user.userId}: ${(err as Error).message}`);
       }
     };
 
@@ -174,6 +185,7 @@ class Worker {
       worker: this.init.worker,
       connected: this.connected,
       failed,
+      failedAttempts,
       failures,
       connectLatency: encode(connectLatency),
       startedAt,

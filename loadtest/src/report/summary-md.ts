@@ -36,7 +36,7 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
   ];
   if (r.connect) {
     lines.push(
-      `Connections: ${r.connect.connected} connected, ${r.connect.failed} failed, ${r.connect.perSec}/s, connect→hello p99 ${r.connect.latencyMs.p99} ms.${r.gatewayBytesPerConnection !== null ? ` Gateway memory per connection: ${(r.gatewayBytesPerConnection / 1024).toFixed(1)} KiB.` : ''}`,
+      `Connections: ${r.connect.connected} connected, ${r.connect.failed} failed (${r.connect.failedAttempts} failed attempts, retried), ${r.connect.perSec}/s, connect→hello p99 ${r.connect.latencyMs.p99} ms.${r.gatewayBytesPerConnection !== null ? ` Gateway memory per connection: ${(r.gatewayBytesPerConnection / 1024).toFixed(1)} KiB.` : ''}`,
       '',
     );
   }

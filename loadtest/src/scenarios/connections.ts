@@ -2,7 +2,7 @@
  * connections: ramps idle connections (no rooms, nothing sent) towards 20,000 on one gateway and
  * reports the connect rate and the gateway's memory per connection.
  */
-import { Generator } from '../generator/coordinator.js';
+import { type ConnectResult, Generator } from '../generator/coordinator.js';
 import { planIdleUsers } from '../generator/plan.js';
 import type { MachineInfo } from '../probes/machine.js';
 import type { Report } from '../report/report.js';
@@ -42,8 +42,8 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
     try {
       rampSec = ctx.clock() - t0;
       for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
-      const connect = generator.connect;
-      ctx.log(`${connect?.connected} connected, ${connect?.failed} failed in ${rampSec.toFixed(1)} s`);
+      const connect = generator.connect as ConnectResult;
+      ctx.log(`${connect.connected} connected, ${connect.failed} failed in ${rampSec.toFixed(1)} s`);
       await sleep(1);
       rss.afterRamp = frontRss();
       ctx.log(`holding them for ${p.holdSec} s`);
@@ -54,15 +54,8 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
       m = {
         system: sut.name,
         rooms: [],
-        connect: connect ?? {
-          connected: 0,
-          failed: 0,
-          failures: [],
-          latencyMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
-          durationSec: 0,
-          perSec: 0,
-        },
-        gatewayBytesPerConnection: connect?.connected
+        connect,
+        gatewayBytesPerConnection: connect.connected
           ? Math.round((rss.afterHold - rss.before) / connect.connected)
           : null,
         steps: [],
