@@ -26,6 +26,8 @@ import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
+/** After a query went unanswered, joins stop waiting for presence for this long (it is down or slow). */
+const QUERY_BACKOFF_MS = 10_000;
 const JSON_TYPE = 'application/json';
 const checkChange = validator(PresenceChangeSchema);
 const checkReply = validator(PresenceQueryReply);
@@ -46,6 +48,7 @@ export class AmqpPresenceLink {
   private readonly queueName: string;
   private readonly queries = new Map<string, PendingQuery>();
   private queueSetups = 0;
+  private unansweredAt = Number.NEGATIVE_INFINITY;
   private publisher?: ChannelWrapper;
   private queue?: ChannelWrapper;
   private rpc?: ChannelWrapper;
@@ -84,7 +87,11 @@ export class AmqpPresenceLink {
     this.rpc = connection.createChannel({
       name: 'gateway-presence-rpc',
       confirm: false,
-      setup: (ch: Channel) => ch.consume(REPLY_TO, (msg) => msg && this.settle(msg), { noAck: true }),
+      setup: async (ch: Channel) => {
+        // A query is published `mandatory`: without a presence deployment (no RPC queue) it comes back at once.
+        ch.on('return', (msg: ConsumeMessage) => this.returned(msg));
+        await ch.consume(REPLY_TO, (msg) => msg && this.settle(msg), { noAck: true });
+      },
     });
     for (const wrapper of [this.publisher, this.queue, this.rpc]) {
       wrapper.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'presence channel set-up failed'));
@@ -121,11 +128,15 @@ export class AmqpPresenceLink {
   /** The current presence of up to `Limits.presenceQueryMax` users, from any presence replica. */
   query(userIds: string[]): Promise<Map<string, VersionedPresence>> {
     const rpc = this.ready(this.rpc);
+    if (Date.now() - this.unansweredAt < QUERY_BACKOFF_MS) {
+      return Promise.reject(new CodedError(WsErrorCode.UNAVAILABLE, 'presence did not answer recently'));
+    }
     const correlationId = randomUUID();
     const request: PresenceQueryRequest = { kind: 'query', userIds };
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.queries.delete(correlationId);
+        this.unansweredAt = Date.now();
         reject(new CodedError(WsErrorCode.UNAVAILABLE, 'presence did not answer'));
       }, this.timeoutMs);
       this.queries.set(correlationId, { resolve, reject, timer });
@@ -135,6 +146,7 @@ export class AmqpPresenceLink {
           correlationId,
           expiration: String(this.timeoutMs),
           contentType: JSON_TYPE,
+          mandatory: true,
           timeout: this.timeoutMs,
         })
         .catch(() =>
@@ -161,6 +173,12 @@ export class AmqpPresenceLink {
       // reported below
     }
     this.logger.warn({ routingKey: msg.fields.routingKey }, 'dropped a malformed presence change');
+  }
+
+  private returned(msg: ConsumeMessage): void {
+    const id = msg.properties.correlationId;
+    if (typeof id !== 'string') return;
+    this.settleQuery(id, (q) => q.reject(new CodedError(WsErrorCode.UNAVAILABLE, 'no presence service to ask')));
   }
 
   private settle(msg: ConsumeMessage): void {
