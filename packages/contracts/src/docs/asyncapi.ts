@@ -16,7 +16,18 @@ import {
   RoomCreatedEvent,
   topology,
 } from '../broker.js';
+import { feedTopology } from '../feed.js';
 import { ClientFrames, ServerFrames } from '../frames.js';
+import {
+  PresenceChange,
+  PresenceConnected,
+  PresenceDisconnected,
+  PresenceHeartbeat,
+  PresenceMessageType,
+  PresenceQueryReply,
+  PresenceQueryRequest,
+  presenceTopology,
+} from '../presence.js';
 import { plain } from './json-schema.js';
 
 type Messages = Record<string, { summary: string; payload: TSchema; headers?: object }>;
@@ -62,6 +73,8 @@ function document(info: object, channels: Record<string, Channel>, extra: object
 
 export function buildBrokerAsyncApi(): Record<string, unknown> {
   const t = topology('{namespace}');
+  const p = presenceTopology('{namespace}');
+  const f = feedTopology('{namespace}');
   return document(
     {
       title: 'CoffeeChat broker traffic',
@@ -133,7 +146,7 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
       },
       messageStored: {
         address: `${t.eventsExchange} / ${EventKey.messageStored}`,
-        description: 'Router → feed: a message was stored (no body).',
+        description: `Router → feed (queue ${f.eventsQueue}, dead letters in ${f.deadQueue}): a message was stored (no body).`,
         action: 'send',
         messages: { MessageStoredEvent: { summary: 'chat activity in a room', payload: MessageStoredEvent } },
       },
@@ -145,6 +158,32 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
         messages: {
           JoinRequest: { summary: 'may this user join, and what did they miss', payload: JoinRequest },
           JoinReply: { summary: 'the answer', payload: JoinReply },
+        },
+      },
+      presenceInput: {
+        address: p.inputExchange,
+        description: `Gateways → presence (queue ${p.inputQueue}, dead letters in ${p.deadQueue}): connection events at once, one heartbeat per gateway per interval; AMQP type ${Object.values(PresenceMessageType).slice(0, 3).join(' / ')}.`,
+        action: 'send',
+        messages: {
+          PresenceConnected: { summary: 'a connection opened', payload: PresenceConnected },
+          PresenceDisconnected: { summary: 'a connection closed cleanly', payload: PresenceDisconnected },
+          PresenceHeartbeat: { summary: 'every connection open on the gateway', payload: PresenceHeartbeat },
+        },
+      },
+      presenceChanges: {
+        address: `${p.changesExchange} / u.{userId}`,
+        description: `Presence → gateways bound for that user: one message per online/offline transition; AMQP type ${PresenceMessageType.change}.`,
+        action: 'send',
+        messages: { PresenceChange: { summary: 'a user went online or offline', payload: PresenceChange } },
+      },
+      presenceRpc: {
+        address: p.rpcQueue,
+        description:
+          "Gateway → any presence replica: the current presence of a room's members (for `joined.presence`).",
+        action: 'receive',
+        messages: {
+          PresenceQueryRequest: { summary: 'whose presence', payload: PresenceQueryRequest },
+          PresenceQueryReply: { summary: 'the answer', payload: PresenceQueryReply },
         },
       },
     },
