@@ -21,7 +21,7 @@ export class CatchUp {
   }
 
   caughtUp(now: number): boolean {
-    if (now - this.startedAt < this.intervalMs + 1000) return false;
+    if (now - this.startedAt < this.intervalMs) return false;
     const idle = this.lastSeen === undefined || now - this.lastSeen >= this.intervalMs;
     const recent = this.lastAt !== undefined && now - this.lastAt < this.intervalMs;
     return idle || recent;
