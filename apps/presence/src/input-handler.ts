@@ -32,7 +32,7 @@ export function createInputHandler({ store, sweeper, metrics, logger, graceMs, c
       case 'heartbeat': {
         metrics.heartbeatBatchSize.observe(input.conns.length);
         const done = metrics.heartbeatApplySeconds.startTimer();
-        const outcome = await store.heartbeat(input.gatewayId, input.at, input.conns);
+        const outcome = await store.heartbeat(input.gatewayId, input.at, input.conns, input.partial === true);
         done();
         if (outcome.stale) {
           metrics.heartbeatsStale.inc();

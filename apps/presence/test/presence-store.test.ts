@@ -132,6 +132,8 @@ describe('presence store', () => {
     const beat = await store.heartbeat('gw1', builtAt, [['jill', 'c2']]);
     expect(beat).toMatchObject({ known: 1, removed: 1 });
     expect(await store.connect('gw1', 'jill', 'c1', openedAt)).toBe('ignored');
+    // a part of a beat split over several messages closes nothing it does not list
+    expect(await store.heartbeat('gw1', builtAt + 1, [['kurt', 'c3']], true)).toMatchObject({ known: 1, removed: 0 });
     expect(
       await store.heartbeat('gw1', builtAt + 2, [
         ['jill', 'c2'],

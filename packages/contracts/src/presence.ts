@@ -78,13 +78,18 @@ export const PresenceDisconnected = Type.Object(
   { kind: Type.Literal('disconnected'), gatewayId: GatewayId, connId: ConnId, userId: UserId, at: Millis },
   strict,
 );
-/** Every connection open on the gateway when the beat was built, as `[userId, connId]` pairs. */
+/**
+ * Every connection open on the gateway when the beat was built, as `[userId, connId]` pairs. A
+ * gateway with more than `HEARTBEAT_MAX_CONNECTIONS` sends several messages marked `partial`; presence
+ * then only refreshes (a connection missing from one part may be listed in another).
+ */
 export const PresenceHeartbeat = Type.Object(
   {
     kind: Type.Literal('heartbeat'),
     gatewayId: GatewayId,
     at: Millis,
     conns: Type.Array(Type.Tuple([UserId, ConnId]), { maxItems: HEARTBEAT_MAX_CONNECTIONS }),
+    partial: Type.Optional(Type.Boolean()),
   },
   strict,
 );

@@ -188,8 +188,15 @@ export class GatewayPresence implements PresenceView {
   private beat(): void {
     if (!this.o.link.isUp()) return; // a beat queued during an outage would be stale; the next one counts
     const at = Date.now();
-    for (const conns of this.local.chunks(HEARTBEAT_MAX_CONNECTIONS)) {
-      this.send({ kind: 'heartbeat', gatewayId: this.o.gatewayId, at, conns });
+    const parts = this.local.chunks(HEARTBEAT_MAX_CONNECTIONS);
+    for (const conns of parts) {
+      this.send({
+        kind: 'heartbeat',
+        gatewayId: this.o.gatewayId,
+        at,
+        conns,
+        ...(parts.length > 1 ? { partial: true } : {}),
+      });
     }
   }
 

@@ -78,12 +78,14 @@ export class PresenceStore {
 
   /**
    * Applies one gateway heartbeat: every connection open on the gateway when it built the beat at
-   * `at`, as `[userId, connId]` pairs (user and connection ids hold no whitespace: one line each).
+   * `at`, as `[userId, connId]` pairs (user and connection ids hold no whitespace: one line each), or
+   * part of them when `partial`.
    */
   async heartbeat(
     gatewayId: string,
     at: number,
     conns: ReadonlyArray<readonly [string, string]>,
+    partial = false,
   ): Promise<HeartbeatOutcome> {
     const { ttlMs, outboxMax, tombstoneMs, graceMs } = this.timing;
     const { shared, prefix } = this.keys;
@@ -98,6 +100,7 @@ export class PresenceStore {
       gatewayId,
       at,
       lines,
+      partial ? 1 : 0,
     );
     return decodeHeartbeat(reply);
   }

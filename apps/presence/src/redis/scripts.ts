@@ -83,11 +83,12 @@ return open(ARGV[5], ARGV[6], gw, ARGV[7], tonumber(ARGV[3]))
 `;
 
 /**
- * KEYS D G O X; ARGV P ttlMs outboxMax tombstoneMs graceMs gatewayId at conns, where `conns` is
- * "<userId> <connId>" lines → {stale, known, added, ignored, wentOnline, removed}.
+ * KEYS D G O X; ARGV P ttlMs outboxMax tombstoneMs graceMs gatewayId at conns partial, where `conns`
+ * is "<userId> <connId>" lines → {stale, known, added, ignored, wentOnline, removed}.
  * A beat older than the TTL (it waited in the queue while presence was down) is dropped: applying it
- * would keep a dead gateway alive. Connections the gateway no longer lists although they opened
- * before the beat was built lost their disconnect event: they are closed as if it had arrived.
+ * would keep a dead gateway alive. Connections a complete beat (\`partial\` = 0) no longer lists
+ * although they opened before it was built lost their disconnect event: they are closed as if it had
+ * arrived.
  */
 export const heartbeatScript = `${preamble}
 local ttlMs, outboxMax, tombstoneMs, graceMs = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -114,7 +115,7 @@ for i = 1, #listed, CHUNK do
     end
   end
 end
-if redis.call('HLEN', gk) > out[2] + out[3] then
+if ARGV[9] ~= '1' and redis.call('HLEN', gk) > out[2] + out[3] then
   local set = {}
   for _, m in ipairs(listed) do set[m] = true end
   local all = redis.call('HGETALL', gk)
