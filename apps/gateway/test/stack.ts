@@ -143,6 +143,13 @@ export class Stack {
     return client;
   }
 
+  /** Every process's output, for a failing test's message. */
+  outputs(): string {
+    return [...this.routers, ...this.gateways]
+      .map((p) => `--- ${p.name} :${p.port} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output().slice(-4000)}`)
+      .join('\n');
+  }
+
   async stop(): Promise<void> {
     for (const c of this.clients) c.close();
     await Promise.all([...this.gateways, ...this.routers].map((p) => p.stop()));
