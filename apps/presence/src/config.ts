@@ -17,8 +17,9 @@ export function loadConfig(env: Env): PresenceConfig {
       port: port('PRESENCE_PORT', 8082),
       redisUrl,
       ttlSec: int('PRESENCE_TTL_SEC', 30, { min: 2, max: 3600 }),
-      // SPEC §5 promises offline within 1 s of a clean close: the grace plus one publish must fit.
-      graceMs: int('PRESENCE_GRACE_MS', 800, { min: 0, max: 900 }),
+      // SPEC §5 wants both "offline within 1 s of a clean close" and "no flap on a reconnect within a
+      // second": they meet at 1 s, so the grace leaves 0.4 s for the hops (gateway → presence → gateway).
+      graceMs: int('PRESENCE_GRACE_MS', 600, { min: 0, max: 900 }),
     }),
   };
 }
