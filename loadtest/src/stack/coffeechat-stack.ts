@@ -9,6 +9,7 @@ import { topology } from '@coffeechat/contracts';
 import { freePort, uniqueNamespace } from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { MongoClient } from 'mongodb';
+import { brokerNames } from './rabbitmqctl.js';
 import { type ServiceProcess, spawnService } from './service-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -140,8 +141,16 @@ export class CoffeeChatStack {
   /** Deletes the run's queues, exchanges and database. */
   async cleanup(): Promise<void> {
     const t = topology(this.namespace);
-    const queues = [...this.partitionQueues(), t.deadQueue, t.routerRpcQueue];
-    const exchanges = [t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange];
+    // what the topology names, plus whatever else the services declared under the namespace
+    const prefix = `${this.namespace}.`;
+    const [listedQueues, listedExchanges] = await Promise.all([
+      brokerNames('queues', prefix),
+      brokerNames('exchanges', prefix),
+    ]);
+    const queues = [...new Set([...this.partitionQueues(), t.deadQueue, t.routerRpcQueue, ...listedQueues])];
+    const exchanges = [
+      ...new Set([t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange, ...listedExchanges]),
+    ];
     try {
       const conn = await amqp.connect(this.o.infra.amqp);
       for (const [kind, name] of [

@@ -77,11 +77,13 @@ export const specWsDriver: ChatDriver = {
       const url = `${target.url}?token=${encodeURIComponent(target.token)}`;
       const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
       const conn = new SpecConnection(ws, events);
-      let hello = false;
+      // a failed attempt is not a connection that closed: only an open one reports onClose
+      let state: 'connecting' | 'open' | 'failed' = 'connecting';
+      let heartbeat: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => fail(new Error('no hello')), CONNECT_TIMEOUT_MS);
       const fail = (err: Error) => {
-        if (hello) return;
-        hello = true;
+        if (state !== 'connecting') return;
+        state = 'failed';
         clearTimeout(timer);
         ws.terminate();
         reject(err);
@@ -89,16 +91,22 @@ export const specWsDriver: ChatDriver = {
       ws.on('unexpected-response', (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
       ws.on('error', (err) => fail(err));
       ws.on('close', () => {
-        if (!hello) fail(new Error('closed before hello'));
-        else events.onClose();
+        clearInterval(heartbeat);
+        if (state === 'connecting') fail(new Error('closed before hello'));
+        else if (state === 'open') events.onClose();
       });
       ws.on('message', (data: Buffer) => {
         const frame = parseFrame(data, events);
         if (!frame) return;
-        if (!hello) {
+        if (state === 'connecting') {
           if (frame.type !== 'hello') return fail(new Error(`first frame was ${frame.type}`));
-          hello = true;
+          state = 'open';
           clearTimeout(timer);
+          // SPEC §4 clients ping every heartbeatSec, as the SDK does
+          const every = (frame.heartbeatSec ?? 25) * 1000;
+          heartbeat = setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.send('{"type":"ping"}');
+          }, every);
           resolve(conn);
           return;
         }

@@ -13,6 +13,7 @@ export interface WireFrame {
   seq?: number;
   code?: string;
   message?: string;
+  heartbeatSec?: number;
 }
 
 /** Parses one text frame; undefined (and a NOT_JSON error) when it is not JSON. */
