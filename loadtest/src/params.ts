@@ -103,7 +103,7 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     drainSec: 5,
     steps: [50, 100, 250, 500, 750, 1000, 1500, 2000, 3000],
   },
-  connections: { ...base, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 1000, holdSec: 10 },
+  connections: { ...base, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
   peers: {
     ...base,
     rooms: 500,
