@@ -18,3 +18,11 @@ describe('procfs parsing', () => {
     expect(readProc(2 ** 22 + 7)).toBeUndefined();
   });
 });
+
+describe('TcpExt counters', () => {
+  it('pairs the header line with the values line', async () => {
+    const { parseTcpExt } = await import('./netstat.js');
+    const text = 'TcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 1 20 20\nIpExt: InNoRoutes\nIpExt: 0\n';
+    expect(parseTcpExt(text)).toEqual({ SyncookiesSent: 1, ListenOverflows: 20, ListenDrops: 20 });
+  });
+});

@@ -5,6 +5,7 @@
 import { type ConnectResult, Generator } from '../generator/coordinator.js';
 import { planIdleUsers } from '../generator/plan.js';
 import type { MachineInfo } from '../probes/machine.js';
+import { listenOverflows } from '../probes/netstat.js';
 import type { Report } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
@@ -21,11 +22,14 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
   const rss = { before: 0, afterRamp: 0, afterHold: 0 };
   let stillOpen = 0;
   let rampSec = 0;
+  let overflowsBefore: number | null = null;
+  let overflowsAfter: number | null = null;
   try {
     for (const proc of sut.processes()) ctx.sampler.track(proc.name, proc.pid);
     const frontRss = () => sut.frontends().reduce((sum, name) => sum + (ctx.sampler.rss(name) ?? 0), 0);
     await sleep(1);
     rss.before = frontRss();
+    overflowsBefore = listenOverflows();
     ctx.log(`opening ${p.connections} idle connections at ${p.connectPerSec}/s over ${p.workers} worker(s)`);
     const t0 = ctx.clock();
     const generator = await Generator.start({
@@ -41,6 +45,7 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
     });
     try {
       rampSec = ctx.clock() - t0;
+      overflowsAfter = listenOverflows();
       for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
       const connect = generator.connect as ConnectResult;
       ctx.log(`${connect.connected} connected, ${connect.failed} failed in ${rampSec.toFixed(1)} s`);
@@ -83,6 +88,9 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
       connectPerSec: m.connect.perSec,
       connectLatencyMs: m.connect.latencyMs,
       rampSec: Math.round(rampSec * 10) / 10,
+      // machine-wide: other work on the machine may add to it
+      listenQueueOverflowsDuringRamp:
+        overflowsBefore !== null && overflowsAfter !== null ? overflowsAfter - overflowsBefore : null,
       gatewayRssBytes: rss,
       gatewayKiBPerConnection: perConn === null ? null : Math.round((perConn / KIB) * 100) / 100,
     },
