@@ -87,11 +87,24 @@ afterAll(async () => {
   if (process.env.GATEWAY_E2E_DUMP) {
     const metrics = await Promise.all(
       [...stack.routers, ...stack.gateways].map(async (p) => {
-        const text = await fetch(`http://127.0.0.1:${p.port}/metrics`).then((r) => r.text(), () => 'down');
-        return `=== ${p.name} :${p.port}\n${text.split('\n').filter((l) => l.startsWith('coffeechat_')).join('\n')}`;
+        const text = await fetch(`http://127.0.0.1:${p.port}/metrics`).then(
+          (r) => r.text(),
+          () => 'down',
+        );
+        return `=== ${p.name} :${p.port}\n${text
+          .split('\n')
+          .filter((l) => l.startsWith('coffeechat_'))
+          .join('\n')}`;
       }),
     );
-    (await import('node:fs')).writeFileSync(process.env.GATEWAY_E2E_DUMP, `${stack.outputs()}\n${metrics.join('\n')}`);
+    const { execSync } = await import('node:child_process');
+    const queues = execSync(
+      `timeout 30 rabbitmqctl list_queues name messages_ready messages_unacknowledged consumers 2>/dev/null | grep ${stack.namespace} || true`,
+    ).toString();
+    (await import('node:fs')).writeFileSync(
+      process.env.GATEWAY_E2E_DUMP,
+      `${stack.outputs()}\n${metrics.join('\n')}\n${queues}`,
+    );
   }
   for (const m of members) m.client.close();
   await stack?.stop();
