@@ -10,6 +10,7 @@ import { findInfraProcesses } from './probes/proc-stats.js';
 import { writeReport } from './report/write.js';
 import { createContext } from './scenarios/context.js';
 import { scenarios } from './scenarios/index.js';
+import { killAllServices } from './stack/service-process.js';
 
 function usage(): string {
   const lines = [
@@ -72,6 +73,14 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     ctx.sampler.stop();
   }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[bench] ${signal}: stopping the servers this run started`);
+    killAllServices();
+    process.exit(130);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -90,8 +90,8 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     workers: 2,
     ratePerRoom: 0,
     durationSec: 10,
-    drainSec: 4,
-    steps: [50, 100, 200, 400, 800, 1200, 1600, 2400],
+    drainSec: 10,
+    steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200],
   },
   // The target workload: 2,000 users in 500 rooms, rate stepped until p99 > 100 ms or loss.
   capacity: {
@@ -100,8 +100,8 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     workers: 2,
     ratePerRoom: 0,
     durationSec: 10,
-    drainSec: 5,
-    steps: [50, 100, 250, 500, 750, 1000, 1500, 2000, 3000],
+    drainSec: 10,
+    steps: [10, 25, 50, 100, 200, 400, 800, 1000, 1600, 3200],
   },
   connections: { ...base, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
   peers: {
@@ -110,8 +110,8 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     workers: 2,
     ratePerRoom: 0,
     durationSec: 10,
-    drainSec: 4,
-    steps: [50, 100, 250, 500, 1000, 2000, 4000, 6000, 8000],
+    drainSec: 10,
+    steps: [25, 50, 100, 200, 400, 800, 1600, 3200, 6400],
   },
   failover: { ...base, rooms: 50, gateways: 2, routers: 2, durationSec: 30, drainSec: 20, killAtSec: 8, downSec: 8 },
 };

@@ -105,3 +105,16 @@ describe('report', () => {
     expect(nines(99)).toBeCloseTo(2);
   });
 });
+
+describe('maxSustained', () => {
+  it('is the highest step that carried its rate, latency aside', async () => {
+    const { maxSustained } = await import('./report.js');
+    const steps = [step(100, 5), step(200, 500), step(400, 500, 3)];
+    expect(steps.map((s) => [s.good, s.sustained])).toEqual([
+      [true, true],
+      [false, true],
+      [false, false],
+    ]);
+    expect(maxSustained(steps)?.rate).toBe(200);
+  });
+});

@@ -46,6 +46,8 @@ export interface StepResult extends Correctness {
   errors: Record<string, number>;
   /** within the p99 limit, nothing lost, duplicated or reordered, everything acked */
   good: boolean;
+  /** everything acked and delivered exactly once, in order, and the generator kept up: the rate was carried (latency aside) */
+  sustained: boolean;
   why: string[];
   cdf: { percentile: number; ms: number }[];
 }
@@ -163,6 +165,7 @@ export function stepResult(i: StepInput): StepResult {
     generator: i.generator,
     errors: i.phase.errors,
     good: why.length === 0,
+    sustained: why.every((w) => w.startsWith('p99 ')),
     why,
     cdf: cdf(i.phase.deliver),
   };
@@ -175,6 +178,13 @@ export function lastGood(steps: readonly StepResult[]): StepResult | null {
     if (!s.good) break;
     best = s;
   }
+  return best;
+}
+
+/** The highest-rate step that carried its rate without a correctness failure (latency aside). */
+export function maxSustained(steps: readonly StepResult[]): StepResult | null {
+  let best: StepResult | null = null;
+  for (const s of steps) if (s.sustained && (!best || s.rate > best.rate)) best = s;
   return best;
 }
 

@@ -4,7 +4,7 @@
  * good step is the capacity.
  */
 import type { MachineInfo } from '../probes/machine.js';
-import { busiest, lastGood, type Report, type TargetCheck } from '../report/report.js';
+import { busiest, lastGood, maxSustained, type Report, type TargetCheck } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
 import { type Measurement, measure } from './measure.js';
@@ -23,7 +23,9 @@ export async function capacity(ctx: BenchContext, machine: MachineInfo): Promise
     await sut.stop();
   }
   const good = lastGood(m.steps);
+  const top = maxSustained(m.steps);
   const firstBad = m.steps.find((s) => !s.good) ?? null;
+  const stop = m.steps.find((s) => !s.sustained) ?? null;
   const at1000 = m.steps.find((s) => s.rate === 1000);
   const targets: TargetCheck[] = [
     {
@@ -35,15 +37,18 @@ export async function capacity(ctx: BenchContext, machine: MachineInfo): Promise
     },
   ];
   return assemble(ctx, machine, new Date(ctx.origin), [m], {
-    headline: good,
+    headline: top ?? good,
     results: {
       capacityMessagesPerSec: good?.rate ?? 0,
       capacityDeliveriesPerSec: good?.throughput ?? 0,
       p99AtCapacityMs: good?.latencyMs.p99 ?? null,
-      searchEnded: firstBad
+      capacityEnded: firstBad
         ? `at ${firstBad.rate}/s: ${firstBad.why.join('; ')}`
         : 'every step was good (raise --steps)',
-      saturatedFirst: firstBad ? busiest(firstBad.processes) : good ? busiest(good.processes) : null,
+      maxSustainedMessagesPerSec: top?.rate ?? 0,
+      p99AtMaxSustainedMs: top?.latencyMs.p99 ?? null,
+      searchEnded: stop ? `at ${stop.rate}/s: ${stop.why.join('; ')}` : 'every step was carried (raise --steps)',
+      busiestAtEnd: stop ? busiest(stop.processes) : top ? busiest(top.processes) : null,
     },
     targets,
     failures: [],

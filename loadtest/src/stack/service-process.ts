@@ -31,6 +31,14 @@ export interface SpawnOptions {
 
 const TAIL_BYTES = 32 * 1024;
 
+/** every server process started and not yet exited, so an interrupted run can stop them */
+const live = new Set<ChildProcess>();
+
+/** Kills every server this process started (Ctrl-C, SIGTERM): no run leaves servers behind. */
+export function killAllServices(): void {
+  for (const child of live) child.kill('SIGKILL');
+}
+
 export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
   const fd = o.fdLimit ?? 65_536;
   const child: ChildProcess = spawn(
@@ -43,6 +51,8 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
     ],
     { env: { ...process.env, LOG_LEVEL: 'warn', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();
