@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureInfra } from './infra.mjs';
+import { chooseSource, dockerAnswers, ensureInfra } from './infra.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
@@ -107,18 +107,22 @@ async function start() {
 
 async function test() {
   ensureInstalled();
-  const infra = await ensureInfra();
+  // With a Docker engine (and no URLs given) the suite's servers come from testcontainers, started by
+  // the testkit's Vitest global set-up; otherwise from scripts/infra.mjs (local servers or the URLs).
+  const containers = chooseSource({ env: process.env, dockerAnswers: dockerAnswers() }) === 'docker';
+  const infra = containers ? null : await ensureInfra();
   let status = 1;
   try {
     build();
-    const r = spawnSync(process.execPath, [PNPM, 'exec', 'vitest', 'run', ...process.argv.slice(3)], {
+    const config = containers ? ['--config', 'deploy/vitest.docker.config.ts'] : [];
+    const r = spawnSync(process.execPath, [PNPM, 'exec', 'vitest', 'run', ...config, ...process.argv.slice(3)], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...infraEnv(infra) },
+      env: { ...process.env, ...(infra ? infraEnv(infra) : {}) },
     });
     status = r.status ?? 1;
   } finally {
-    await infra.stop();
+    await infra?.stop();
   }
   process.exit(status);
 }
@@ -154,12 +158,29 @@ function checkDeploy() {
   run('bash', [path.join(ROOT, 'deploy', 'check.sh')]);
 }
 
+/** `turbo run <task>` with the bootstrapped pnpm on PATH (turbo looks the package manager up there). */
+function turboTask(task) {
+  return () => {
+    ensureInstalled();
+    pnpm(['exec', 'turbo', 'run', task, '--output-logs=errors-only']);
+  };
+}
+
 async function infraOnly() {
   const infra = await ensureInfra();
   if (process.argv[3] !== '--keep') await infra.stop();
 }
 
-const commands = { start, test, token, bench, 'check-deploy': checkDeploy, infra: infraOnly };
+const commands = {
+  start,
+  test,
+  token,
+  bench,
+  'check-deploy': checkDeploy,
+  infra: infraOnly,
+  build: turboTask('build'),
+  typecheck: turboTask('typecheck'),
+};
 const command = commands[process.argv[2]];
 if (!command) {
   console.error(`usage: node scripts/cli.mjs <${Object.keys(commands).join('|')}>`);
