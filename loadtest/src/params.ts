@@ -113,7 +113,19 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     drainSec: 10,
     steps: [25, 50, 100, 200, 400, 800, 1600, 3200, 6400],
   },
-  failover: { ...base, rooms: 50, gateways: 2, routers: 2, durationSec: 30, drainSec: 20, killAtSec: 8, downSec: 8 },
+  // The smoke workload at half its rate (the store must keep up before a fail-over can be judged),
+  // with a long drain: what was queued during the outage must get through before losses are counted.
+  failover: {
+    ...base,
+    rooms: 50,
+    ratePerRoom: 1,
+    gateways: 2,
+    routers: 2,
+    durationSec: 30,
+    drainSec: 60,
+    killAtSec: 8,
+    downSec: 8,
+  },
 };
 
 const numeric = new Set<keyof LoadParams>([

@@ -122,7 +122,7 @@ export function sumCorrectness(items: readonly Correctness[]): Correctness {
 export function judge(c: Correctness, latency: LatencySummary, p99LimitMs: number): string[] {
   const why: string[] = [];
   if (c.lost > 0) why.push(`${c.lost} deliveries lost`);
-  if (c.unacked > 0) why.push(`${c.unacked} messages never acked`);
+  if (c.unacked > 0) why.push(`${c.unacked} messages not acked by the end of the drain`);
   if (c.duplicates > 0) why.push(`${c.duplicates} duplicates`);
   if (c.orderViolations > 0) why.push(`${c.orderViolations} order violations`);
   if (latency.p99 > p99LimitMs) why.push(`p99 ${latency.p99} ms > ${p99LimitMs} ms`);

@@ -29,7 +29,7 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
       .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`)
       .join(', ')}`,
     '',
-    `Duration ${r.durationSec} s. Sent ${r.sent}, acked ${r.acked}, delivered ${r.delivered} of ${r.expectedDeliveries} expected; lost ${r.lost}, duplicates ${r.duplicates}, order violations ${r.orderViolations}, never acked ${r.unacked}. Throughput ${r.throughput} deliveries/s.`,
+    `Duration ${r.durationSec} s. Sent ${r.sent}, acked ${r.acked}, delivered ${r.delivered} of ${r.expectedDeliveries} expected; lost ${r.lost}, duplicates ${r.duplicates}, order violations ${r.orderViolations}, not acked by the end of the drain ${r.unacked}. Throughput ${r.throughput} deliveries/s.`,
     '',
     `send→deliver ms: p50 ${r.latencyMs.p50}, p90 ${r.latencyMs.p90}, p99 ${r.latencyMs.p99}, p99.9 ${r.latencyMs.p999}, max ${r.latencyMs.max} (${r.latencyMs.count} deliveries); send→ack p99 ${r.ackLatencyMs.p99} ms.`,
     '',

@@ -47,6 +47,8 @@ export function assemble(
   const headline = v.headline;
   const first = ms[0];
   const notes = [...v.notes];
+  const databases = ms.flatMap((m) => (m.database ? [m.database] : []));
+  if (databases.length) notes.push(`Store databases written by this run (left in place): ${databases.join(', ')}.`);
   if (headline)
     notes.unshift(
       `Latency, throughput and processes at the top of this report are of the headline step: ${headline.system} at ${headline.rate} messages/s.`,
@@ -89,6 +91,6 @@ export function correctnessFailures(ms: readonly Measurement[]): string[] {
   if (c.lost) out.push(`${c.lost} deliveries lost`);
   if (c.duplicates) out.push(`${c.duplicates} duplicate deliveries`);
   if (c.orderViolations) out.push(`${c.orderViolations} order violations`);
-  if (c.unacked) out.push(`${c.unacked} messages never acked`);
+  if (c.unacked) out.push(`${c.unacked} messages not acked by the end of the drain`);
   return out;
 }

@@ -58,6 +58,7 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
       stillOpen = total.connected;
       m = {
         system: sut.name,
+        database: sut.database,
         rooms: [],
         connect,
         gatewayBytesPerConnection: connect.connected

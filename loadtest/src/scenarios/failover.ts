@@ -63,6 +63,8 @@ export async function failover(ctx: BenchContext, machine: MachineInfo): Promise
       routerCpuBeforeKill: cpuBefore,
       ...rec,
       longestSendToAckMs: step?.ackLatencyMs.max ?? null,
+      // messages still queued for the routers when the run ended were not lost, only not yet processed
+      inboundQueueDepthAtEnd: m.queues?.samples.at(-1)?.inbound ?? null,
       zeroLoss: failures.length === 0,
     },
     targets: [

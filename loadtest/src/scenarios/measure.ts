@@ -31,6 +31,7 @@ export interface MeasureOptions {
 
 export interface Measurement {
   system: string;
+  database: string | null;
   rooms: PlannedRoom[];
   connect: ConnectResult;
   gatewayBytesPerConnection: number | null;
@@ -124,7 +125,17 @@ export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: Measur
       if (o.stopOnBad && !result.sustained) break;
     }
     const total = await generator.drain(null, p.drainSec);
-    return { system: sut.name, rooms, connect, gatewayBytesPerConnection, steps, total, generator, queues };
+    return {
+      system: sut.name,
+      database: sut.database,
+      rooms,
+      connect,
+      gatewayBytesPerConnection,
+      steps,
+      total,
+      generator,
+      queues,
+    };
   } finally {
     await generator.stop();
     await queues?.stop();

@@ -25,6 +25,8 @@ export interface SystemUnderTest {
   /** RabbitMQ inbound partition queues, when the system has them */
   partitionQueues(): string[];
   namespace: string | null;
+  /** the store database this run wrote (left in place, see CoffeeChatStack.cleanup) */
+  database: string | null;
   /** ports whose /metrics carry the hop histograms (CoffeeChat only) */
   metricsPorts(): { routers: number[]; gateways: number[] };
   prepare(rooms: readonly PlannedRoom[]): Promise<void>;
@@ -56,6 +58,7 @@ export async function startCoffeeChat(
       frontends: () => [],
       partitionQueues: () => [],
       namespace: null,
+      database: null,
       metricsPorts: () => ({ routers: [], gateways: [] }),
       prepare: async (rooms) => createRooms(routerUrl, await adminToken(ctx), rooms),
       stop: async () => undefined,
@@ -71,6 +74,7 @@ export async function startCoffeeChat(
     frontends: () => stack.gateways.map((g) => g.name),
     partitionQueues: () => stack.partitionQueues(),
     namespace: stack.namespace,
+    database: stack.database,
     metricsPorts: () => ({ routers: stack.routers.map((r) => r.port), gateways: stack.gateways.map((g) => g.port) }),
     prepare: async (rooms) => createRooms(stack.routerUrl(), await adminToken(ctx), rooms),
     stop: async () => {
@@ -133,6 +137,7 @@ function peer(
     frontends: () => procs.map((p) => p.name),
     partitionQueues: () => [],
     namespace: null,
+    database: null,
     metricsPorts: () => ({ routers: [], gateways: [] }),
     prepare: async () => undefined,
     stop: async () => {
