@@ -112,7 +112,7 @@ afterAll(async () => {
 }, 60_000);
 
 async function sendAll(phase: string): Promise<void> {
-  await Promise.all(
+  const sending = Promise.all(
     members.map(async (m) => {
       for (let i = 0; i < MESSAGES_PER_USER; i++) {
         m.acks.push(
@@ -121,6 +121,63 @@ async function sendAll(phase: string): Promise<void> {
       }
     }),
   );
+  await Promise.race([sending, stallWatch(() => sending)]);
+}
+
+const ackCount = () => members.reduce((n, m) => n + m.acks.length, 0);
+
+/**
+ * Fails fast, with the routers' numbers, when no ack arrives for a long while: the message-router has
+ * been seen to wedge with every partition's prefetch window unacked (see the report), which would
+ * otherwise only show as a test timeout minutes later.
+ */
+async function stallWatch(done: () => Promise<unknown>, quietMs = 45_000): Promise<never> {
+  let finished = false;
+  void done().finally(() => {
+    finished = true;
+  });
+  let last = ackCount();
+  let lastChange = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (finished) return new Promise<never>(() => undefined);
+    if (ackCount() !== last) {
+      last = ackCount();
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > quietMs) {
+      const stored = await Promise.all(
+        stack.routers.map((r) => scrape(r.port, 'coffeechat_router_messages_stored_total')),
+      );
+      const batches = await Promise.all(stack.routers.map((r) => scrape(r.port, 'coffeechat_router_batch_size_count')));
+      if (process.env.GATEWAY_E2E_PROBE) {
+        const { MongoClient } = await import('mongodb');
+        const { mongoUrlFor } = await import('@coffeechat/testkit');
+        const client = new MongoClient(mongoUrlFor(stack.namespace), {
+          serverSelectionTimeoutMS: 5000,
+          socketTimeoutMS: 10_000,
+        });
+        const probe = async (what: string, op: () => Promise<unknown>) => {
+          const t = Date.now();
+          try {
+            await op();
+            console.log(`[probe] ${what} ok in ${Date.now() - t} ms`);
+          } catch (err) {
+            console.log(`[probe] ${what} failed after ${Date.now() - t} ms: ${String(err)}`);
+          }
+        };
+        await probe('connect', () => client.connect());
+        const db = client.db(stack.namespace);
+        await probe('listCollections', () => db.listCollections().toArray());
+        await probe('count messages', () => db.collection('messages').countDocuments());
+        await probe('find rooms', () => db.collection('rooms').find().limit(1).toArray());
+        await probe('insert probe', () => db.collection('probe').insertOne({ at: Date.now() }));
+        await client.close().catch(() => undefined);
+      }
+      throw new Error(
+        `no ack for ${quietMs / 1000} s with ${ackCount()} acked: routers stored ${stored.join('/')} in ${batches.join('/')} batches`,
+      );
+    }
+  }
 }
 
 async function allDelivered(timeoutMs: number): Promise<void> {

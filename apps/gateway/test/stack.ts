@@ -8,15 +8,29 @@ import { type Room, topology } from '@coffeechat/contracts';
 import {
   freePort,
   mongoUrlFor,
+  type ServiceName,
   type ServiceProcess,
   servers,
   startService,
   tokenFor,
   uniqueNamespace,
+  waitForReady,
 } from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
+
+/** Starts a service and waits for /readyz; a process that never gets ready is killed, not left behind. */
+async function launch(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
+  const proc = await startService(name, await freePort(), env, { waitReady: false });
+  try {
+    await waitForReady(proc, 40_000);
+  } catch (err) {
+    await proc.kill();
+    throw err;
+  }
+  return proc;
+}
 
 export interface StoredSummary {
   seq: number;
@@ -68,7 +82,7 @@ export class Stack {
   }
 
   async startRouter(): Promise<ServiceProcess> {
-    const router = await startService('message-router', await freePort(), this.env, { readyTimeoutMs: 40_000 });
+    const router = await launch('message-router', this.env);
     this.routers.push(router);
     return router;
   }
@@ -80,7 +94,7 @@ export class Stack {
   }
 
   private async spawnGateway(env: Record<string, string>): Promise<ServiceProcess> {
-    return startService('gateway', await freePort(), { ...this.env, ...env }, { readyTimeoutMs: 40_000 });
+    return launch('gateway', { ...this.env, ...env });
   }
 
   wsUrl(gateway = 0): string {
@@ -146,7 +160,10 @@ export class Stack {
   /** Every process's output, for a failing test's message. */
   outputs(): string {
     return [...this.routers, ...this.gateways]
-      .map((p) => `--- ${p.name} :${p.port} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output().slice(-4000)}`)
+      .map(
+        (p) =>
+          `--- ${p.name} :${p.port} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output().slice(-4000)}`,
+      )
       .join('\n');
   }
 
