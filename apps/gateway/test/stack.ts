@@ -1,7 +1,7 @@
 /**
  * A CoffeeChat chat stack of separate processes for end-to-end tests: message-routers and gateways
  * (their built `dist/main.js`) on free ports, in a fresh namespace and Mongo database, torn down
- * afterwards with their queues, exchanges and database.
+ * afterwards with their queues and exchanges.
  */
 import { CoffeeChatClient } from '@coffeechat/client';
 import { type Room, topology } from '@coffeechat/contracts';
@@ -17,7 +17,6 @@ import {
   waitForReady,
 } from '@coffeechat/testkit';
 import amqp from 'amqplib';
-import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 
 /** Starts a service and waits for /readyz; a process that never gets ready is killed, not left behind. */
@@ -171,7 +170,8 @@ export class Stack {
     for (const c of this.clients) c.close();
     await Promise.all([...this.gateways, ...this.routers].map((p) => p.stop()));
     await this.dropBrokerObjects().catch(() => undefined);
-    await this.dropDatabase().catch(() => undefined);
+    // The run's Mongo database is left in place: on FerretDB v1 (SQLite) a dropDatabase racing a busy
+    // database has hung the whole server for every test run sharing it.
   }
 
   private async dropBrokerObjects(): Promise<void> {
@@ -195,15 +195,6 @@ export class Stack {
       }
     } finally {
       await connection.close();
-    }
-  }
-
-  private async dropDatabase(): Promise<void> {
-    const client = new MongoClient(mongoUrlFor(this.namespace));
-    try {
-      await client.db(this.namespace).dropDatabase();
-    } finally {
-      await client.close();
     }
   }
 }
