@@ -62,7 +62,12 @@ export function reportChart(r: Report): string {
       xLabel: 'seconds since start',
       yLabel: 'ms (log)',
       series: over,
-      bands: r.steps.map((s) => ({ from: s.from, to: s.to, label: `${s.system} ${s.rate}/s` })),
+      bands: r.steps.map((s, i) => ({
+        from: s.from,
+        to: s.to,
+        // the system's name on its first step only, so the labels of narrow steps stay readable
+        label: i === 0 || r.steps[i - 1]?.system !== s.system ? `${s.system} ${s.rate}/s` : `${s.rate}`,
+      })),
       markers: r.events.map((e) => ({ x: e.t, label: e.label })),
     },
     {
