@@ -61,7 +61,9 @@ async function ensureIndexes(db: Db): Promise<void> {
 
 /** Connects and creates the indexes, retrying until the store answers (the process is not ready before). */
 export async function connectDb(url: string, logger: Logger, { pingEveryMs = 2000 } = {}): Promise<RouterDb> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 50 });
+  // FerretDB's SQLite backend keeps 100 connections per database and can deadlock when they are all
+  // busy while a collection or index is being created; a small pool per process stays well below that.
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 10 });
   const db = client.db();
   for (;;) {
     try {
