@@ -56,7 +56,14 @@ export async function startService(
     stop: () => signal('SIGTERM'),
     kill: () => signal('SIGKILL'),
   };
-  if (waitReady) await waitForReady(proc, readyTimeoutMs);
+  if (waitReady) {
+    try {
+      await waitForReady(proc, readyTimeoutMs);
+    } catch (err) {
+      await proc.kill(); // a process that never became ready must not outlive the test
+      throw err;
+    }
+  }
   return proc;
 }
 
