@@ -64,8 +64,16 @@ export function findInfraProcesses(): { name: string; pid: number }[] {
   for (const e of entries) {
     try {
       const comm = readFileSync(`/proc/${e}/comm`, 'utf8').trim();
-      const name = wanted[comm];
-      if (name) out.push({ name: out.some((o) => o.name === name) ? `${name}-${e}` : name, pid: Number(e) });
+      const base = wanted[comm];
+      if (!base) continue;
+      // several servers of one kind (another FerretDB for a bench, say): name them by their port
+      const port = /--listen-addr=\S*:(\d+)|--port[= ](\d+)|:(\d+)\s*$/.exec(
+        readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' '),
+      );
+      const suffix = port ? (port[1] ?? port[2] ?? port[3]) : e;
+      const name =
+        out.some((o) => o.name === base || o.name.startsWith(`${base}:`)) || port ? `${base}:${suffix}` : base;
+      out.push({ name, pid: Number(e) });
     } catch {
       // exited while listing
     }
