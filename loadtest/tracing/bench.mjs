@@ -9,12 +9,17 @@
  * discards them, so the export cost is the services' own (serializing, batching, HTTP) and not a
  * collector's. Rounds repeat the three modes in turn, so drift on a shared machine hits all of them.
  *
- *   node loadtest/tracing/bench.mjs [--rooms 50] [--window 4] [--seconds 20] [--rounds 2]
+ *   node loadtest/tracing/bench.mjs [--scenario chat|typing] [--rooms 50] [--window 4] [--seconds 20] [--rounds 2]
+ *
+ * `chat`: `send` frames, stored by the router in MongoDB (acked, delivered). `typing`: typing frames,
+ * gateway A → broker → gateway B with no store, the messaging path alone. Besides throughput and latency
+ * the report gives the CPU time the router and gateways spent per message, which shows the cost of
+ * tracing even when the store, not the services, limits throughput.
  *
  * Needs the built services (`pnpm exec turbo run build`) and RabbitMQ/MongoDB as for the tests
  * (AMQP_URL, MONGO_URL). Writes loadtest/reports/tracing-<time>.json and prints a Markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -34,14 +39,18 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '2' },
     partitions: { type: 'string', default: '4' },
+    scenario: { type: 'string', default: 'chat' },
   },
 });
+const SCENARIO = args.scenario;
+if (SCENARIO !== 'chat' && SCENARIO !== 'typing') throw new Error('--scenario chat|typing');
 const ROOMS = Number(args.rooms);
 const WINDOW = Number(args.window);
 const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const PARTITIONS = Number(args.partitions);
+const IDLE_SECONDS = 3;
 
 // The services inherit this process's environment: tracing settings must come only from the mode.
 for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) delete process.env[key];
@@ -91,6 +100,13 @@ const modes = (sink) => [
   },
 ];
 
+/** CPU time a process has used so far, in ms (Linux: utime + stime from /proc, in clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -104,17 +120,33 @@ function openSocket(port, token) {
   });
 }
 
-function waitFor(ws, match) {
-  return new Promise((resolve) => {
+function waitFor(ws, match, timeoutMs = 10_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ws.off('message', onMessage);
+      reject(new Error('timed out'));
+    }, timeoutMs);
     const onMessage = (data) => {
       const frame = JSON.parse(String(data));
       if (match(frame)) {
+        clearTimeout(timer);
         ws.off('message', onMessage);
         resolve(frame);
       }
     };
     ws.on('message', onMessage);
   });
+}
+
+/** Joins `roomId`, again after an error or a timeout (the machine may be busy while the stack warms up). */
+async function join(ws, roomId) {
+  for (let attempt = 1; ; attempt++) {
+    const reply = waitFor(ws, (f) => (f.type === 'joined' || f.type === 'error') && f.roomId === roomId);
+    ws.send(JSON.stringify({ type: 'join', roomId }));
+    const frame = await reply.catch(() => undefined);
+    if (frame?.type === 'joined') return;
+    if (attempt === 5) throw new Error(`could not join ${roomId}: ${JSON.stringify(frame)}`);
+  }
 }
 
 async function cleanUp(ns) {
@@ -150,8 +182,8 @@ async function runMode(mode, sink) {
     AMQP_URL: servers.amqpUrl,
     ROUTER_PARTITIONS: String(PARTITIONS),
     GATEWAY_SENDS_PER_SEC: '100000',
+    GATEWAY_TYPING_PER_SEC: '100000',
     LOG_LEVEL: 'warn',
-    OTEL_BSP_SCHEDULE_DELAY: '1000',
     ...mode.env,
   };
   const procs = [];
@@ -174,29 +206,57 @@ async function runMode(mode, sink) {
     let acked = 0;
     let errors = 0;
 
-    const pairs = await Promise.all(
-      Array.from({ length: ROOMS }, async (_, i) => {
-        const sender = `s${i}`;
-        const receiver = `r${i}`;
-        const res = await fetch(`http://127.0.0.1:${router.port}/rooms`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ memberIds: [sender, receiver] }),
-        });
-        if (res.status !== 201) throw new Error(`POST /rooms → ${res.status} ${await res.text()}`);
-        const { roomId } = await res.json();
-        const a = await openSocket(gwA.port, await tokenFor(sender));
-        const b = await openSocket(gwB.port, await tokenFor(receiver));
-        sockets.push(a, b);
-        const joined = [waitFor(a, (f) => f.type === 'joined'), waitFor(b, (f) => f.type === 'joined')];
-        a.send(JSON.stringify({ type: 'join', roomId }));
-        b.send(JSON.stringify({ type: 'join', roomId }));
-        await Promise.all(joined);
-        return { roomId, a, b };
-      }),
-    );
+    // one room at a time: the stack is cold, the machine shared
+    const setUpRoom = async (i) => {
+      const sender = `s${i}`;
+      const receiver = `r${i}`;
+      const res = await fetch(`http://127.0.0.1:${router.port}/rooms`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ memberIds: [sender, receiver] }),
+      });
+      if (res.status !== 201) throw new Error(`POST /rooms → ${res.status} ${await res.text()}`);
+      const { roomId } = await res.json();
+      const a = await openSocket(gwA.port, await tokenFor(sender));
+      const b = await openSocket(gwB.port, await tokenFor(receiver));
+      sockets.push(a, b);
+      await Promise.all([join(a, roomId), join(b, roomId)]);
+      return { roomId, a, b };
+    };
+    const pairs = [];
+    for (let i = 0; i < ROOMS; i++) pairs.push(await setUpRoom(i));
+
+    // What the processes burn with nothing to do (timers, heartbeats, polling), subtracted below so the
+    // per-message figure is the marginal cost of a message.
+    const idleBefore = procs.map((p) => cpuMs(p.child.pid));
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idleMsPerSec = procs.reduce((sum, p, i) => sum + cpuMs(p.child.pid) - idleBefore[i], 0) / IDLE_SECONDS;
 
     for (const [i, { roomId, a, b }] of pairs.entries()) {
+      if (SCENARIO === 'typing') {
+        // typing frames go gateway A → delivery exchange → gateway B, no store: the messaging path alone
+        const pending = [];
+        const typeNext = () => {
+          if (!sending) return;
+          pending.push(performance.now());
+          a.send(JSON.stringify({ type: 'typing', roomId }));
+        };
+        b.on('message', (data) => {
+          const f = JSON.parse(String(data));
+          if (f.type !== 'typing') return;
+          const t0 = pending.shift();
+          if (measuring && t0 !== undefined) {
+            acked += 1;
+            deliverLat.push(performance.now() - t0);
+          }
+          typeNext();
+        });
+        a.on('message', (data) => {
+          if (JSON.parse(String(data)).type === 'error') errors += 1;
+        });
+        for (let w = 0; w < WINDOW; w++) typeNext();
+        continue;
+      }
       let n = 0;
       const sendNext = () => {
         if (!sending) return;
@@ -238,11 +298,13 @@ async function runMode(mode, sink) {
 
     await new Promise((r) => setTimeout(r, WARMUP * 1000));
     sink?.take();
+    const cpuBefore = procs.map((p) => cpuMs(p.child.pid));
     measuring = true;
     const started = performance.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const elapsed = (performance.now() - started) / 1000;
     measuring = false;
+    const cpu = procs.map((p, i) => cpuMs(p.child.pid) - cpuBefore[i]);
     sending = false;
     const exported = sink?.take();
     await new Promise((r) => setTimeout(r, 1000));
@@ -258,6 +320,11 @@ async function runMode(mode, sink) {
       ackP99: percentile(ackLat, 99),
       deliverP50: percentile(deliverLat, 50),
       deliverP99: percentile(deliverLat, 99),
+      // CPU the router and both gateways spent per message handled (acked, or typing frame received),
+      // beyond what they spend idle
+      cpuMsPerMsg: Math.max(0, cpu.reduce((a, b) => a + b, 0) - idleMsPerSec * elapsed) / Math.max(1, acked),
+      idleMsPerSec,
+      cpuMs: { router: cpu[0], gatewayA: cpu[1], gatewayB: cpu[2] },
       exportKiBPerSec: exported ? exported.bytes / 1024 / elapsed : 0,
       exportRequests: exported?.requests ?? 0,
     };
@@ -297,26 +364,32 @@ const summary = modes('').map(({ name }) => {
     ackP50: median(rs.map((r) => r.ackP50)),
     ackP99: median(rs.map((r) => r.ackP99)),
     deliverP99: median(rs.map((r) => r.deliverP99)),
+    cpuMsPerMsg: median(rs.map((r) => r.cpuMsPerMsg)),
     exportKiBPerSec: median(rs.map((r) => r.exportKiBPerSec)),
   };
 });
-const off = summary[0].throughput;
+const [off] = summary;
+const vsOff = (value, base) => `${value >= base ? '+' : ''}${(((value - base) / base) * 100).toFixed(1)} %`;
+const ms = (v) => (Number.isNaN(v) ? '–' : `${v.toFixed(1)} ms`);
 const lines = [
-  `${ROOMS} rooms (sender on gateway A, receiver on gateway B), ${WINDOW} sends in flight per sender, ${SECONDS} s measured after ${WARMUP} s warm-up, ${PARTITIONS} partitions; median of ${ROUNDS} rounds; load average during the runs ${results.map((r) => r.loadavg1m.toFixed(1)).join(', ')}`,
+  `scenario ${SCENARIO}: ${ROOMS} rooms (sender on gateway A, receiver on gateway B), ${WINDOW} in flight per sender, ` +
+    `${SECONDS} s measured after ${WARMUP} s warm-up, ${PARTITIONS} partitions; median of ${ROUNDS} rounds; ` +
+    `1-min load average at the runs ${results.map((r) => r.loadavg1m.toFixed(1)).join(', ')}`,
   '',
-  '| tracing | msg/s | vs off | p50 send→ack | p99 send→ack | p99 send→deliver | OTLP export |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| tracing | msg/s | vs off | p50 send→ack | p99 send→ack | p99 send→deliver | CPU per msg (router + gateways) | vs off | OTLP export |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...summary.map(
     (s) =>
-      `| ${s.mode} | ${s.throughput.toFixed(0)} | ${(((s.throughput - off) / off) * 100).toFixed(1)} % | ${s.ackP50.toFixed(1)} ms | ${s.ackP99.toFixed(1)} ms | ${s.deliverP99.toFixed(1)} ms | ${s.exportKiBPerSec.toFixed(0)} KiB/s |`,
+      `| ${s.mode} | ${s.throughput.toFixed(0)} | ${vsOff(s.throughput, off.throughput)} | ${ms(s.ackP50)} | ${ms(s.ackP99)} | ` +
+      `${ms(s.deliverP99)} | ${s.cpuMsPerMsg.toFixed(2)} ms | ${vsOff(s.cpuMsPerMsg, off.cpuMsPerMsg)} | ${s.exportKiBPerSec.toFixed(0)} KiB/s |`,
   ),
 ];
 console.log(lines.join('\n'));
 const reports = path.join(HERE, '..', 'reports');
 mkdirSync(reports, { recursive: true });
-const file = path.join(reports, `tracing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = path.join(reports, `tracing-${SCENARIO}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ settings: { ROOMS, WINDOW, SECONDS, WARMUP, ROUNDS, PARTITIONS }, results, summary }, null, 2)}\n`,
+  `${JSON.stringify({ settings: { SCENARIO, ROOMS, WINDOW, SECONDS, WARMUP, ROUNDS, PARTITIONS }, results, summary }, null, 2)}\n`,
 );
 process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);

@@ -3,7 +3,7 @@
  * `startConsumeSpan`, and check the spans, their parent links and attributes (in-process tracer).
  */
 import { servers, uniqueNamespace } from '@coffeechat/testkit';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -11,6 +11,7 @@ import amqplib, { type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
 import { startConsumeSpan, traceConsume, tracePublish, withBatchSpan } from './messaging-spans.js';
+import { setSamplingFollowsParent } from './span-policy.js';
 import { withSpan } from './spans.js';
 
 const exporter = new InMemorySpanExporter();
@@ -182,5 +183,32 @@ describe('trace context through AMQP headers', () => {
     expect(process.status.code).toBe(2);
     expect(process.attributes['error.type']).toBe('NOT_A_MEMBER');
     expect(JSON.stringify([process.attributes, process.status, process.events])).not.toContain('u-42');
+  });
+
+  it('under a parent-based sampler, makes no spans below a not-sampled parent and passes its decision on', async () => {
+    setSamplingFollowsParent(true);
+    try {
+      const unsampled = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.NONE,
+      });
+      const received = nextMessage();
+      await context.with(unsampled, () =>
+        tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+          channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+        ),
+      );
+      const msg = await received;
+      expect(msg.properties.headers?.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+      const consumed = startConsumeSpan(msg, queue);
+      expect(consumed.span.isRecording()).toBe(false);
+      await withBatchSpan('store batch', [consumed], async () => {});
+      consumed.end();
+      await traceConsume(msg, queue, () => undefined);
+      expect(exporter.getFinishedSpans()).toEqual([]);
+    } finally {
+      setSamplingFollowsParent(false);
+    }
   });
 });

@@ -6,9 +6,18 @@
  * One chat message is one trace: the publisher's span context travels in the message headers, and the
  * consumer's span is its child.
  */
-import { type Attributes, type Context, context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  INVALID_SPAN_CONTEXT,
+  type Span,
+  SpanKind,
+  trace,
+} from '@opentelemetry/api';
 import { type AmqpHeaders, type DeliveredMessage, extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
-import { endWhenSettled, recordFailure, tracer, withSpan } from './spans.js';
+import { unsampledParent } from './span-policy.js';
+import { endWhenSettled, recordFailure, startSpan, withSpan } from './spans.js';
 
 // Messaging attribute keys are still "development" in @opentelemetry/semantic-conventions (only in its
 // `incubating` entry, which may change in a minor release); the conventions advise copying them.
@@ -65,7 +74,7 @@ export function tracePublish<T>(
 ): T {
   return withSpan(
     `${exchangeLabel(target.exchange)} publish`,
-    { kind: SpanKind.PRODUCER, attributes: publishAttributes(target) },
+    { kind: SpanKind.PRODUCER, attributes: () => publishAttributes(target) },
     () => publish(injectAmqpHeaders(headers)),
   );
 }
@@ -106,9 +115,10 @@ export interface ConsumeSpan {
  */
 export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeSpan {
   const parent = extractAmqpContext(msg);
-  const span = tracer.startSpan(
+  if (unsampledParent(parent)) return untraced(parent);
+  const span = startSpan(
     `${exchangeLabel(msg.fields.exchange)} process`,
-    { kind: SpanKind.CONSUMER, attributes: consumeAttributes(msg, queue) },
+    { kind: SpanKind.CONSUMER, attributes: () => consumeAttributes(msg, queue) },
     parent,
   );
   const ctx = trace.setSpan(parent, span);
@@ -124,6 +134,12 @@ export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeS
       span.end();
     },
   };
+}
+
+/** A message whose trace is not sampled: its work runs in the publisher's context, which says so. */
+function untraced(parent: Context): ConsumeSpan {
+  const span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
+  return { span, context: parent, run: (fn) => context.with(parent, fn), end: () => {} };
 }
 
 /**
@@ -144,15 +160,17 @@ export function traceConsume<T>(msg: DeliveredMessage, queue: string, handle: ()
 
 /**
  * Work done once for a batch of messages (one `insertMany`, one confirm wait): an INTERNAL span in the
- * first message's trace, linked to the traces of the others, so each message's trace reaches it.
+ * trace of the first message that is sampled, linked to the traces of the other sampled ones, so each
+ * such message's trace reaches it. When none is sampled the work runs untraced.
  */
 export function withBatchSpan<T>(name: string, members: readonly ConsumeSpan[], fn: (span: Span) => T): T {
-  const [first, ...rest] = members;
+  const [first, ...rest] = members.filter((m) => m.span.isRecording());
+  if (!first) return withSpan(name, { parent: members[0]?.context ?? context.active() }, fn);
   return withSpan(
     name,
     {
       kind: SpanKind.INTERNAL,
-      parent: first?.context ?? context.active(),
+      parent: first.context,
       attributes: { 'messaging.batch.message_count': members.length },
       links: rest.map((m) => ({ context: m.span.spanContext() })),
     },

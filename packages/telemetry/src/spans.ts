@@ -1,17 +1,20 @@
 /**
  * Small helpers around the OpenTelemetry API that every service's hand-made spans share. With tracing off
- * they cost a no-op span and a function call.
+ * they cost a no-op span and a function call; under a not-sampled parent, about the same (`span-policy.ts`);
+ * attributes are only built for spans that record.
  */
 import {
   type Attributes,
   type Context,
   context,
+  INVALID_SPAN_CONTEXT as INVALID_CONTEXT,
   type Link,
   type Span,
   type SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { unsampledParent } from './span-policy.js';
 
 export const tracer = trace.getTracer('@coffeechat/telemetry');
 
@@ -42,7 +45,8 @@ export function endWhenSettled<T>(span: Span, result: T): T {
 
 export interface WithSpanOptions {
   kind?: SpanKind;
-  attributes?: Attributes;
+  /** a function when building them costs: only called for a span that records */
+  attributes?: Attributes | (() => Attributes);
   links?: Link[];
   /** parent context (default: the active one) */
   parent?: Context;
@@ -54,11 +58,12 @@ export interface WithSpanOptions {
  */
 export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T {
   const parent = options.parent ?? context.active();
-  const span = tracer.startSpan(
-    name,
-    { kind: options.kind, attributes: options.attributes, links: options.links },
-    parent,
-  );
+  if (unsampledParent(parent)) {
+    // nothing under this parent records: run in its context, which already says "not sampled"
+    const span = trace.getSpan(parent) ?? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_CONTEXT);
+    return context.with(parent, fn, undefined, span);
+  }
+  const span = startSpan(name, options, parent);
   let result: T;
   try {
     result = context.with(trace.setSpan(parent, span), fn, undefined, span);
@@ -68,6 +73,15 @@ export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: S
     throw error;
   }
   return endWhenSettled(span, result);
+}
+
+/** Starts a span in `parent`; its attributes are set only if it records. */
+export function startSpan(name: string, options: Omit<WithSpanOptions, 'parent'>, parent: Context): Span {
+  const span = tracer.startSpan(name, { kind: options.kind, links: options.links }, parent);
+  if (options.attributes && span.isRecording()) {
+    span.setAttributes(typeof options.attributes === 'function' ? options.attributes() : options.attributes);
+  }
+  return span;
 }
 
 /** Runs `fn` with `ctx` active: work for one message done outside its consumer callback (a batch flush). */

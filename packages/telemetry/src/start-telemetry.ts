@@ -18,6 +18,7 @@ import {
   type TracingSettings,
   tracingSettings,
 } from './settings.js';
+import { setSamplingFollowsParent } from './span-policy.js';
 
 type SdkNode = typeof import('@opentelemetry/sdk-node');
 type TraceBase = typeof import('@opentelemetry/sdk-trace-base');
@@ -146,6 +147,7 @@ export function startTelemetry(serviceName: string, version: string, options: St
     return current;
   }
   const sdk = startSdk(settings, serviceName, version);
+  setSamplingFollowsParent(settings.sampler.kind.startsWith('parentbased_'));
   preloadInstrumented(resolveFrom);
   let stopped: Promise<void> | undefined;
   current = {
