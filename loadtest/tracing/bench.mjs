@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, mongoUrlFor, servers, startService, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
 import amqp from 'amqplib';
+import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 
@@ -154,13 +155,16 @@ async function cleanUp(ns) {
   for (const q of [
     `${ns}.dead`,
     `${ns}.rpc.router`,
+    `${ns}.presence.in`,
+    `${ns}.presence.dead`,
+    `${ns}.rpc.presence`,
     ...Array.from({ length: PARTITIONS }, (_, p) => `${ns}.inbound.p${p}`),
   ]) {
     const ch = await connection.createChannel();
     await ch.deleteQueue(q).catch(() => undefined);
     await ch.close().catch(() => undefined);
   }
-  for (const x of ['inbound', 'delivery', 'events', 'dlx']) {
+  for (const x of ['inbound', 'delivery', 'events', 'dlx', 'presence.in', 'presence.dlx', 'presence']) {
     const ch = await connection.createChannel();
     await ch.deleteExchange(`${ns}.${x}`).catch(() => undefined);
     await ch.close().catch(() => undefined);
@@ -172,6 +176,10 @@ async function cleanUp(ns) {
     .dropDatabase()
     .catch(() => undefined);
   await mongo.close();
+  const redis = new Redis(servers.redisUrl);
+  const keys = await redis.keys(`${ns}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
 }
 
 async function runMode(mode, sink) {
@@ -180,6 +188,7 @@ async function runMode(mode, sink) {
     CC_NAMESPACE: ns,
     MONGO_URL: mongoUrlFor(ns),
     AMQP_URL: servers.amqpUrl,
+    REDIS_URL: servers.redisUrl,
     ROUTER_PARTITIONS: String(PARTITIONS),
     GATEWAY_SENDS_PER_SEC: '100000',
     GATEWAY_TYPING_PER_SEC: '100000',
@@ -187,6 +196,7 @@ async function runMode(mode, sink) {
     ...mode.env,
   };
   const procs = [];
+  const others = [];
   const sockets = [];
   try {
     const router = await startService('message-router', await freePort(), env, { readyTimeoutMs: 60_000 });
@@ -196,6 +206,9 @@ async function runMode(mode, sink) {
       startService('gateway', await freePort(), env, { readyTimeoutMs: 60_000 }),
     ]);
     procs.push(gwA, gwB);
+    // presence too: gateways report connections and ask it for the members' status on join (its CPU is
+    // not counted below; it sees connections, not messages)
+    others.push(await startService('presence', await freePort(), env, { readyTimeoutMs: 60_000 }));
     const admin = await tokenFor('ops', { admin: true });
 
     const sentAt = new Map();
@@ -330,7 +343,7 @@ async function runMode(mode, sink) {
     };
   } finally {
     for (const ws of sockets) ws.terminate();
-    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all([...procs, ...others].map((p) => p.stop()));
     await cleanUp(ns).catch(() => undefined);
   }
 }
