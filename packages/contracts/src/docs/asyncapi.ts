@@ -40,9 +40,10 @@ interface Channel {
   action: 'send' | 'receive';
 }
 
+const INTEGER_HEADERS: string[] = [Header.seq, Header.sentAt, Header.storedAt];
 const headers = (names: string[]) => ({
   type: 'object',
-  properties: Object.fromEntries(names.map((n) => [n, { type: n === Header.seq ? 'integer' : 'string' }])),
+  properties: Object.fromEntries(names.map((n) => [n, { type: INTEGER_HEADERS.includes(n) ? 'integer' : 'string' }])),
 });
 
 function document(info: object, channels: Record<string, Channel>, extra: object = {}): Record<string, unknown> {
@@ -81,7 +82,8 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
       version: '1.0.0',
       description:
         'RabbitMQ exchanges and queues between gateway, message-router, presence and feed. ' +
-        '`{namespace}` is CC_NAMESPACE. See docs/internals.md for the flow.',
+        '`{namespace}` is CC_NAMESPACE. See docs/internals.md for the flow. Every message may also carry ' +
+        'the W3C trace context headers `traceparent` and `tracestate` (OpenTelemetry; one chat message is one trace).',
     },
     {
       inbound: {
@@ -89,8 +91,12 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
         description: 'Gateway → partition queue of the room (direct exchange, key p<partitionOf(roomId)>).',
         action: 'send',
         messages: {
-          InboundSend: { summary: 'a chat message to store and deliver', payload: InboundSend },
-          InboundRead: { summary: 'a read marker to raise', payload: InboundRead },
+          InboundSend: {
+            summary: 'a chat message to store and deliver',
+            payload: InboundSend,
+            headers: headers([Header.sentAt]),
+          },
+          InboundRead: { summary: 'a read marker to raise', payload: InboundRead, headers: headers([Header.sentAt]) },
         },
       },
       delivery: {
@@ -101,7 +107,7 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
           RoomMessageFrame: {
             summary: 'the stored message frame',
             payload: ServerFrames.message,
-            headers: headers([Header.roomId, Header.seq]),
+            headers: headers([Header.roomId, Header.seq, Header.sentAt, Header.storedAt]),
           },
           RoomReadFrame: {
             summary: 'a raised read marker',
