@@ -63,7 +63,9 @@ async function ensureIndexes(db: Db): Promise<void> {
 export async function connectDb(url: string, logger: Logger, { pingEveryMs = 2000 } = {}): Promise<RouterDb> {
   // FerretDB's SQLite backend keeps 100 connections per database and can deadlock when they are all
   // busy while a collection or index is being created; a small pool per process stays well below that.
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 10 });
+  // An operation stuck for 15 s fails as a network timeout (a transient error): the driver drops that
+  // connection, which ends the store's work for it, and the partition retries its batch idempotently.
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 10, socketTimeoutMS: 15_000 });
   const db = client.db();
   for (;;) {
     try {
