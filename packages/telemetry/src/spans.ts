@@ -7,7 +7,7 @@ import {
   type Attributes,
   type Context,
   context,
-  INVALID_SPAN_CONTEXT as INVALID_CONTEXT,
+  INVALID_SPAN_CONTEXT,
   type Link,
   type Span,
   type SpanKind,
@@ -60,8 +60,7 @@ export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: S
   const parent = options.parent ?? context.active();
   if (unsampledParent(parent)) {
     // nothing under this parent records: run in its context, which already says "not sampled"
-    const span = trace.getSpan(parent) ?? trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_CONTEXT);
-    return context.with(parent, fn, undefined, span);
+    return context.with(parent, fn, undefined, trace.getSpan(parent) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
   }
   const span = startSpan(name, options, parent);
   let result: T;
