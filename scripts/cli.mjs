@@ -115,11 +115,17 @@ async function test() {
   try {
     build();
     const config = containers ? ['--config', 'deploy/vitest.docker.config.ts'] : [];
-    const r = spawnSync(process.execPath, [PNPM, 'exec', 'vitest', 'run', ...config, ...process.argv.slice(3)], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: { ...process.env, ...(infra ? infraEnv(infra) : {}) },
-    });
+    // One test file at a time: the suites start whole stacks of processes, and FerretDB (SQLite) wedges a
+    // database under the concurrent load of several stacks on a 2-core machine.
+    const r = spawnSync(
+      process.execPath,
+      [PNPM, 'exec', 'vitest', 'run', '--no-file-parallelism', ...config, ...process.argv.slice(3)],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: { ...process.env, ...(infra ? infraEnv(infra) : {}) },
+      },
+    );
     status = r.status ?? 1;
   } finally {
     await infra?.stop();

@@ -40,7 +40,17 @@ class FakeGateway {
 
   answer(ws: WebSocket, frame: Frame) {
     if (frame.type === 'join') {
-      ws.send(JSON.stringify({ type: 'joined', id: frame.id, roomId: frame.roomId, lastSeq: this.lastSeq, readSeq: 0, members: ['alice'], presence: {} }));
+      ws.send(
+        JSON.stringify({
+          type: 'joined',
+          id: frame.id,
+          roomId: frame.roomId,
+          lastSeq: this.lastSeq,
+          readSeq: 0,
+          members: ['alice'],
+          presence: {},
+        }),
+      );
       const after = typeof frame.afterSeq === 'number' ? frame.afterSeq : this.lastSeq;
       for (let seq = after + 1; seq <= this.lastSeq; seq++) ws.send(this.message(String(frame.roomId), seq));
     } else if (frame.type === 'send') {
@@ -49,7 +59,8 @@ class FakeGateway {
       if (seq === undefined) {
         seq = ++this.lastSeq;
         this.stored.set(cmid, seq);
-        for (const s of this.sockets) if (s.readyState === WebSocket.OPEN) s.send(this.message(String(frame.roomId), seq, cmid));
+        for (const s of this.sockets)
+          if (s.readyState === WebSocket.OPEN) s.send(this.message(String(frame.roomId), seq, cmid));
       }
       ws.send(JSON.stringify({ type: 'ack', roomId: frame.roomId, clientMsgId: cmid, seq, ts: 1 }));
     } else if (frame.type === 'leave') {
@@ -164,7 +175,15 @@ describe('CoffeeChatClient', () => {
     server.onFrame = (ws, frame) => {
       if (frame.type !== 'send' || refusals === 0) return false;
       refusals -= 1;
-      ws.send(JSON.stringify({ type: 'error', code: 'UNAVAILABLE', message: 'down', roomId: frame.roomId, clientMsgId: frame.clientMsgId }));
+      ws.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'UNAVAILABLE',
+          message: 'down',
+          roomId: frame.roomId,
+          clientMsgId: frame.clientMsgId,
+        }),
+      );
       return true;
     };
     const ack = await c.send('r1', 'hi', { clientMsgId: 'u1' });
@@ -193,11 +212,21 @@ describe('CoffeeChatClient', () => {
     await c.connect();
     server.onFrame = (ws, frame) => {
       if (frame.type === 'join' && frame.roomId === 'secret') {
-        ws.send(JSON.stringify({ type: 'error', code: 'NOT_A_MEMBER', message: 'no', id: frame.id, roomId: frame.roomId }));
+        ws.send(
+          JSON.stringify({ type: 'error', code: 'NOT_A_MEMBER', message: 'no', id: frame.id, roomId: frame.roomId }),
+        );
         return true;
       }
       if (frame.type === 'send') {
-        ws.send(JSON.stringify({ type: 'error', code: 'BAD_REQUEST', message: 'bad', roomId: frame.roomId, clientMsgId: frame.clientMsgId }));
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: 'BAD_REQUEST',
+            message: 'bad',
+            roomId: frame.roomId,
+            clientMsgId: frame.clientMsgId,
+          }),
+        );
         return true;
       }
       return false;

@@ -6,7 +6,13 @@ describe('RoomTracker', () => {
   it('starts at the joined lastSeq and delivers the next seqs once each', () => {
     const t = new RoomTracker();
     t.joined(4, false);
-    expect([5, 5, 6, 4, 7].map((s) => t.decide(s))).toEqual(['deliver', 'duplicate', 'deliver', 'duplicate', 'deliver']);
+    expect([5, 5, 6, 4, 7].map((s) => t.decide(s))).toEqual([
+      'deliver',
+      'duplicate',
+      'deliver',
+      'duplicate',
+      'deliver',
+    ]);
     expect(t.lastSeq).toBe(7);
   });
 
