@@ -173,6 +173,8 @@ async function ensureMongo(url, dataRoot) {
       `--listen-addr=127.0.0.1:${port}`,
       '--debug-addr=-',
       '--telemetry=disable',
+      // Its state.json (instance id) goes beside the data, not into the working directory.
+      `--state-dir=${dataRoot}`,
       '--log-level=warn',
     ],
     { stdio: ['ignore', logFd, logFd], detached: false },
