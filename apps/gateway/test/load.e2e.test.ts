@@ -223,6 +223,15 @@ async function verify(): Promise<void> {
   expect(checkedRooms).toBe(ROOMS);
 }
 
+/** The wire seqs of a few connections that saw a seq twice, for the failure message. */
+function duplicateExamples(): string {
+  return [...wire.entries()]
+    .filter(([, seqs]) => seqs.length !== new Set(seqs).size)
+    .slice(0, 3)
+    .map(([key, seqs]) => `${key}: ${seqs.join(',')}`)
+    .join('\n');
+}
+
 function wireDuplicates(): number {
   let dups = 0;
   for (const seqs of wire.values()) dups += seqs.length - new Set(seqs).size;
@@ -238,7 +247,7 @@ describe('50 rooms × 4 users on two gateways and two routers', () => {
     report.phase1Messages = ROOMS * PER_ROOM * MESSAGES_PER_USER;
     report.phase1Deliveries = members.reduce((n, m) => n + m.received.length, 0);
     await verify();
-    expect(wireDuplicates()).toBe(0);
+    expect(wireDuplicates(), duplicateExamples()).toBe(0);
   }, 120_000);
 
   it('kill -9 of the active router under load: no acked message lost or duplicated, order kept', async () => {
@@ -273,6 +282,6 @@ describe('50 rooms × 4 users on two gateways and two routers', () => {
       dropped += await scrape(g.port, 'coffeechat_gateway_duplicate_frames_dropped_total');
     report.gatewayDuplicateFramesDropped = dropped;
     report.wireDuplicates = wireDuplicates();
-    expect(wireDuplicates()).toBe(0);
+    expect(wireDuplicates(), duplicateExamples()).toBe(0);
   }, 180_000);
 });

@@ -35,11 +35,8 @@ class MemoryStore implements MessageRepository {
   async insert(messages: readonly StoredMessage[]) {
     this.inserts++;
     this.beforeInsert?.();
-    const rejected = new Set<number>();
-    messages.forEach((m, i) => {
-      if (!this.put(m)) rejected.add(i);
-    });
-    return { rejected };
+    const stored = messages.findIndex((m) => !this.put(m));
+    return { stored: stored === -1 ? messages.length : stored };
   }
   async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>) {
     for (const [r, s] of lastSeqs) this.recorded.set(r, Math.max(s, this.recorded.get(r) ?? 0));
@@ -112,7 +109,7 @@ describe('storeSends', () => {
     expect(store.seqs('a')).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('fencing with a partial insert: what got in counts as ours (new), the rest is renumbered without gaps', async () => {
+  it('fencing: a conflict on the first message stores none of the batch, which is renumbered in order', async () => {
     const store = new MemoryStore();
     const seq = new Sequencer();
     seq.load('a', 0);
@@ -121,12 +118,29 @@ describe('storeSends', () => {
       store.beforeInsert = undefined;
       store.put({ roomId: 'a', seq: 1, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
     };
+    const out = await storeSends(store, seq, [req('a', 'x'), req('a', 'y')], options());
+    // the insert stopped at x: y never kept a seq below x's
+    expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
+      ['new', 'x', 2],
+      ['new', 'y', 3],
+    ]);
+    expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it('fencing with a partial insert: what got in counts as ours (new), the rest follows it in order', async () => {
+    const store = new MemoryStore();
+    const seq = new Sequencer();
+    seq.load('a', 0);
+    // the rival writes seq 2 just before our insert of 1, 2
+    store.beforeInsert = () => {
+      store.beforeInsert = undefined;
+      store.put({ roomId: 'a', seq: 2, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
+    };
     const insertedByUs = new Set<string>();
     const out = await storeSends(store, seq, [req('a', 'x'), req('a', 'y')], { now: () => 1, insertedByUs });
-    // y got seq 2 in the first attempt (unordered insert); x is renumbered after it
     expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
-      ['new', 'x', 3],
-      ['new', 'y', 2],
+      ['new', 'x', 1],
+      ['new', 'y', 3],
     ]);
     expect(store.seqs('a')).toEqual([1, 2, 3]);
   });

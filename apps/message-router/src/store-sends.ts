@@ -1,8 +1,10 @@
 /**
- * Storing one batch of sends: look up resends, assign seqs, insert unordered. (The caller raises the
- * rooms' recorded `lastSeq` with `highestSeqs` while it publishes.) A unique-key conflict means another writer got there first (a stale or new owner of
- * the partition after a fail-over): the rooms' `lastSeq` is reloaded from the store and the batch
- * planned again; what this batch already inserted is then found as stored and kept.
+ * Storing one batch of sends: look up resends, assign seqs in request order, insert in that order.
+ * (The caller raises the rooms' recorded `lastSeq` with `highestSeqs` while it publishes.) A
+ * unique-key conflict means another writer got there first (a stale or new owner of the partition
+ * after a fail-over): the insert stops there, the rooms' `lastSeq` is reloaded from the store and the
+ * rest planned again; what this batch already inserted is then found as stored and kept. Each room's
+ * seqs therefore follow the order of its requests, which is the order they are published in.
  */
 import type { StoredMessage } from '@coffeechat/contracts';
 import { type SendDecision, type SendRequest, type Sequencer, sendKey } from './sequencer.js';
@@ -14,8 +16,12 @@ export interface MessageRepository {
   recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
   /** the highest seq actually stored per room (authoritative; used after a conflict) */
   storedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
-  /** inserts unordered; returns the indexes a unique index rejected (other failures throw) */
-  insert(messages: readonly StoredMessage[]): Promise<{ rejected: ReadonlySet<number> }>;
+  /**
+   * Inserts in order, stopping at the first message a unique index rejects; returns how many leading
+   * messages were stored (other failures throw). In order, so a conflict never lets a later message
+   * of a room keep its seq while an earlier one is renumbered after it.
+   */
+  insert(messages: readonly StoredMessage[]): Promise<{ stored: number }>;
   /** raises each room's `lastSeq` (never lowers it) */
   raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void>;
 }
@@ -61,13 +67,11 @@ export async function storeSends(
 
     const plan = sequencer.plan(requests, existing, now());
     if (plan.inserts.length > 0) {
-      const { rejected } = await repo.insert(plan.inserts);
-      plan.inserts.forEach((m, i) => {
-        if (!rejected.has(i)) insertedByUs.add(sendKey(m));
-      });
-      if (rejected.size > 0) {
+      const { stored } = await repo.insert(plan.inserts);
+      for (const m of plan.inserts.slice(0, stored)) insertedByUs.add(sendKey(m));
+      if (stored < plan.inserts.length) {
         onConflict?.();
-        const rooms = new Set(plan.inserts.map((m) => m.roomId));
+        const rooms = new Set(plan.inserts.slice(stored).map((m) => m.roomId));
         for (const roomId of rooms) conflicted.add(roomId);
         sequencer.forget(rooms);
         if (attempt >= maxAttempts) throw new FencingError(attempt);

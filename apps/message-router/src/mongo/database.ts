@@ -61,8 +61,8 @@ async function ensureIndexes(db: Db): Promise<void> {
 
 /** Connects and creates the indexes, retrying until the store answers (the process is not ready before). */
 export async function connectDb(url: string, logger: Logger, { pingEveryMs = 2000 } = {}): Promise<RouterDb> {
-  // FerretDB's SQLite backend keeps 100 connections per database and can deadlock when they are all
-  // busy while a collection or index is being created; a small pool per process stays well below that.
+  // FerretDB's SQLite backend keeps 100 connections per database and deadlocks when they are all
+  // taken (see update-each.ts); a small pool per process keeps the commands in flight well below that.
   // An operation stuck for 15 s fails as a network timeout (a transient error): the driver drops that
   // connection, which ends the store's work for it, and the partition retries its batch idempotently.
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 10, socketTimeoutMS: 15_000 });

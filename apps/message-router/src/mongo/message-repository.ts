@@ -4,6 +4,7 @@ import { MongoBulkWriteError } from 'mongodb';
 import { type SendRequest, sendKey } from '../sequencer.js';
 import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
+import { updateEach } from './update-each.js';
 
 const DUPLICATE_KEY = 11000;
 const FEW_KEYS = 4;
@@ -56,26 +57,25 @@ export class MongoMessageRepository implements MessageRepository {
     return new Map(last);
   }
 
-  async insert(messages: readonly StoredMessage[]): Promise<{ rejected: ReadonlySet<number> }> {
+  async insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
     const docs: MessageDoc[] = messages.map((m) => ({ _id: sendKey(m), ...m }));
     try {
-      await this.db.messages.insertMany(docs, { ordered: false });
-      return { rejected: new Set() };
+      await this.db.messages.insertMany(docs, { ordered: true });
+      return { stored: docs.length };
     } catch (err) {
       if (!(err instanceof MongoBulkWriteError)) throw err;
       const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-      return { rejected: new Set(errors.map((e) => e.index)) };
+      const first = errors[0];
+      if (!first || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      // An ordered insert stops at its first error: everything before it is stored, nothing after.
+      return { stored: Math.min(...errors.map((e) => e.index)) };
     }
   }
 
   async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void> {
-    if (lastSeqs.size === 0) return;
-    await this.db.rooms.bulkWrite(
-      [...lastSeqs].map(([roomId, seq]) => ({
-        updateOne: { filter: { _id: roomId }, update: { $max: { lastSeq: seq } } },
-      })),
-      { ordered: false },
+    await updateEach(
+      this.db.rooms,
+      [...lastSeqs].map(([roomId, seq]) => ({ filter: { _id: roomId }, update: { $max: { lastSeq: seq } } })),
     );
   }
 

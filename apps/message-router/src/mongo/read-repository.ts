@@ -1,5 +1,6 @@
 /** `reads`: each user's read marker per room; markers only move forward (`$max`). */
 import { type ReadDoc, type RouterDb, readKey } from './database.js';
+import { updateEach } from './update-each.js';
 
 export interface ReadMark {
   roomId: string;
@@ -36,16 +37,13 @@ export class MongoReadRepository {
 
   /** Raises markers without reporting (a sender has read their own message). */
   async raiseQuietly(marks: readonly ReadMark[]): Promise<void> {
-    if (marks.length === 0) return;
-    await this.db.reads.bulkWrite(
+    await updateEach(
+      this.db.reads,
       marks.map(({ roomId, userId, seq }) => ({
-        updateOne: {
-          filter: { _id: readKey(roomId, userId) },
-          update: { $max: { seq }, $setOnInsert: { roomId, userId } },
-          upsert: true,
-        },
+        filter: { _id: readKey(roomId, userId) },
+        update: { $max: { seq }, $setOnInsert: { roomId, userId } },
+        upsert: true,
       })),
-      { ordered: false },
     );
   }
 }
