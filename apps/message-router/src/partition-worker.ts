@@ -4,7 +4,7 @@
  * channel and only then acks the batch (`multiple`). Store, then deliver, then ack: a crash anywhere
  * means redelivery, which the unique keys turn into "publish the stored one again".
  */
-import { Header, type InboundRead, type InboundSend, type Topology } from '@coffeechat/contracts';
+import { Header, type InboundRead, type Topology } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
 import { type ConsumeSpan, secondsSince, startConsumeSpan, withBatchSpan } from '@coffeechat/telemetry';
 import type { ConsumeMessage } from 'amqplib';
@@ -24,7 +24,7 @@ import {
   roomRead,
 } from './publications.js';
 import { type SendDecision, Sequencer } from './sequencer.js';
-import { highestSeqs, type MessageRepository, storeSends } from './store-sends.js';
+import { highestSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
 
 /** Settles deliveries on the channel they came from; a closed channel means the broker took them back. */
 export interface Settler {
@@ -185,11 +185,12 @@ export class PartitionWorker {
     const rooms = roomIds.length > 0 ? await membership.rooms(roomIds) : new Map();
     const isMember = (roomId: string, userId: string) => rooms.get(roomId)?.memberIds.includes(userId) === true;
 
-    const sends: InboundSend[] = [];
+    const sends: StoreRequest[] = [];
     const reads: InboundRead[] = [];
-    for (const { parsed: p } of parsed) {
+    for (const { delivery, parsed: p } of parsed) {
       if (!p.ok) continue;
-      if (p.value.kind === 'send' && isMember(p.value.roomId, p.value.senderId)) sends.push(p.value);
+      if (p.value.kind === 'send' && isMember(p.value.roomId, p.value.senderId))
+        sends.push({ ...p.value, redelivered: delivery.fields.redelivered });
       if (p.value.kind === 'read' && isMember(p.value.roomId, p.value.userId)) reads.push(p.value);
     }
 

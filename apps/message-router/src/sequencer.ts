@@ -24,8 +24,6 @@ export interface Plan {
   decisions: SendDecision[];
   /** the messages to insert (the `new` decisions), ascending seq per room */
   inserts: StoredMessage[];
-  /** the highest planned seq per room */
-  lastSeqs: Map<string, number>;
 }
 
 export class Sequencer {
@@ -80,11 +78,11 @@ export class Sequencer {
       inserts.push(message);
       decisions.push({ kind: 'new', message });
     }
-    return { decisions, inserts, lastSeqs: next };
+    return { decisions, inserts };
   }
 
-  /** Records a plan the store accepted. */
-  commit(plan: Plan): void {
-    for (const [roomId, seq] of plan.lastSeqs) this.last.set(roomId, Math.max(seq, this.last.get(roomId) ?? 0));
+  /** Records planned messages the store accepted (all of a plan's inserts, or the part that got in). */
+  commit(stored: readonly StoredMessage[]): void {
+    for (const { roomId, seq } of stored) this.last.set(roomId, Math.max(seq, this.last.get(roomId) ?? 0));
   }
 }

@@ -1,7 +1,7 @@
 import type { StoredMessage } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
 import { type SendRequest, Sequencer, sendKey } from './sequencer.js';
-import { FencingError, highestSeqs, type MessageRepository, storeSends } from './store-sends.js';
+import { FencingError, highestSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
 
 /** An in-memory store with the two unique keys of `messages` and the rooms' recorded lastSeq. */
 class MemoryStore implements MessageRepository {
@@ -10,6 +10,8 @@ class MemoryStore implements MessageRepository {
   /** runs before each insert: lets a test play the rival owner */
   beforeInsert: (() => void) | undefined;
   inserts = 0;
+  /** how many keys were looked up */
+  lookups = 0;
 
   put(m: StoredMessage): boolean {
     const seqTaken = [...this.messages.values()].some((x) => x.roomId === m.roomId && x.seq === m.seq);
@@ -19,6 +21,7 @@ class MemoryStore implements MessageRepository {
   }
 
   async findByKeys(requests: readonly SendRequest[]) {
+    this.lookups += requests.length;
     return requests.flatMap((r) => this.messages.get(sendKey(r)) ?? []);
   }
   async recordedLastSeqs(roomIds: readonly string[]) {
@@ -55,6 +58,10 @@ const req = (roomId: string, clientMsgId: string, senderId = 'u1'): SendRequest 
   clientMsgId,
   body: clientMsgId,
 });
+const redelivered = (roomId: string, clientMsgId: string): StoreRequest => ({
+  ...req(roomId, clientMsgId),
+  redelivered: true,
+});
 const options = () => ({ now: () => 1000, insertedByUs: new Set<string>() });
 
 describe('storeSends', () => {
@@ -78,15 +85,38 @@ describe('storeSends', () => {
   it('a redelivered send is found stored: same seq, nothing new written', async () => {
     const store = new MemoryStore();
     const first = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '2')], options());
+    expect(store.lookups).toBe(0); // first deliveries are not looked up
+    await store.raiseLastSeqs(highestSeqs(first));
     // a new owner (fresh sequencer) gets the same deliveries again after a crash before the ack
-    const again = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '2'), req('a', '3')], options());
+    const again = await storeSends(
+      store,
+      new Sequencer(),
+      [redelivered('a', '1'), redelivered('a', '2'), req('a', '3')],
+      options(),
+    );
     expect(again.map((d) => [d.kind, d.message.seq])).toEqual([
       ['duplicate', 1],
       ['duplicate', 2],
       ['new', 3],
     ]);
     expect(again[0]?.message).toEqual(first[0]?.message);
+    expect(store.lookups).toBe(2);
+    expect(store.inserts).toBe(2);
     expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it("a client's resend (a first delivery) is found through the conflict its insert raises, without a gap", async () => {
+    const store = new MemoryStore();
+    const seq = new Sequencer();
+    await storeSends(store, seq, [req('a', '1'), req('a', '2')], options());
+    // the ack of 2 was lost; the client sends 2 again between two new messages
+    const out = await storeSends(store, seq, [req('a', '3'), req('a', '2'), req('a', '4')], options());
+    expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
+      ['new', '3', 3],
+      ['duplicate', '2', 2],
+      ['new', '4', 4],
+    ]);
+    expect(store.seqs('a')).toEqual([1, 2, 3, 4]);
   });
 
   it('fencing after fail-over: a rival owner took the seqs we planned; we reload and continue after them', async () => {
@@ -143,6 +173,24 @@ describe('storeSends', () => {
       ['new', 'y', 3],
     ]);
     expect(store.seqs('a')).toEqual([1, 2, 3]);
+  });
+
+  it('remembers the part of a batch that got in before a conflict: no conflict for it next time', async () => {
+    const store = new MemoryStore();
+    const seq = new Sequencer();
+    seq.load('a', 0);
+    seq.load('b', 0);
+    store.beforeInsert = () => {
+      store.beforeInsert = undefined;
+      store.put({ roomId: 'b', seq: 1, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
+    };
+    let conflicts = 0;
+    const onConflict = () => conflicts++;
+    await storeSends(store, seq, [req('a', 'x'), req('b', 'y')], { ...options(), onConflict });
+    const next = await storeSends(store, seq, [req('a', 'z')], { ...options(), onConflict });
+    expect(next[0]?.message.seq).toBe(2);
+    expect(conflicts).toBe(1);
+    expect(store.seqs('b')).toEqual([1, 2]);
   });
 
   it('a recorded lastSeq that lags (crash between insert and raise) is corrected from the stored messages', async () => {

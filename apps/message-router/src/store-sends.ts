@@ -1,5 +1,8 @@
 /**
- * Storing one batch of sends: look up resends, assign seqs in request order, insert in that order.
+ * Storing one batch of sends: look up the redelivered ones, assign seqs in request order, insert in
+ * that order. A first delivery is not looked up: if it is a client's resend of a stored message, the
+ * unique `_id` refuses it and the conflict path below finds it. (On FerretDB a lookup by many keys
+ * scans the collection, which made it the router's most expensive step.)
  * (The caller raises the rooms' recorded `lastSeq` with `highestSeqs` while it publishes.) A
  * unique-key conflict means another writer got there first (a stale or new owner of the partition
  * after a fail-over): the insert stops there, the rooms' `lastSeq` is reloaded from the store and the
@@ -33,6 +36,11 @@ export class FencingError extends Error {
   }
 }
 
+/** A send, and whether the broker delivered it before (then it may well be stored already). */
+export interface StoreRequest extends SendRequest {
+  redelivered?: boolean;
+}
+
 export interface StoreOptions {
   now: () => number;
   /** keys this batch inserted, kept across retries so they still count as new (events) */
@@ -44,14 +52,18 @@ export interface StoreOptions {
 export async function storeSends(
   repo: MessageRepository,
   sequencer: Sequencer,
-  requests: readonly SendRequest[],
+  requests: readonly StoreRequest[],
   { now, insertedByUs, maxAttempts = 5, onConflict }: StoreOptions,
 ): Promise<SendDecision[]> {
   if (requests.length === 0) return [];
   // Rooms whose recorded lastSeq proved stale (or another writer moved) are reloaded from `messages`.
   const conflicted = new Set<string>();
   for (let attempt = 1; ; attempt++) {
-    const existing = new Map((await repo.findByKeys(requests)).map((m) => [sendKey(m), m]));
+    // After a conflict every request is looked up: it may be a resend, or stored by an earlier attempt.
+    const lookups = attempt === 1 ? requests.filter((r) => r.redelivered) : requests;
+    const existing = new Map(
+      (lookups.length > 0 ? await repo.findByKeys(lookups) : []).map((m) => [sendKey(m), m] as const),
+    );
     const unknown = [...new Set(requests.filter((r) => !existing.has(sendKey(r))).map((r) => r.roomId))].filter(
       (roomId) => !sequencer.knows(roomId),
     );
@@ -68,7 +80,9 @@ export async function storeSends(
     const plan = sequencer.plan(requests, existing, now());
     if (plan.inserts.length > 0) {
       const { stored } = await repo.insert(plan.inserts);
-      for (const m of plan.inserts.slice(0, stored)) insertedByUs.add(sendKey(m));
+      const kept = plan.inserts.slice(0, stored);
+      for (const m of kept) insertedByUs.add(sendKey(m));
+      sequencer.commit(kept);
       if (stored < plan.inserts.length) {
         onConflict?.();
         const rooms = new Set(plan.inserts.slice(stored).map((m) => m.roomId));
@@ -77,7 +91,6 @@ export async function storeSends(
         if (attempt >= maxAttempts) throw new FencingError(attempt);
         continue;
       }
-      sequencer.commit(plan);
     }
     // What an earlier attempt inserted is found as stored now; its first request still counts as new.
     const counted = new Set<string>();
