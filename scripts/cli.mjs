@@ -141,13 +141,26 @@ function token() {
   run(process.execPath, [path.join(ROOT, 'packages', 'auth', 'dist', 'token-cli.js'), ...process.argv.slice(3)]);
 }
 
+/** Benchmarks of one service each, with their own parameters (the chat scenarios go through loadtest/dist/cli.js). */
+const SERVICE_BENCHES = {
+  'feed-cache': path.join('loadtest', 'dist', 'benches', 'feed-cache.js'),
+  'presence-heartbeat': path.join('loadtest', 'dist', 'benches', 'presence-heartbeat.js'),
+  tracing: path.join('loadtest', 'tracing', 'bench.mjs'),
+  'tracing-micro': path.join('loadtest', 'tracing', 'micro.mjs'),
+};
+
 async function bench() {
   ensureInstalled();
   const infra = await ensureInfra();
   let status = 1;
   try {
     build();
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'loadtest', 'dist', 'cli.js'), ...process.argv.slice(3)], {
+    const [name, ...rest] = process.argv.slice(3);
+    const script = SERVICE_BENCHES[name];
+    const args = script
+      ? [path.join(ROOT, script), ...rest]
+      : [path.join(ROOT, 'loadtest', 'dist', 'cli.js'), ...process.argv.slice(3)];
+    const r = spawnSync(process.execPath, args, {
       cwd: ROOT,
       stdio: 'inherit',
       env: { ...process.env, ...infraEnv(infra) },

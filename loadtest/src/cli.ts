@@ -17,6 +17,8 @@ function usage(): string {
     'usage: npm run bench -- <scenario> [--name=value ...]',
     '',
     `scenarios: ${SCENARIOS.join(', ')}`,
+    'service benchmarks, with parameters of their own (docs/benchmarks.md):',
+    '  feed-cache, presence-heartbeat, tracing, tracing-micro',
     '',
     'parameters (defaults per scenario; lists are comma separated):',
     '  --rooms --members --rate-per-room --message-bytes --duration-sec --connect-per-sec',

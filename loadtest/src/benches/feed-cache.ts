@@ -11,11 +11,9 @@
  * It also reads each instance's /metrics to report the MongoDB finds and cache hit ratio measured, and
  * /proc for the CPU each feed process spent per request (its own cost, whatever else loads the machine).
  *
- * Standalone (not part of `npm run bench` yet); needs the built feed and RabbitMQ, Redis, MongoDB-wire.
- * From the repository root:
- *   loadtest/node_modules/.bin/tsc --module nodenext --target es2022 --strict --skipLibCheck \
- *     --outDir loadtest/feed/dist loadtest/feed/cache-bench.ts
- *   node loadtest/feed/dist/cache-bench.js [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
+ * Run from the repository root (it builds, and starts RabbitMQ, Redis and the MongoDB-wire server as
+ * the tests do):
+ *   npm run bench -- feed-cache [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
  * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

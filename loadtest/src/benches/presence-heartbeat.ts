@@ -10,11 +10,9 @@
  *     first beat's count includes the outbox publishing its transitions (xreadgroup/xack/xdel) and any
  *     periodic sweep that ran meanwhile (evalsha(sweep)); the heartbeat itself is evalsha(heartbeat).
  *
- * Standalone (not part of `npm run bench`); needs the built presence service and RabbitMQ + Redis.
- * From the repository root:
- *   loadtest/node_modules/.bin/tsc --module nodenext --target es2022 --strict --skipLibCheck \
- *     --outDir loadtest/presence/dist loadtest/presence/heartbeat-bench.ts
- *   node loadtest/presence/dist/heartbeat-bench.js [--users=1000,10000] [--beats=5]
+ * Run from the repository root (it builds, and starts RabbitMQ, Redis and the MongoDB-wire server as
+ * the tests do):
+ *   npm run bench -- presence-heartbeat [--users=1000,10000] [--beats=5]
  * Writes loadtest/reports/presence-heartbeat-<time>.json and prints a summary.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
