@@ -115,8 +115,8 @@ async function test() {
   try {
     build();
     const config = containers ? ['--config', 'deploy/vitest.docker.config.ts'] : [];
-    // One test file at a time: the suites start whole stacks of processes, and FerretDB (SQLite) wedges a
-    // database under the concurrent load of several stacks on a 2-core machine.
+    // One test file at a time: the suites start whole stacks of processes and assert on timings users
+    // see (offline within 1 s, …); several stacks at once overload a 2-core machine and its FerretDB.
     const r = spawnSync(
       process.execPath,
       [PNPM, 'exec', 'vitest', 'run', '--no-file-parallelism', ...config, ...process.argv.slice(3)],

@@ -127,9 +127,10 @@ async function sendAll(phase: string): Promise<void> {
 const ackCount = () => members.reduce((n, m) => n + m.acks.length, 0);
 
 /**
- * Fails fast, with the routers' numbers, when no ack arrives for a long while: the message-router has
- * been seen to wedge with every partition's prefetch window unacked (see the report), which would
- * otherwise only show as a test timeout minutes later.
+ * Fails fast, with the routers' numbers, when no ack arrives for a long while: the store has been seen
+ * to wedge (a FerretDB connection-pool deadlock, apps/message-router/src/mongo/update-each.ts) with
+ * every partition's prefetch window unacked, which would otherwise only show as a test timeout minutes
+ * later.
  */
 async function stallWatch(done: () => Promise<unknown>, quietMs = 45_000): Promise<never> {
   let finished = false;

@@ -1,8 +1,8 @@
 /**
  * The router's store operations against the real MongoDB-wire server: the ordered insert that keeps a
  * room's seqs in arrival order after a conflict, and raising many rooms' `lastSeq` and many users'
- * read markers at once from several batches (one multi-statement upsert per batch deadlocked
- * FerretDB's connection pool: it holds a connection per statement until the command ends).
+ * read markers at once from several batches (one multi-statement update per batch deadlocked
+ * FerretDB's connection pool: it holds a connection per matched statement until the command ends).
  */
 import { createLogger } from '@coffeechat/service-kit';
 import { mongoUrlFor, uniqueNamespace } from '@coffeechat/testkit';

@@ -18,8 +18,8 @@ export async function connectDatabase(url: string, onCommand: (name: string) => 
     heartbeatFrequencyMS: 2000,
     serverSelectionTimeoutMS: 5000,
     appName: 'coffeechat-feed',
-    // FerretDB's SQLite backend keeps 100 connections per database and can deadlock when they are all
-    // busy while a collection or index is being created; a small pool per process stays well below that.
+    // FerretDB's SQLite backend keeps 100 connections per database and deadlocks when they are all taken
+    // (apps/message-router/src/mongo/update-each.ts); a small pool per process stays well below that.
     maxPoolSize: 10,
   });
   let up = false;
