@@ -7,6 +7,8 @@ export class RawSocket {
   readonly frames: Frame[] = [];
   private waiters: Array<() => void> = [];
   closed?: { code: number; reason: string };
+  /** the last socket error (a reset, an invalid frame), named when the socket closed abnormally */
+  private lastError?: string;
   private closedPromise: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly ws: WebSocket) {
@@ -21,7 +23,9 @@ export class RawSocket {
         resolve(this.closed);
       });
     });
-    ws.on('error', () => undefined);
+    ws.on('error', (err) => {
+      this.lastError = err.message;
+    });
   }
 
   /** Opens a connection; resolves once `hello` arrived. */
@@ -60,7 +64,10 @@ export class RawSocket {
     for (;;) {
       const found = this.frames.slice(from).find(match);
       if (found) return found;
-      if (this.closed) throw new Error(`socket closed (${this.closed.code}) before the frame arrived`);
+      if (this.closed)
+        throw new Error(
+          `socket closed (${this.closed.code}${this.lastError ? `, ${this.lastError}` : ''}) before the frame arrived`,
+        );
       const left = deadline - Date.now();
       if (left <= 0)
         throw new Error(`frame not received in ${timeoutMs} ms; got ${JSON.stringify(this.frames.slice(-5))}`);
