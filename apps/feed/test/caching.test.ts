@@ -4,11 +4,11 @@
  * monitoring), missing posts are cached as missing, and the hit/miss metrics are exposed.
  */
 
-import { eventually } from '@coffeechat/testkit';
+import { eventually, removeFeedNamespace } from '@coffeechat/testkit';
 import type { CommandStartedEvent } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedKeys } from '../src/redis/keys.js';
-import { type Client, cleanupNamespace, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
+import { type Client, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
 
 let a: TestFeed;
 let b: TestFeed;
@@ -31,7 +31,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of [a, b, off]) await t?.close();
-  if (a) await cleanupNamespace(a.ns);
+  if (a) await removeFeedNamespace(a.ns);
 });
 
 /** Counts `find` commands on a collection sent by one feed instance's driver. */

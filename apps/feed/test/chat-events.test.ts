@@ -10,11 +10,11 @@ import {
   type RoomCreatedEvent,
   topology,
 } from '@coffeechat/contracts';
-import { eventually, servers } from '@coffeechat/testkit';
+import { eventually, removeFeedNamespace, servers } from '@coffeechat/testkit';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_CAP_PER_ROOM_HOUR, WEIGHTS } from '../src/scoring.js';
-import { type Client, cleanupNamespace, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
+import { type Client, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
 
 let t: TestFeed;
 let conn: ChannelModel;
@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await conn?.close();
   await t?.close();
-  if (t) await cleanupNamespace(t.ns);
+  if (t) await removeFeedNamespace(t.ns);
 });
 
 async function publish(key: string, body: unknown) {

@@ -1,12 +1,13 @@
 /** The feed's cursor under concurrent inserts: no duplicates, no gaps, newest first. */
+import { removeFeedNamespace } from '@coffeechat/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Client, cleanupNamespace, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
+import { type Client, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
 
 const started: TestFeed[] = [];
 afterAll(async () => {
   for (const t of started) {
     await t.close();
-    await cleanupNamespace(t.ns);
+    await removeFeedNamespace(t.ns);
   }
 });
 

@@ -2,12 +2,9 @@
  * Starts the feed in-process against the real RabbitMQ, Redis and MongoDB-wire server, each run in its
  * own namespace and database, and removes everything it made afterwards.
  */
-import { feedTopology, type Post, topology } from '@coffeechat/contracts';
+import type { Post } from '@coffeechat/contracts';
 import { createLogger } from '@coffeechat/service-kit';
 import { mongoUrlFor, servers, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { type Feed, startFeed } from '../src/service.js';
@@ -31,29 +28,6 @@ export async function startTestFeed(options: { ns?: string; cache?: boolean; clo
   });
   const feed = await startFeed(config, createLogger('feed', 'silent'), options.clock);
   return { feed, ns, url: `http://127.0.0.1:${feed.port}`, close: () => feed.close() };
-}
-
-/** Deletes the namespace's Redis keys, MongoDB database, queues and exchanges. */
-export async function cleanupNamespace(ns: string): Promise<void> {
-  const redis = new Redis(servers.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
-  const mongo = new MongoClient(mongoUrlFor(ns));
-  await mongo.db().dropDatabase();
-  await mongo.close();
-  const conn = await amqp.connect(servers.amqpUrl);
-  const ch = await conn.createChannel();
-  const feed = feedTopology(ns);
-  await ch.deleteQueue(feed.eventsQueue);
-  await ch.deleteQueue(feed.deadQueue);
-  await ch.deleteExchange(feed.deadLetterExchange);
-  await ch.deleteExchange(topology(ns).eventsExchange);
-  await conn.close();
 }
 
 export interface Reply {

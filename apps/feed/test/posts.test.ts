@@ -1,15 +1,7 @@
 /** Posts, likes, views and every bad-input case of SPEC §5 feed, against real Redis and MongoDB-wire. */
-import { tokenFor } from '@coffeechat/testkit';
+import { removeFeedNamespace, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Client,
-  cleanupNamespace,
-  clientFor,
-  createPost,
-  startTestFeed,
-  type TestFeed,
-  userClient,
-} from './helpers.js';
+import { type Client, clientFor, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
 
 let t: TestFeed;
 let ann: Client;
@@ -25,7 +17,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.close();
-  if (t) await cleanupNamespace(t.ns);
+  if (t) await removeFeedNamespace(t.ns);
 });
 
 describe('posts', () => {

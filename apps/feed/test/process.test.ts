@@ -2,9 +2,15 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, mongoUrlFor, servers, startService, uniqueNamespace } from '@coffeechat/testkit';
+import {
+  freePort,
+  mongoUrlFor,
+  removeFeedNamespace,
+  servers,
+  startService,
+  uniqueNamespace,
+} from '@coffeechat/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupNamespace } from './helpers.js';
 
 const MAIN = path.resolve(fileURLToPath(import.meta.url), '../../dist/main.js');
 const ns = uniqueNamespace('feedp');
@@ -15,7 +21,7 @@ const env = {
   MONGO_URL: mongoUrlFor(ns),
 };
 
-afterAll(() => cleanupNamespace(ns));
+afterAll(() => removeFeedNamespace(ns));
 
 describe('feed process', () => {
   it.each([

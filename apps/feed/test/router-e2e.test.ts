@@ -11,6 +11,7 @@ import {
   eventually,
   freePort,
   mongoUrlFor,
+  removeFeedNamespace,
   type ServiceProcess,
   servers,
   startService,
@@ -19,15 +20,7 @@ import {
 import amqp, { type ChannelModel } from 'amqplib';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Client,
-  cleanupNamespace,
-  clientFor,
-  createPost,
-  startTestFeed,
-  type TestFeed,
-  userClient,
-} from './helpers.js';
+import { type Client, clientFor, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
 
 const ROUTER_MAIN = path.resolve(fileURLToPath(import.meta.url), '../../../message-router/dist/main.js');
 const PARTITIONS = 2;
@@ -58,7 +51,7 @@ describe.skipIf(!existsSync(ROUTER_MAIN))('with the real message-router', () => 
     await conn?.close();
     await t?.close();
     if (!t) return;
-    await cleanupNamespace(t.ns);
+    await removeFeedNamespace(t.ns);
     const mongo = new MongoClient(mongoUrlFor(`${t.ns}router`));
     await mongo.db().dropDatabase();
     await mongo.close();

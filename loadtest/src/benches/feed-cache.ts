@@ -18,23 +18,20 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { feedTopology, topology } from '@coffeechat/contracts';
 import {
   freePort,
   mongoUrlFor,
+  removeFeedNamespace,
   type ServiceProcess,
   servers,
   startService,
   tokenFor,
   uniqueNamespace,
 } from '@coffeechat/testkit';
-import amqp from 'amqplib';
 import * as hdr from 'hdr-histogram-js';
-import { Redis } from 'ioredis';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const REPORTS = path.join(ROOT, 'loadtest', 'reports');
@@ -252,33 +249,6 @@ function summarize(target: Target, endpoint: (typeof ENDPOINTS)[number], run: Ru
   };
 }
 
-async function cleanup(ns: string) {
-  const redis = new Redis(servers.redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${ns}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
-  // the loadtest package has no MongoDB driver of its own; the test kit's is the same one the feed uses
-  const requireFromTestkit = createRequire(fileURLToPath(import.meta.resolve('@coffeechat/testkit')));
-  const { MongoClient } = requireFromTestkit('mongodb') as {
-    MongoClient: new (url: string) => { db(): { dropDatabase(): Promise<unknown> }; close(): Promise<void> };
-  };
-  const mongo = new MongoClient(mongoUrlFor(ns));
-  await mongo.db().dropDatabase();
-  await mongo.close();
-  const conn = await amqp.connect(servers.amqpUrl);
-  const ch = await conn.createChannel();
-  const feed = feedTopology(ns);
-  await ch.deleteQueue(feed.eventsQueue);
-  await ch.deleteQueue(feed.deadQueue);
-  await ch.deleteExchange(feed.deadLetterExchange);
-  await ch.deleteExchange(topology(ns).eventsExchange);
-  await conn.close();
-}
-
 async function main() {
   const ns = uniqueNamespace('benchfeed');
   const loadAvgAtStart = os.loadavg();
@@ -400,7 +370,7 @@ async function main() {
     console.log(`report: ${path.relative(ROOT, file)}`);
   } finally {
     for (const p of procs) await p.stop();
-    await cleanup(ns);
+    await removeFeedNamespace(ns);
   }
 }
 

@@ -1,5 +1,6 @@
 export * from './containers.js';
 export * from './eventually.js';
+export * from './feed-namespace.js';
 export * from './otlp-receiver.js';
 export * from './ports.js';
 export * from './prometheus-text.js';
