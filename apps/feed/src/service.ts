@@ -3,7 +3,7 @@
  * HTTP server. `main.ts` calls it with the parsed config; integration tests call it in-process.
  */
 import type { Server } from 'node:http';
-import { createVerifier } from '@coffeechat/auth';
+import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import {
   closeServer,
   connectBroker,
@@ -22,7 +22,6 @@ import type { FeedConfig } from './config.js';
 import { EngagementRecorder } from './engagement.js';
 import { feedMetrics } from './feed-metrics.js';
 import { feedRoutes } from './http/routes.js';
-import { cachingVerifier } from './http/token-cache.js';
 import { backendUnavailable } from './http/unavailable.js';
 import { connectDatabase, type Database } from './mongo/database.js';
 import { mongoLikesStore } from './mongo/likes-store.js';

@@ -2,7 +2,7 @@
 // First: tracing hooks the libraries the imports below load.
 import './instrument.js';
 import { randomBytes } from 'node:crypto';
-import { createVerifier } from '@coffeechat/auth';
+import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import { partitionOf, topology as topologyOf } from '@coffeechat/contracts';
 import {
   closeServer,
@@ -114,7 +114,7 @@ const rooms = new RoomService({
 });
 
 const app = createHttpApp({ logger, metrics, ready: () => broker.isConnected() && db.isReachable() });
-app.use(chatRoutes({ verify: createVerifier(config.auth), rooms, messages, deadLetters }));
+app.use(chatRoutes({ verify: cachingVerifier(createVerifier(config.auth)), rooms, messages, deadLetters }));
 finishHttpApp(app, logger);
 await consumers.waitForConsumers();
 const server = await listen(app, config.port);

@@ -3,7 +3,7 @@
 import './instrument.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createVerifier } from '@coffeechat/auth';
+import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import { heartbeatIntervalMs, presenceTopology } from '@coffeechat/contracts';
 import {
   closeServer,
@@ -88,7 +88,7 @@ const app = createHttpApp({
   ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
 });
 addPresenceRoutes(app, {
-  verify: createVerifier(config.auth),
+  verify: cachingVerifier(createVerifier(config.auth)),
   read: (userIds) => store.read(userIds),
   onQuery: () => metrics.queries.inc({ via: 'http' }),
 });

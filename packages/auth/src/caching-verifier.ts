@@ -1,16 +1,15 @@
 /**
  * Remembers verified bearer tokens until they expire. A client sends the same token with every request,
- * and signature verification (WebCrypto HMAC) was the largest single cost of a cached read. Only the
+ * and signature verification (WebCrypto HMAC) was the largest single cost of a cached feed read. Only the
  * exact token string that passed verification is remembered, for at most a minute and never past its
  * `exp`, so nothing is accepted that the verifier would refuse. (Revocation is not part of SPEC §3;
  * with it, `maxAgeMs` bounds how long a revoked token keeps working.)
  */
-import type { Identity, Verifier } from '@coffeechat/auth';
-import type { Clock } from '../clock.js';
+import type { Identity, Verifier } from './verifier.js';
 
 export function cachingVerifier(
   verify: Verifier,
-  clock: Clock,
+  clock: () => number = Date.now,
   { maxEntries = 10_000, maxAgeMs = 60_000 } = {},
 ): Verifier {
   const verified = new Map<string, { identity: Identity; until: number }>();

@@ -1,6 +1,7 @@
-import { AuthError, createVerifier, mintToken } from '@coffeechat/auth';
 import { describe, expect, it } from 'vitest';
-import { cachingVerifier } from './token-cache.js';
+import { cachingVerifier } from './caching-verifier.js';
+import { mintToken } from './mint.js';
+import { AuthError, createVerifier } from './verifier.js';
 
 const secret = 'a-test-secret-of-some-length';
 
