@@ -65,8 +65,7 @@ export class MongoMessageRepository implements MessageRepository {
     } catch (err) {
       if (!(err instanceof MongoBulkWriteError)) throw err;
       const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      const first = errors[0];
-      if (!first || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
       // An ordered insert stops at its first error: everything before it is stored, nothing after.
       return { stored: Math.min(...errors.map((e) => e.index)) };
     }
