@@ -3,7 +3,17 @@
 // then local servers (installed from Debian's packages / `go install` when missing, started when down).
 // Plain Node with no dependencies: it runs before anything is installed.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +26,9 @@ const DEFAULTS = {
   amqp: 'amqp://guest:guest@127.0.0.1:5672',
   redis: 'redis://127.0.0.1:6379',
   mongo: 'mongodb://127.0.0.1:27017/coffeechat',
+  // FerretDB's own PostgreSQL database (each MongoDB database is a schema in it); the role and its
+  // password are created below when the server does not trust local connections already.
+  postgres: 'postgres://coffeechat:coffeechat@127.0.0.1:5432/coffeechat_ferretdb',
 };
 
 const log = (msg) => console.log(`[infra] ${msg}`);
@@ -61,6 +74,12 @@ const checks = {
   async mongo(url) {
     const { host, port } = hostPort(url.replace(/^mongodb(\+srv)?:/, 'http:'), 27017);
     return (await probe(host, port, null)) !== null;
+  },
+  async postgres(url) {
+    const { host, port } = hostPort(url.replace(/^postgres(ql)?:/, 'http:'), 5432);
+    // an SSLRequest: a PostgreSQL server answers with one byte, 'S' or 'N'
+    const reply = await probe(host, port, Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]));
+    return reply !== null && (reply[0] === 0x53 || reply[0] === 0x4e);
   },
 };
 
@@ -156,24 +175,72 @@ function ensureFerretBinary() {
   }
 }
 
-/** Starts FerretDB (SQLite backend) when nothing answers on the Mongo URL; returns its process or null. */
-async function ensureMongo(url, dataRoot) {
+const PG_ROLE = 'coffeechat';
+const PG_DATABASE = 'coffeechat_ferretdb';
+
+/** psql as PostgreSQL's superuser over the local socket (peer or trust authentication), or null when it cannot. */
+function superuserSql(sql) {
+  if (!has('psql')) aptInstall('postgresql-client');
+  const args = ['-X', '-q', '-t', '-A', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres', '-c', sql];
+  const r = isRoot()
+    ? spawnSync('runuser', ['-u', 'postgres', '--', 'psql', ...args], { stdio: 'pipe', cwd: '/' })
+    : spawnSync('psql', ['-U', 'postgres', ...args], { stdio: 'pipe' });
+  if (r.status !== 0) throw new Error(`psql failed: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString().trim();
+}
+
+/** FerretDB's role and database, created once (idempotent). PostgreSQL's own settings are left as they are. */
+function ensureFerretDatabase() {
+  superuserSql(
+    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${PG_ROLE}') THEN ` +
+      `CREATE ROLE ${PG_ROLE} LOGIN PASSWORD '${PG_ROLE}'; END IF; END $$;`,
+  );
+  if (superuserSql(`SELECT 1 FROM pg_database WHERE datname = '${PG_DATABASE}'`) !== '1') {
+    log(`creating PostgreSQL database ${PG_DATABASE}`);
+    superuserSql(`CREATE DATABASE ${PG_DATABASE} OWNER ${PG_ROLE}`);
+  }
+}
+
+/** The local PostgreSQL: used when it answers, else installed from Debian's packages and started. */
+async function ensurePostgres(url) {
+  let state = 'running';
+  if (!(await checks.postgres(url))) {
+    if (!has('pg_ctlcluster')) aptInstall('postgresql');
+    const versions = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort() : [];
+    const version = versions[versions.length - 1];
+    if (!version) throw new Error('PostgreSQL is installed but has no cluster (pg_createcluster <version> main)');
+    log(`starting PostgreSQL ${version} (pg_ctlcluster ${version} main start)`);
+    spawnSync('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start'], { stdio: 'inherit' });
+    if (!(await waitFor('postgres', url, 60_000))) throw new Error(`PostgreSQL did not answer on ${redact(url)}`);
+    state = 'started';
+  }
+  return state;
+}
+
+/**
+ * Starts FerretDB on PostgreSQL when nothing answers on the Mongo URL; returns its process or null.
+ * The PostgreSQL backend writes concurrently; the SQLite one serialises every write (an eighth of the
+ * throughput, docs/benchmarks.md).
+ */
+async function ensureMongo(url, dataRoot, env) {
   if (await checks.mongo(url)) return { state: 'running', child: null };
   ensureFerretBinary();
+  const pgUrl = env.COFFEECHAT_POSTGRES_URL ?? DEFAULTS.postgres;
+  const pgState = await ensurePostgres(pgUrl);
+  if (!env.COFFEECHAT_POSTGRES_URL) ensureFerretDatabase();
   const { port } = hostPort(url.replace(/^mongodb:/, 'http:'), 27017);
-  const dataDir = path.join(dataRoot, 'ferretdb');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataRoot, { recursive: true });
   const logFd = openSync(path.join(dataRoot, 'ferretdb.log'), 'a');
-  log(`starting FerretDB ${FERRETDB_VERSION} (SQLite backend) on 127.0.0.1:${port}`);
+  log(`starting FerretDB ${FERRETDB_VERSION} on 127.0.0.1:${port} (PostgreSQL ${redact(pgUrl)}, ${pgState})`);
   const child = spawn(
     FERRETDB_BIN,
     [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/`,
+      '--handler=postgresql',
+      `--postgresql-url=${pgUrl}`,
       `--listen-addr=127.0.0.1:${port}`,
       '--debug-addr=-',
       '--telemetry=disable',
-      // Its state.json (instance id) goes beside the data, not into the working directory.
+      // Its state.json (instance id) goes beside the log, not into the working directory.
       `--state-dir=${dataRoot}`,
       '--log-level=warn',
     ],
@@ -234,7 +301,7 @@ export async function ensureInfra({ env = process.env, dataRoot = path.resolve('
   } else {
     used.amqp = `local RabbitMQ (${await ensureRabbit(urls.amqp)})`;
     used.redis = `local Redis (${await ensureRedis(urls.redis)})`;
-    const mongo = await ensureMongo(urls.mongo, dataRoot);
+    const mongo = await ensureMongo(urls.mongo, dataRoot, env);
     used.mongo = mongo.state === 'started' ? `FerretDB ${FERRETDB_VERSION} (started)` : 'MongoDB-wire server (running)';
     if (mongo.child) started.push(mongo.child);
   }
