@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(process.env);
   const ctx = createContext(scenario, params, config.infra, config.jwtSecret);
-  for (const proc of findInfraProcesses()) ctx.sampler.track(proc.name, proc.pid);
+  for (const proc of findInfraProcesses()) ctx.sampler.track(proc.name, proc.pid, proc.tree);
   const machine = await machineInfo(config.infra);
   ctx.log(`scenario ${scenario} on ${machine.cpus} CPUs, load average ${machine.loadAvg1m}`);
   try {

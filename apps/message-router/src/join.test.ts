@@ -13,9 +13,10 @@ const msg = (seq: number): StoredMessage => ({
 
 function sources(lastSeq: number, stored: number, order: string[] = []): JoinSources {
   return {
-    room: async () => {
-      order.push('room');
-      return { memberIds: ['u1', 'u2'], lastSeq };
+    members: async () => ['u1', 'u2'],
+    lastSeq: async () => {
+      order.push('lastSeq');
+      return lastSeq;
     },
     readSeq: async () => 2,
     replay: async (_r, afterSeq, max) => {
@@ -32,14 +33,14 @@ describe('answerJoin', () => {
       ok: false,
       code: 'NOT_A_MEMBER',
     });
-    const none: JoinSources = { ...sources(0, 0), room: async () => null };
+    const none: JoinSources = { ...sources(0, 0), members: async () => null };
     expect(await answerJoin({ kind: 'join', roomId: 'r', userId: 'u1' }, none)).toMatchObject({
       ok: false,
       code: 'NOT_A_MEMBER',
     });
   });
 
-  it('without afterSeq: no replay, the recorded lastSeq and the read marker', async () => {
+  it('without afterSeq: no replay, the stored lastSeq and the read marker', async () => {
     expect(await answerJoin({ kind: 'join', roomId: 'r', userId: 'u1' }, sources(5, 5))).toEqual({
       ok: true,
       roomId: 'r',
@@ -51,11 +52,11 @@ describe('answerJoin', () => {
     });
   });
 
-  it('reads the room before the messages, and reports a lastSeq the replay covers', async () => {
+  it('reads the last seq before the messages, and reports a lastSeq the replay covers', async () => {
     const order: string[] = [];
-    // a message stored after the room was read but before the messages were: replayed, and lastSeq follows it
+    // a message stored after lastSeq was read but before the messages were: replayed, and lastSeq follows it
     const reply = await answerJoin({ kind: 'join', roomId: 'r', userId: 'u1', afterSeq: 3 }, sources(5, 6, order));
-    expect(order).toEqual(['room', 'messages']);
+    expect(order).toEqual(['lastSeq', 'messages']);
     expect(reply).toMatchObject({ ok: true, lastSeq: 6, truncated: false });
     if (reply.ok) expect(reply.replay.map((m) => m.seq)).toEqual([4, 5, 6]);
   });

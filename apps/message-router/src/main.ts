@@ -32,7 +32,8 @@ import { MongoMessageRepository } from './mongo/message-repository.js';
 import { MongoReadRepository } from './mongo/read-repository.js';
 import { MongoRoomRepository } from './mongo/room-repository.js';
 import { PartitionWorker } from './partition-worker.js';
-import { RoomService } from './rooms.js';
+import { readPositions } from './read-position.js';
+import { type RoomPositions, RoomService } from './rooms.js';
 
 const telemetry = currentTelemetry();
 const config = loadOrExit(() => loadConfig(process.env));
@@ -46,6 +47,11 @@ const db = await connectDb(config.mongoUrl, logger);
 const messages = new MongoMessageRepository(db);
 const roomsRepo = new MongoRoomRepository(db);
 const reads = new MongoReadRepository(db);
+const positions: RoomPositions = {
+  lastSeqs: (roomIds) => messages.lastSeqs(roomIds),
+  lastSentSeqs: (userId, roomIds) => messages.lastSentSeqs(userId, roomIds),
+  markers: (userId, roomIds) => reads.markers(userId, roomIds),
+};
 
 const broker = connectBroker(config.amqpUrl, logger, `message-router-${routerId}`);
 const publisher = createPublisher(broker, topology);
@@ -84,8 +90,9 @@ const rpc = startRpcServer({
   logger,
   answer: (request) =>
     answerJoin(request, {
-      room: (roomId) => roomsRepo.get(roomId),
-      readSeq: (roomId, userId) => reads.get(roomId, userId),
+      members: async (roomId) => (await roomsRepo.get(roomId))?.memberIds ?? null,
+      lastSeq: async (roomId) => (await messages.lastSeqs([roomId])).get(roomId) ?? 0,
+      readSeq: async (roomId, userId) => (await readPositions(positions, userId, [roomId])).get(roomId) ?? 0,
       replay: (roomId, afterSeq, max) => messages.replay(roomId, afterSeq, max),
     }),
 });
@@ -105,7 +112,7 @@ const deadLetters = new DeadLetterAdmin({
 });
 const rooms = new RoomService({
   rooms: roomsRepo,
-  reads,
+  positions,
   publisher,
   topology,
   maxMembers: config.roomMaxMembers,

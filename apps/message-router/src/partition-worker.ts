@@ -1,8 +1,9 @@
 /**
  * One partition's owner for the life of one consumer channel: batches the deliveries, checks
- * membership, stores sends with their seqs, raises read markers, publishes the results on a confirm
- * channel and only then acks the batch (`multiple`). Store, then deliver, then ack: a crash anywhere
- * means redelivery, which the unique keys turn into "publish the stored one again".
+ * membership, stores sends with their seqs (the batch's one store write; explicit read markers are
+ * raised alongside), publishes the results on a confirm channel and only then acks the batch
+ * (`multiple`). Store, then deliver, then ack: a crash anywhere means redelivery, which the unique keys
+ * turn into "publish the stored one again".
  */
 import { Header, type InboundRead, type Topology } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
@@ -23,8 +24,8 @@ import {
   roomMessage,
   roomRead,
 } from './publications.js';
-import { type SendDecision, Sequencer } from './sequencer.js';
-import { highestSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
+import { Sequencer } from './sequencer.js';
+import { loadLastSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
 
 /** Settles deliveries on the channel they came from; a closed channel means the broker took them back. */
 export interface Settler {
@@ -39,8 +40,8 @@ export interface Publisher {
 }
 
 export interface ReadMarkers {
+  /** tells for each mark whether it moved the stored marker */
   raise(marks: readonly ReadMark[]): Promise<boolean[]>;
-  raiseQuietly(marks: readonly ReadMark[]): Promise<void>;
 }
 
 export interface PartitionWorkerDeps {
@@ -196,12 +197,19 @@ export class PartitionWorker {
 
     // The channel may have closed while membership was read: a new owner has these deliveries now.
     if (!this.deps.settler.isOpen()) throw new ChannelClosed();
-    const decisions = await storeSends(this.deps.messages, this.sequencer, sends, {
-      now: this.now,
-      insertedByUs,
-      onConflict: () => metrics.seqConflicts.inc(),
-    });
-    const moved = reads.length > 0 ? await this.raiseReads(reads) : [];
+    // Rooms met for the first time in this ownership: their last seq, read once for sends and reads.
+    await loadLastSeqs(this.deps.messages, this.sequencer, [
+      ...new Set([...sends.map((r) => r.roomId), ...reads.map((r) => r.roomId)]),
+    ]);
+    // Independent writes: a read marker only ever names a message stored by an earlier batch.
+    const [decisions, moved] = await Promise.all([
+      storeSends(this.deps.messages, this.sequencer, sends, {
+        now: this.now,
+        insertedByUs,
+        onConflict: () => metrics.seqConflicts.inc(),
+      }),
+      reads.length > 0 ? this.raiseReads(reads) : [],
+    ]);
 
     const publications: Publication[] = [];
     // what answers a delivery continues its trace
@@ -257,12 +265,7 @@ export class PartitionWorker {
         emit(delivery, messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
       }
     }
-    // The messages are stored: recording lastSeq and the senders' own read markers need not delay delivery.
-    await Promise.all([
-      this.deps.publisher.publishAll(publications),
-      this.deps.messages.raiseLastSeqs(highestSeqs(decisions)),
-      this.deps.reads.raiseQuietly(ownReadMarks(decisions)),
-    ]);
+    await this.deps.publisher.publishAll(publications);
     metrics.messagesStored.inc(stored);
     metrics.duplicates.inc(duplicates);
   }
@@ -274,11 +277,6 @@ export class PartitionWorker {
    * Returns, per request, the mark to announce (the request carrying a moved maximum) or undefined.
    */
   private async raiseReads(reads: readonly InboundRead[]): Promise<Array<ReadMark | undefined>> {
-    const unknown = [...new Set(reads.map((r) => r.roomId))].filter((roomId) => !this.sequencer.knows(roomId));
-    if (unknown.length > 0) {
-      const recorded = await this.deps.messages.recordedLastSeqs(unknown);
-      for (const roomId of unknown) this.sequencer.load(roomId, recorded.get(roomId) ?? 0);
-    }
     const marks: ReadMark[] = reads.map((r) => ({
       roomId: r.roomId,
       userId: r.userId,
@@ -298,18 +296,4 @@ export class PartitionWorker {
     });
     return announce;
   }
-}
-
-/** A sender has read their own message: their marker moves to their newest new message per room. */
-function ownReadMarks(decisions: readonly SendDecision[]): ReadMark[] {
-  const own = new Map<string, ReadMark>();
-  for (const { kind, message } of decisions) {
-    if (kind === 'new')
-      own.set(JSON.stringify([message.roomId, message.senderId]), {
-        roomId: message.roomId,
-        userId: message.senderId,
-        seq: message.seq,
-      });
-  }
-  return [...own.values()];
 }

@@ -7,25 +7,30 @@ import { randomUUID } from 'node:crypto';
 import type { CreateRoomBody, MyRoom, Room, Topology } from '@coffeechat/contracts';
 import { HttpProblem, type Logger } from '@coffeechat/service-kit';
 import type { RoomDoc } from './mongo/database.js';
-import type { MongoReadRepository } from './mongo/read-repository.js';
 import type { MongoRoomRepository } from './mongo/room-repository.js';
 import type { Publisher } from './partition-worker.js';
 import { membershipChanged, roomCreated } from './publications.js';
+import { type ReadPositionSources, readPositions } from './read-position.js';
 
-export function toRoom(doc: RoomDoc): Room {
+function toRoom(doc: RoomDoc, lastSeq: number): Room {
   return {
     roomId: doc._id,
     postId: doc.postId,
     title: doc.title,
     memberIds: doc.memberIds,
-    lastSeq: doc.lastSeq,
+    lastSeq,
     createdAt: doc.createdAt.toISOString(),
   };
 }
 
+/** Where rooms' positions come from: derived from the stored messages and read markers. */
+export interface RoomPositions extends ReadPositionSources {
+  lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
+}
+
 export interface RoomServiceDeps {
   rooms: MongoRoomRepository;
-  reads: MongoReadRepository;
+  positions: RoomPositions;
   publisher: Publisher;
   topology: Topology;
   maxMembers: number;
@@ -52,7 +57,6 @@ export class RoomService {
       postId: body.postId ?? null,
       title: body.title ?? null,
       memberIds: body.memberIds,
-      lastSeq: 0,
       createdAt: new Date(at),
     };
     if (!(await this.deps.rooms.create(doc))) throw new HttpProblem('CONFLICT', `room ${doc._id} exists`);
@@ -65,13 +69,19 @@ export class RoomService {
       .catch((err: unknown) =>
         this.deps.logger.warn({ err: (err as Error).message, roomId: doc._id }, 'room.created not published'),
       );
-    return toRoom(doc);
+    return toRoom(doc, 0);
   }
 
   async get(roomId: string): Promise<RoomDoc> {
     const doc = await this.deps.rooms.get(roomId);
     if (!doc) throw new HttpProblem('NOT_FOUND', `no room ${roomId}`);
     return doc;
+  }
+
+  /** The room as `GET /rooms/:roomId` shows it, its `lastSeq` read from the messages. */
+  async view(doc: RoomDoc): Promise<Room> {
+    const lastSeqs = await this.deps.positions.lastSeqs([doc._id]);
+    return toRoom(doc, lastSeqs.get(doc._id) ?? 0);
   }
 
   async addMember(roomId: string, userId: string): Promise<void> {
@@ -96,20 +106,22 @@ export class RoomService {
   ): Promise<{ rooms: MyRoom[]; next: string | null }> {
     const docs = await this.deps.rooms.listForMember(userId, afterRoomId, limit + 1);
     const page = docs.slice(0, limit);
-    const reads = await this.deps.reads.forUser(
-      userId,
-      page.map((d) => d._id),
-    );
+    const roomIds = page.map((d) => d._id);
+    const [lastSeqs, reads] = await Promise.all([
+      this.deps.positions.lastSeqs(roomIds),
+      readPositions(this.deps.positions, userId, roomIds),
+    ]);
     const rooms = page.map((doc): MyRoom => {
-      const readSeq = Math.min(reads.get(doc._id) ?? 0, doc.lastSeq);
+      const lastSeq = lastSeqs.get(doc._id) ?? 0;
+      const readSeq = Math.min(reads.get(doc._id) ?? 0, lastSeq);
       return {
         roomId: doc._id,
         postId: doc.postId,
         title: doc.title,
         memberIds: doc.memberIds,
-        lastSeq: doc.lastSeq,
+        lastSeq,
         readSeq,
-        unread: doc.lastSeq - readSeq,
+        unread: lastSeq - readSeq,
       };
     });
     const last = page[page.length - 1];

@@ -1,12 +1,13 @@
 import type { StoredMessage } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
 import { type SendRequest, Sequencer, sendKey } from './sequencer.js';
-import { FencingError, highestSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
+import { FencingError, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
 
-/** An in-memory store with the two unique keys of `messages` and the rooms' recorded lastSeq. */
+/** An in-memory store with the two unique keys of `messages`. */
 class MemoryStore implements MessageRepository {
   readonly messages = new Map<string, StoredMessage>();
-  readonly recorded = new Map<string, number>();
+  /** how many times rooms' last seqs were read */
+  lastSeqReads = 0;
   /** runs before each insert: lets a test play the rival owner */
   beforeInsert: (() => void) | undefined;
   inserts = 0;
@@ -24,10 +25,8 @@ class MemoryStore implements MessageRepository {
     this.lookups += requests.length;
     return requests.flatMap((r) => this.messages.get(sendKey(r)) ?? []);
   }
-  async recordedLastSeqs(roomIds: readonly string[]) {
-    return new Map(roomIds.map((r) => [r, this.recorded.get(r) ?? 0]));
-  }
-  async storedLastSeqs(roomIds: readonly string[]) {
+  async lastSeqs(roomIds: readonly string[]) {
+    this.lastSeqReads++;
     return new Map(
       roomIds.map((r) => [
         r,
@@ -40,9 +39,6 @@ class MemoryStore implements MessageRepository {
     this.beforeInsert?.();
     const stored = messages.findIndex((m) => !this.put(m));
     return { stored: stored === -1 ? messages.length : stored };
-  }
-  async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>) {
-    for (const [r, s] of lastSeqs) this.recorded.set(r, Math.max(s, this.recorded.get(r) ?? 0));
   }
   seqs(roomId: string) {
     return [...this.messages.values()]
@@ -65,7 +61,7 @@ const redelivered = (roomId: string, clientMsgId: string): StoreRequest => ({
 const options = () => ({ now: () => 1000, insertedByUs: new Set<string>() });
 
 describe('storeSends', () => {
-  it('stores a batch with contiguous seqs per room, and names the lastSeq to record per room', async () => {
+  it('stores a batch with contiguous seqs per room in one insert, reading each new room once', async () => {
     const store = new MemoryStore();
     const seq = new Sequencer();
     const out = await storeSends(store, seq, [req('a', '1'), req('b', '1'), req('a', '2')], options());
@@ -74,10 +70,8 @@ describe('storeSends', () => {
       ['new', 'b', 1],
       ['new', 'a', 2],
     ]);
-    expect([...highestSeqs(out)]).toEqual([
-      ['a', 2],
-      ['b', 1],
-    ]);
+    expect(store.inserts).toBe(1);
+    expect(store.lastSeqReads).toBe(1);
     await storeSends(store, seq, [req('a', '3')], options());
     expect(store.seqs('a')).toEqual([1, 2, 3]);
   });
@@ -86,7 +80,6 @@ describe('storeSends', () => {
     const store = new MemoryStore();
     const first = await storeSends(store, new Sequencer(), [req('a', '1'), req('a', '2')], options());
     expect(store.lookups).toBe(0); // first deliveries are not looked up
-    await store.raiseLastSeqs(highestSeqs(first));
     // a new owner (fresh sequencer) gets the same deliveries again after a crash before the ack
     const again = await storeSends(
       store,
@@ -193,13 +186,15 @@ describe('storeSends', () => {
     expect(store.seqs('b')).toEqual([1, 2]);
   });
 
-  it('a recorded lastSeq that lags (crash between insert and raise) is corrected from the stored messages', async () => {
+  it('a new owner continues after the highest stored seq of each room', async () => {
     const store = new MemoryStore();
     store.put({ roomId: 'a', seq: 1, senderId: 'u1', clientMsgId: 'old', body: '', ts: 0 });
     store.put({ roomId: 'a', seq: 2, senderId: 'u1', clientMsgId: 'old2', body: '', ts: 0 });
-    store.recorded.set('a', 1);
-    const out = await storeSends(store, new Sequencer(), [req('a', 'n')], options());
+    const seq = new Sequencer();
+    const out = await storeSends(store, seq, [req('a', 'n')], options());
     expect(out[0]?.message.seq).toBe(3);
+    await storeSends(store, seq, [req('a', 'm')], options());
+    expect(store.lastSeqReads).toBe(1); // known from then on
   });
 
   it('keeps inserts of an earlier attempt as new across a retry of the whole batch', async () => {

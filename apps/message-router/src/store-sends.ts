@@ -1,13 +1,14 @@
 /**
- * Storing one batch of sends: look up the redelivered ones, assign seqs in request order, insert in
- * that order. A first delivery is not looked up: if it is a client's resend of a stored message, the
- * unique `_id` refuses it and the conflict path below finds it. (On FerretDB a lookup by many keys
- * scans the collection, which made it the router's most expensive step.)
- * (The caller raises the rooms' recorded `lastSeq` with `highestSeqs` while it publishes.) A
- * unique-key conflict means another writer got there first (a stale or new owner of the partition
- * after a fail-over): the insert stops there, the rooms' `lastSeq` is reloaded from the store and the
- * rest planned again; what this batch already inserted is then found as stored and kept. Each room's
- * seqs therefore follow the order of its requests, which is the order they are published in.
+ * Storing one batch of sends with one store write: look up the redelivered ones, assign seqs in
+ * request order, insert in that order. Nothing else is written: a room's `lastSeq` is the highest seq
+ * in `messages` (read through the `(roomId, seq)` index when the partition's owner first meets the
+ * room), and a sender's own read marker is derived from their messages when it is read.
+ * A first delivery is not looked up: if it is a client's resend of a stored message, the unique `_id`
+ * refuses it and the conflict path below finds it. A unique-key conflict means another writer got
+ * there first (a stale or new owner of the partition after a fail-over, or that resend): the insert
+ * stops there, the rooms' `lastSeq` is read again and the rest planned again; what this batch already
+ * inserted is then found as stored and kept. Each room's seqs therefore follow the order of its
+ * requests, which is the order they are published in.
  */
 import type { StoredMessage } from '@coffeechat/contracts';
 import { type SendDecision, type SendRequest, type Sequencer, sendKey } from './sequencer.js';
@@ -15,18 +16,14 @@ import { type SendDecision, type SendRequest, type Sequencer, sendKey } from './
 export interface MessageRepository {
   /** the stored messages with the keys `(roomId, senderId, clientMsgId)` of these requests */
   findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]>;
-  /** each room's recorded `lastSeq` (cheap; may lag after a crash between insert and raise, never lead) */
-  recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
-  /** the highest seq actually stored per room (authoritative; used after a conflict) */
-  storedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
+  /** the highest stored seq per room (0 for a room without messages), by the `(roomId, seq)` index */
+  lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
   /**
    * Inserts in order, stopping at the first message a unique index rejects; returns how many leading
    * messages were stored (other failures throw). In order, so a conflict never lets a later message
    * of a room keep its seq while an earlier one is renumbered after it.
    */
   insert(messages: readonly StoredMessage[]): Promise<{ stored: number }>;
-  /** raises each room's `lastSeq` (never lowers it) */
-  raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export class FencingError extends Error {
@@ -56,26 +53,15 @@ export async function storeSends(
   { now, insertedByUs, maxAttempts = 5, onConflict }: StoreOptions,
 ): Promise<SendDecision[]> {
   if (requests.length === 0) return [];
-  // Rooms whose recorded lastSeq proved stale (or another writer moved) are reloaded from `messages`.
-  const conflicted = new Set<string>();
   for (let attempt = 1; ; attempt++) {
     // After a conflict every request is looked up: it may be a resend, or stored by an earlier attempt.
     const lookups = attempt === 1 ? requests.filter((r) => r.redelivered) : requests;
     const existing = new Map(
       (lookups.length > 0 ? await repo.findByKeys(lookups) : []).map((m) => [sendKey(m), m] as const),
     );
-    const unknown = [...new Set(requests.filter((r) => !existing.has(sendKey(r))).map((r) => r.roomId))].filter(
-      (roomId) => !sequencer.knows(roomId),
-    );
-    if (unknown.length > 0) {
-      const fresh = unknown.filter((roomId) => !conflicted.has(roomId));
-      const stale = unknown.filter((roomId) => conflicted.has(roomId));
-      const [recorded, stored] = await Promise.all([
-        fresh.length > 0 ? repo.recordedLastSeqs(fresh) : new Map<string, number>(),
-        stale.length > 0 ? repo.storedLastSeqs(stale) : new Map<string, number>(),
-      ]);
-      for (const roomId of unknown) sequencer.load(roomId, recorded.get(roomId) ?? stored.get(roomId) ?? 0);
-    }
+    await loadLastSeqs(repo, sequencer, [
+      ...new Set(requests.filter((r) => !existing.has(sendKey(r))).map((r) => r.roomId)),
+    ]);
 
     const plan = sequencer.plan(requests, existing, now());
     if (plan.inserts.length > 0) {
@@ -85,9 +71,7 @@ export async function storeSends(
       sequencer.commit(kept);
       if (stored < plan.inserts.length) {
         onConflict?.();
-        const rooms = new Set(plan.inserts.slice(stored).map((m) => m.roomId));
-        for (const roomId of rooms) conflicted.add(roomId);
-        sequencer.forget(rooms);
+        sequencer.forget(new Set(plan.inserts.slice(stored).map((m) => m.roomId)));
         if (attempt >= maxAttempts) throw new FencingError(attempt);
         continue;
       }
@@ -103,11 +87,14 @@ export async function storeSends(
   }
 }
 
-/** The highest seq per room among the decisions: what each room's recorded `lastSeq` is raised to. */
-export function highestSeqs(decisions: readonly SendDecision[]): Map<string, number> {
-  const highest = new Map<string, number>();
-  for (const { message } of decisions) {
-    highest.set(message.roomId, Math.max(message.seq, highest.get(message.roomId) ?? 0));
-  }
-  return highest;
+/** Teaches the sequencer the stored `lastSeq` of rooms it does not know yet. */
+export async function loadLastSeqs(
+  repo: Pick<MessageRepository, 'lastSeqs'>,
+  sequencer: Sequencer,
+  roomIds: readonly string[],
+): Promise<void> {
+  const unknown = roomIds.filter((roomId) => !sequencer.knows(roomId));
+  if (unknown.length === 0) return;
+  const stored = await repo.lastSeqs(unknown);
+  for (const roomId of unknown) sequencer.load(roomId, stored.get(roomId) ?? 0);
 }

@@ -1,8 +1,9 @@
 /**
  * The router's store operations against the real MongoDB-wire server: the ordered insert that keeps a
- * room's seqs in arrival order after a conflict, and raising many rooms' `lastSeq` and many users'
- * read markers at once from several batches (one multi-statement update per batch deadlocked
- * FerretDB's connection pool: it holds a connection per matched statement until the command ends).
+ * room's seqs in arrival order after a conflict, rooms' last seqs and senders' own positions derived
+ * from the messages, and raising many users' read markers at once from several batches (one
+ * multi-statement update per batch deadlocked FerretDB's connection pool: it holds a connection per
+ * matched statement until the command ends).
  */
 import { createLogger } from '@coffeechat/service-kit';
 import { mongoUrlFor, uniqueNamespace } from '@coffeechat/testkit';
@@ -50,31 +51,54 @@ describe('message store', () => {
     expect(await repo.insert([message('r2', 2, 'x')])).toEqual({ stored: 0 });
   });
 
-  // Partitions run their batches concurrently, each on rooms of its own: four batches of 60 rooms.
-  it('raises the lastSeq of 60 rooms in each of four concurrent batches', async () => {
-    const batches = [3, 9, 7, 8].map((seq, b) => ({
-      seq,
-      roomIds: Array.from({ length: 60 }, (_, i) => `l${b}r${i}`),
-    }));
-    const roomIds = batches.flatMap((b) => b.roomIds);
-    await store.rooms.insertMany(
-      roomIds.map((_id) => ({ _id, postId: null, title: null, memberIds: [], lastSeq: 5, createdAt: new Date() })),
+  it("derives each room's last seq and each sender's newest seq from the messages", async () => {
+    await repo.insert([
+      message('d1', 1, 'a'),
+      { ...message('d1', 2, 'b'), senderId: 'u2' },
+      message('d1', 3, 'c'),
+      { ...message('d1', 4, 'd'), senderId: 'u2' },
+      message('d2', 1, 'e'),
+    ]);
+    expect(await repo.lastSeqs(['d1', 'd2', 'empty'])).toEqual(
+      new Map([
+        ['d1', 4],
+        ['d2', 1],
+        ['empty', 0],
+      ]),
     );
-    await Promise.all(batches.map((b) => repo.raiseLastSeqs(new Map(b.roomIds.map((roomId) => [roomId, b.seq])))));
-    const recorded = await repo.recordedLastSeqs(roomIds);
-    // $max: raised where higher, never lowered
-    expect(batches.map((b) => new Set(b.roomIds.map((r) => recorded.get(r))))).toEqual(
-      [5, 9, 7, 8].map((seq) => new Set([seq])),
+    expect(await repo.lastSentSeqs('u1', ['d1', 'd2', 'empty'])).toEqual(
+      new Map([
+        ['d1', 3],
+        ['d2', 1],
+        ['empty', 0],
+      ]),
     );
-  }, 60_000);
+  });
 
-  it('upserts the read markers of 60 users in each of four concurrent batches', async () => {
+  // Partitions run their batches concurrently, each on rooms of its own: four batches of 60 markers.
+  it('raises the read markers of 60 users in each of four concurrent batches, telling which moved', async () => {
     const reads = new MongoReadRepository(store);
     const batches = [4, 12, 6, 10].map((seq, b) =>
       Array.from({ length: 60 }, (_, i) => ({ roomId: `m${b}`, userId: `u${i}`, seq })),
     );
-    await Promise.all(batches.map((marks) => reads.raiseQuietly(marks)));
-    const seqs = await Promise.all(batches.flat().map((m) => reads.get(m.roomId, m.userId)));
-    expect(seqs).toEqual(batches.flat().map((m) => m.seq));
+    const moved = await Promise.all(batches.map((marks) => reads.raise(marks)));
+    expect(moved.flat().every(Boolean)).toBe(true);
+    const stored = await Promise.all(
+      batches.map((marks, b) => reads.markers(`u${b}`, [...new Set(marks.map((m) => m.roomId))])),
+    );
+    expect(stored.map((m) => [...m.values()])).toEqual([[4], [12], [6], [10]]);
+    // $max: a lower or equal mark does not move the marker, and says so
+    expect(
+      await reads.raise([
+        { roomId: 'm1', userId: 'u0', seq: 3 },
+        { roomId: 'm2', userId: 'u0', seq: 7 },
+      ]),
+    ).toEqual([false, true]);
+    expect(await reads.markers('u0', ['m1', 'm2'])).toEqual(
+      new Map([
+        ['m1', 12],
+        ['m2', 7],
+      ]),
+    );
   }, 60_000);
 });

@@ -42,12 +42,6 @@ describe('partitioned inbound queues', () => {
     }
     const stored = await stack.db.collection('messages').countDocuments({});
     expect(stored).toBe(1000);
-    // Each room's recorded lastSeq is raised while the batch's acks are published, before the inbound
-    // deliveries are acked: the last acks can reach us a moment before it.
-    await eventually(async () => {
-      const roomDocs = await stack.db.collection('rooms').find({}).toArray();
-      for (const doc of roomDocs) expect(doc.lastSeq).toBe(50);
-    }, 5000);
 
     const metrics = await scrapeMetrics(stack.port);
     const batches = sampleSum(metrics, 'coffeechat_router_batch_size_count');

@@ -61,6 +61,7 @@ describe('join RPC', () => {
     await stack.createRoom('lobby', ['amy', 'bo']);
     await stack.watch(['lobby']);
     for (let i = 0; i < 5; i++) stack.publish(stack.sendPayload('lobby', 'amy', `l${i}`));
+    await eventually(() => expect(stack.frames('message', 'lobby')).toHaveLength(5), 20_000);
     stack.publish({ kind: 'read', roomId: 'lobby', userId: 'bo', seq: 3 });
     await stack.confirmed();
     await eventually(() => expect(stack.frames('read', 'lobby')).toHaveLength(1), 20_000);
@@ -100,7 +101,6 @@ describe('join RPC', () => {
       ts: i,
     }));
     await stack.db.collection('messages').insertMany(docs as never[]);
-    await stack.db.collection('rooms').updateOne({ _id: 'archive' as never }, { $set: { lastSeq: 1005 } });
     const reply = await join({ roomId: 'archive', userId: 'amy', afterSeq: 0 });
     expect(reply).toMatchObject({ ok: true, lastSeq: 1005, truncated: true });
     if (reply.ok) {
@@ -177,6 +177,8 @@ describe('membership and events', () => {
     await stack.createRoom('reading', ['ed', 'flo']);
     await stack.watch(['reading']);
     for (let i = 0; i < 4; i++) stack.publish(stack.sendPayload('reading', 'ed', `r${i}`));
+    // as a client does: it reads what it received, after the messages were stored
+    await eventually(() => expect(stack.frames('message', 'reading')).toHaveLength(4), 20_000);
     stack.publish({ kind: 'read', roomId: 'reading', userId: 'flo', seq: 3 });
     stack.publish({ kind: 'read', roomId: 'reading', userId: 'flo', seq: 2 });
     stack.publish({ kind: 'read', roomId: 'reading', userId: 'flo', seq: 99 });

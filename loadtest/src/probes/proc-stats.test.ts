@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseStatTicks, parseStatusRss, readProc } from './proc-stats.js';
+import { parseStatFamily, parseStatTicks, parseStatusRss, readProc, readProcTree } from './proc-stats.js';
 
 describe('procfs parsing', () => {
   it('reads utime + stime even when the command name has spaces and parentheses', () => {
@@ -10,6 +11,24 @@ describe('procfs parsing', () => {
   it('reads VmRSS in bytes', () => {
     expect(parseStatusRss('Name:\tnode\nVmRSS:\t   2048 kB\nThreads:\t7\n')).toBe(2048 * 1024);
     expect(parseStatusRss('Name:\tkthread\n')).toBe(0);
+  });
+
+  it('reads the parent pid and the CPU of reaped children', () => {
+    const stat = '1234 (postgres) S 77 1234 1234 0 -1 4194560 100 0 0 0 250 50 40 2 20 0 11 0 500 1000 200';
+    expect(parseStatFamily(stat)).toEqual({ ppid: 77, reapedTicks: 42 });
+  });
+
+  it('reads a process with its children (RSS of both, CPU never below its own)', async () => {
+    const child = spawn('sleep', ['5']);
+    await new Promise((r) => setTimeout(r, 100));
+    try {
+      const own = readProc(process.pid);
+      const tree = readProcTree(process.pid);
+      expect(tree?.rssBytes).toBeGreaterThan(own?.rssBytes ?? 0);
+      expect(tree?.cpuTicks).toBeGreaterThanOrEqual(own?.cpuTicks ?? 0);
+    } finally {
+      child.kill();
+    }
   });
 
   it('reads this process', () => {

@@ -2,7 +2,7 @@
  * Samples CPU and RSS of the measured processes once a second, so every phase can report what
  * each server used and which one ran out of CPU first.
  */
-import { readProc, ticksPerSecond } from './proc-stats.js';
+import { readProc, readProcTree, ticksPerSecond } from './proc-stats.js';
 
 export interface ProcessSample {
   t: number;
@@ -23,6 +23,8 @@ export interface ProcessUsage {
 
 interface Tracked {
   pid: number;
+  /** measured with its children (a PostgreSQL postmaster and its backends) */
+  tree: boolean;
   last: { at: number; ticks: number } | undefined;
   samples: ProcessSample[];
 }
@@ -36,14 +38,15 @@ export class ProcessSampler {
     this.timer = setInterval(() => this.sample(), 1000);
   }
 
-  /** Starts (or, after a restart, re-points) tracking `name`. */
-  track(name: string, pid: number): void {
+  /** Starts (or, after a restart, re-points) tracking `name`; `tree` counts its children too. */
+  track(name: string, pid: number, tree = false): void {
     const existing = this.tracked.get(name);
     if (existing) {
       existing.pid = pid;
+      existing.tree = tree;
       existing.last = undefined;
     } else {
-      this.tracked.set(name, { pid, last: undefined, samples: [] });
+      this.tracked.set(name, { pid, tree, last: undefined, samples: [] });
     }
     this.sample(name);
   }
@@ -53,7 +56,7 @@ export class ProcessSampler {
     const now = performance.now();
     for (const [name, p] of this.tracked) {
       if (only && name !== only) continue;
-      const r = readProc(p.pid);
+      const r = p.tree ? readProcTree(p.pid) : readProc(p.pid);
       // a zombie (exited, not yet reaped) has no VmRSS: treat it as gone
       if (!r || r.rssBytes === 0) {
         p.last = undefined;
@@ -70,7 +73,7 @@ export class ProcessSampler {
   /** Current RSS of a tracked process (read now). */
   rss(name: string): number | undefined {
     const p = this.tracked.get(name);
-    return p ? readProc(p.pid)?.rssBytes : undefined;
+    return p ? (p.tree ? readProcTree(p.pid) : readProc(p.pid))?.rssBytes : undefined;
   }
 
   series(): Record<string, ProcessSample[]> {

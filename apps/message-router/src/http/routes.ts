@@ -19,7 +19,7 @@ import { type ErrorRequestHandler, Router } from 'express';
 import type { DeadLetterAdmin } from '../amqp/dead-letters.js';
 import { isTransient } from '../failures.js';
 import type { MongoMessageRepository } from '../mongo/message-repository.js';
-import { type RoomService, toRoom } from '../rooms.js';
+import type { RoomService } from '../rooms.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const createBody = parsePart(CreateRoomBody);
@@ -64,7 +64,7 @@ export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps)
       const doc = await rooms.get(roomId);
       if (!me.admin && !doc.memberIds.includes(me.userId))
         throw new HttpProblem('FORBIDDEN', 'not a member of this room');
-      res.json(toRoom(doc));
+      res.json(await rooms.view(doc));
     }),
   );
 

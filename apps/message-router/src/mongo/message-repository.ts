@@ -1,10 +1,12 @@
-/** `messages` and the rooms' `lastSeq`: what the partition workers store and what history reads. */
+/**
+ * `messages`: what the partition workers store, what history and replays read, and what a room's
+ * `lastSeq` and a sender's own read position are derived from (the newest message, by index).
+ */
 import type { StoredMessage } from '@coffeechat/contracts';
-import { MongoBulkWriteError } from 'mongodb';
+import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { type SendRequest, sendKey } from '../sequencer.js';
 import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
-import { updateEach } from './update-each.js';
 
 const DUPLICATE_KEY = 11000;
 const FEW_KEYS = 4;
@@ -42,19 +44,24 @@ export class MongoMessageRepository implements MessageRepository {
     return found.map(toStored);
   }
 
-  async recordedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
-    const rooms = await this.db.rooms.find({ _id: { $in: [...roomIds] } }, { projection: { lastSeq: 1 } }).toArray();
-    return new Map(rooms.map((r) => [r._id, r.lastSeq ?? 0]));
+  lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
+    return this.newestSeqs(roomIds.map((roomId) => [roomId, { roomId }]));
   }
 
-  async storedLastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
-    const last = await Promise.all(
-      roomIds.map(async (roomId) => {
-        const top = await this.db.messages.find({ roomId }).sort({ seq: -1 }).limit(1).project({ seq: 1 }).toArray();
-        return [roomId, (top[0]?.seq as number | undefined) ?? 0] as const;
+  /** The seq of `userId`'s newest message in each room (0 where they sent none): they have read it. */
+  lastSentSeqs(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
+    return this.newestSeqs(roomIds.map((roomId) => [roomId, { roomId, senderId: userId }]));
+  }
+
+  /** Per key, the highest seq matching its filter: a backward seek of `room_seq` / `room_sender_seq`. */
+  private async newestSeqs(filters: readonly (readonly [string, Filter<MessageDoc>])[]): Promise<Map<string, number>> {
+    const newest = await Promise.all(
+      filters.map(async ([key, filter]) => {
+        const top = await this.db.messages.find(filter).sort({ seq: -1 }).limit(1).project({ seq: 1 }).toArray();
+        return [key, (top[0]?.seq as number | undefined) ?? 0] as const;
       }),
     );
-    return new Map(last);
+    return new Map(newest);
   }
 
   async insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
@@ -69,13 +76,6 @@ export class MongoMessageRepository implements MessageRepository {
       // An ordered insert stops at its first error: everything before it is stored, nothing after.
       return { stored: Math.min(...errors.map((e) => e.index)) };
     }
-  }
-
-  async raiseLastSeqs(lastSeqs: ReadonlyMap<string, number>): Promise<void> {
-    await updateEach(
-      this.db.rooms,
-      [...lastSeqs].map(([roomId, seq]) => ({ filter: { _id: roomId }, update: { $max: { lastSeq: seq } } })),
-    );
   }
 
   /**

@@ -1,6 +1,8 @@
-/** `reads`: each user's read marker per room; markers only move forward (`$max`). */
+/**
+ * `reads`: each user's explicit read marker per room (`read` frames); markers only move forward (`$max`).
+ * A sender's reading of their own messages is not written here: it is derived from `messages`.
+ */
 import { type ReadDoc, type RouterDb, readKey } from './database.js';
-import { updateEach } from './update-each.js';
 
 export interface ReadMark {
   roomId: string;
@@ -11,39 +13,35 @@ export interface ReadMark {
 export class MongoReadRepository {
   constructor(private readonly db: RouterDb) {}
 
-  async get(roomId: string, userId: string): Promise<number> {
-    const doc = await this.db.reads.findOne({ _id: readKey(roomId, userId) });
-    return doc?.seq ?? 0;
-  }
-
-  async forUser(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
+  /** The user's stored markers in these rooms (rooms without one are absent). */
+  async markers(userId: string, roomIds: readonly string[]): Promise<Map<string, number>> {
     const docs = await Promise.all(roomIds.map((roomId) => this.db.reads.findOne({ _id: readKey(roomId, userId) })));
     return new Map(docs.filter((d): d is ReadDoc => d !== null).map((d) => [d.roomId, d.seq]));
   }
 
-  /** Raises each marker; tells for each whether it moved (only moved markers are announced). */
-  raise(marks: readonly ReadMark[]): Promise<boolean[]> {
-    return Promise.all(
-      marks.map(async ({ roomId, userId, seq }) => {
-        const result = await this.db.reads.updateOne(
-          { _id: readKey(roomId, userId) },
-          { $max: { seq }, $setOnInsert: { roomId, userId } },
-          { upsert: true },
-        );
-        return result.modifiedCount === 1 || result.upsertedCount === 1;
-      }),
+  /**
+   * Raises each marker and tells for each whether it moved (only moved markers are announced): the
+   * markers are read, and those that move are written with one update command. Reads of a room go
+   * through its partition's one owner, so nothing moves a marker between the two (a stale owner during
+   * a fail-over can at worst cause one announcement too many, which clients ignore: markers only grow).
+   */
+  async raise(marks: readonly ReadMark[]): Promise<boolean[]> {
+    if (marks.length === 0) return [];
+    const ids = marks.map(({ roomId, userId }) => readKey(roomId, userId));
+    const current = new Map(
+      (await this.db.reads.find({ _id: { $in: [...new Set(ids)] } }).toArray()).map((d) => [d._id, d.seq]),
     );
-  }
-
-  /** Raises markers without reporting (a sender has read their own message). */
-  async raiseQuietly(marks: readonly ReadMark[]): Promise<void> {
-    await updateEach(
+    const moves = marks.map((mark, i) => mark.seq > (current.get(ids[i] as string) ?? 0));
+    await this.db.updateMany(
       this.db.reads,
-      marks.map(({ roomId, userId, seq }) => ({
-        filter: { _id: readKey(roomId, userId) },
-        update: { $max: { seq }, $setOnInsert: { roomId, userId } },
-        upsert: true,
-      })),
+      marks
+        .filter((_, i) => moves[i])
+        .map(({ roomId, userId, seq }) => ({
+          filter: { _id: readKey(roomId, userId) },
+          update: { $max: { seq }, $setOnInsert: { roomId, userId } },
+          upsert: true,
+        })),
     );
+    return moves;
   }
 }
