@@ -22,14 +22,14 @@ function usage(): string {
     '',
     'parameters (defaults per scenario; lists are comma separated):',
     '  --rooms --members --rate-per-room --message-bytes --duration-sec --connect-per-sec',
-    '  --gateways --routers --partitions --workers --drain-sec --steps --p99-limit-ms',
+    '  --gateways --routers --partitions --batch-max --workers --drain-sec --warmup-sec --steps --p99-limit-ms',
     '  --connections --hold-sec --kill-at-sec --down-sec --driver=client|raw --systems=coffeechat,socketio,uws',
     '  --gateway-url=ws://…/ws,… --router-url=http://… (load a running stack instead of starting one)',
     '',
     'defaults:',
     ...SCENARIOS.map((s) => {
       const d = DEFAULTS[s];
-      return `  ${s}: rooms=${d.rooms} members=${d.members} ratePerRoom=${d.ratePerRoom} durationSec=${d.durationSec} gateways=${d.gateways} routers=${d.routers} partitions=${d.partitions} workers=${d.workers}${d.steps.length ? ` steps=${d.steps.join(',')}` : ''}${d.connections ? ` connections=${d.connections}` : ''}`;
+      return `  ${s}: rooms=${d.rooms} members=${d.members} ratePerRoom=${d.ratePerRoom} durationSec=${d.durationSec} gateways=${d.gateways} routers=${d.routers} partitions=${d.partitions} batchMax=${d.batchMax} workers=${d.workers} warmupSec=${d.warmupSec}${d.steps.length ? ` steps=${d.steps.join(',')}` : ''}${d.connections ? ` connections=${d.connections}` : ''}`;
     }),
   ];
   return lines.join('\n');

@@ -19,10 +19,14 @@ export interface LoadParams {
   gateways: number;
   routers: number;
   partitions: number;
+  /** the routers' batch size (ROUTER_BATCH_MAX; 1 = one store call per message, the seed's V2 consumer) */
+  batchMax: number;
   /** generator worker processes */
   workers: number;
   /** how long to wait after sending stops for outstanding acks and deliveries */
   drainSec: number;
+  /** an uncounted first phase (every room sends at least once) before the measured steps; 0 = none */
+  warmupSec: number;
   /** total message rates (messages/s) stepped through by the rate searches */
   steps: number[];
   /** a step is good while its p99 send→deliver stays at or under this */
@@ -65,8 +69,10 @@ const base: LoadParams = {
   gateways: 1,
   routers: 1,
   partitions: 16,
+  batchMax: 100,
   workers: 1,
   drainSec: 5,
+  warmupSec: 5,
   steps: [],
   p99LimitMs: 100,
   connections: 0,
@@ -82,7 +88,7 @@ const base: LoadParams = {
 export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   // ≤ 60 s end to end including start-up: 200 connections over two gateways, 100 messages/s for 15 s;
   // the drain ends as soon as everything arrived, the 15 s are only its bound on a slow machine.
-  smoke: { ...base, rooms: 50, gateways: 2, durationSec: 15, drainSec: 15 },
+  smoke: { ...base, rooms: 50, gateways: 2, durationSec: 15, drainSec: 15, warmupSec: 2 },
   // The V2 experiment: many rooms sending at once, a rate search for P=1 and for P=16.
   partitions: {
     ...base,
@@ -138,8 +144,10 @@ const numeric = new Set<keyof LoadParams>([
   'gateways',
   'routers',
   'partitions',
+  'batchMax',
   'workers',
   'drainSec',
+  'warmupSec',
   'p99LimitMs',
   'connections',
   'holdSec',

@@ -9,7 +9,7 @@ export interface RouterConfig extends CommonConfig {
   roomMaxMembers: number;
   /** unacked inbound deliveries per partition: one batch in flight while the next one gathers */
   prefetch: number;
-  /** a batch closes on the next tick or at this many messages */
+  /** a batch closes on the next tick or at this many messages (`ROUTER_BATCH_MAX`; 1 = one store call per message) */
   batchMax: number;
 }
 
@@ -21,8 +21,8 @@ export function loadConfig(env: Env): RouterConfig {
       mongoUrl,
       partitions: int('ROUTER_PARTITIONS', 16, { min: 1, max: 1024 }),
       roomMaxMembers: int('ROOM_MAX_MEMBERS', Limits.roomMaxMembersDefault, { min: 1, max: 64 }),
+      batchMax: int('ROUTER_BATCH_MAX', 100, { min: 1, max: 1000 }),
     }),
     prefetch: 200,
-    batchMax: 100,
   };
 }

@@ -103,6 +103,11 @@ export class QueueDepthProbe {
     return s;
   }
 
+  /** Messages waiting in the inbound partitions at the last poll. */
+  latestInbound(): number {
+    return this.samples.at(-1)?.inbound ?? 0;
+  }
+
   maxInbound(from = 0, to = Number.POSITIVE_INFINITY): number {
     return Math.max(0, ...this.samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.inbound));
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordMs } from '../generator/latency.js';
 import { emptyCounts } from '../generator/ledger.js';
-import { busiest, judge, lastGood, type StepResult, stepResult } from './report.js';
+import { busiest, judge, lastGood, type StepResult, settleStep, stepResult } from './report.js';
 import { chart, nines } from './svg-chart.js';
 
 const step = (rate: number, p99: number, lost = 0) => {
@@ -53,6 +53,22 @@ describe('report', () => {
     expect(lastGood(steps)?.rate).toBe(200);
     expect(lastGood([step(100, 5, 1)])).toBeNull();
     expect(steps[0]?.throughput).toBe(400);
+  });
+
+  it('tells late deliveries (after the drain) from lost ones once the run settled', () => {
+    const atDrain = step(100, 5, 10); // 10 deliveries missing when the step's drain ended
+    expect(atDrain.why).toEqual(['10 deliveries lost']);
+    const final = { ...emptyCounts(), sent: 100, acked: 100, expectedDeliveries: 400, delivered: 397, lost: 3 };
+    const settled = settleStep(atDrain, final, 100);
+    expect(settled).toMatchObject({ late: 7, lost: 3, lateAcks: 0, good: false, sustained: false });
+    expect(settled.why).toEqual(['7 deliveries late (after the drain)', '3 deliveries lost']);
+    expect(settled.delivered).toBe(390); // throughput stays what arrived within the step
+    const allLate = settleStep(atDrain, { ...final, delivered: 400, lost: 0 }, 100);
+    expect(allLate).toMatchObject({ late: 10, lost: 0, sustained: false });
+    expect(settleStep(step(100, 5), { ...final, delivered: 400, lost: 0 }, 100)).toMatchObject({
+      late: 0,
+      good: true,
+    });
   });
 
   it('names the busiest processes', () => {

@@ -44,7 +44,14 @@ export interface StepResult extends Correctness {
   hops: HopBreakdown | null;
   generator: GeneratorHealth;
   errors: Record<string, number>;
-  /** within the p99 limit, nothing lost, duplicated or reordered, everything acked */
+  /**
+   * deliveries of this step's messages that arrived after its drain ended, and messages acked after it
+   * (the run keeps listening until the queues are empty): late, not lost; `lost` and `unacked` are
+   * what never arrived at all
+   */
+  late: number;
+  lateAcks: number;
+  /** within the p99 limit, nothing lost, late, duplicated or reordered, everything acked within the drain */
   good: boolean;
   /** everything acked and delivered exactly once, in order, and the generator kept up: the rate was carried (latency aside) */
   sustained: boolean;
@@ -164,10 +171,39 @@ export function stepResult(i: StepInput): StepResult {
     hops: i.hops ?? null,
     generator: i.generator,
     errors: i.phase.errors,
+    late: 0,
+    lateAcks: 0,
     good: why.length === 0,
     sustained: why.every((w) => w.startsWith('p99 ')),
     why,
     cdf: cdf(i.phase.deliver),
+  };
+}
+
+/**
+ * A step judged again with its messages' final counts, taken once the whole run has settled: what
+ * arrived after the step's drain is `late` (and still fails the step), what never arrived is `lost`.
+ */
+export function settleStep(step: StepResult, final: LedgerCounts, p99LimitMs: number): StepResult {
+  const late = Math.max(0, final.delivered - step.delivered);
+  const lateAcks = Math.max(0, final.acked - step.acked);
+  const c = { ...correctness(final), acked: step.acked, delivered: step.delivered };
+  const why = judge(c, step.latencyMs, p99LimitMs);
+  if (late > 0) why.unshift(`${late} deliveries late (after the drain)`);
+  if (lateAcks > 0) why.unshift(`${lateAcks} messages acked after the drain`);
+  const generatorBound = step.why.filter((w) => w.startsWith('generator saturated'));
+  why.push(...generatorBound);
+  return {
+    ...step,
+    lost: final.lost,
+    unacked: final.unacked,
+    duplicates: final.duplicates,
+    orderViolations: final.orderViolations,
+    late,
+    lateAcks,
+    why,
+    good: why.length === 0,
+    sustained: why.every((w) => w.startsWith('p99 ')),
   };
 }
 

@@ -6,7 +6,7 @@ const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
 
 function stepRow(s: StepResult): string {
   const l = s.latencyMs;
-  return `| ${s.system} | ${s.rate} | ${s.messagesPerSec} | ${s.throughput} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.p999} | ${l.max} | ${s.ackLatencyMs.p99} | ${s.lost} | ${s.duplicates} | ${s.orderViolations} | ${s.unacked} | ${s.good ? 'good' : s.sustained ? `sustained; ${s.why.join('; ')}` : `not sustained: ${s.why.join('; ')}`} | ${busiest(s.processes)} |`;
+  return `| ${s.system} | ${s.rate} | ${s.messagesPerSec} | ${s.throughput} | ${l.p50} | ${l.p90} | ${l.p99} | ${l.p999} | ${l.max} | ${s.ackLatencyMs.p99} | ${s.lost} | ${s.late} | ${s.duplicates} | ${s.orderViolations} | ${s.unacked} | ${s.good ? 'good' : s.sustained ? `sustained; ${s.why.join('; ')}` : `not sustained: ${s.why.join('; ')}`} | ${busiest(s.processes)} |`;
 }
 
 function value(v: unknown): string {
@@ -43,8 +43,8 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
   if (r.generator.warning) lines.push(`> **Generator warning:** ${r.generator.warning}`, '');
   if (r.steps.length) {
     lines.push(
-      '| system | target msg/s | acked msg/s | deliveries/s | p50 | p90 | p99 | p99.9 | max | ack p99 | lost | dup | reorder | unacked | verdict | busiest processes (CPU % of a core) |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| system | target msg/s | acked msg/s | deliveries/s | p50 | p90 | p99 | p99.9 | max | ack p99 | lost | late | dup | reorder | unacked | verdict | busiest processes (CPU % of a core) |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...r.steps.map(stepRow),
       '',
     );

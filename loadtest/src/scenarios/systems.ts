@@ -45,7 +45,7 @@ async function adminToken(ctx: BenchContext): Promise<string> {
 
 export async function startCoffeeChat(
   ctx: BenchContext,
-  o: { gateways: number; routers: number; partitions: number; name?: string },
+  o: { gateways: number; routers: number; partitions: number; batchMax?: number; name?: string },
 ): Promise<SystemUnderTest> {
   const p = ctx.params;
   if (p.gatewayUrls.length > 0 && p.routerUrl) {
@@ -64,8 +64,17 @@ export async function startCoffeeChat(
       stop: async () => undefined,
     };
   }
-  ctx.log(`starting CoffeeChat: ${o.gateways} gateway(s), ${o.routers} router(s), ROUTER_PARTITIONS=${o.partitions}`);
-  const stack = await CoffeeChatStack.start({ ...o, infra: ctx.infra, jwtSecret: ctx.jwtSecret, label: 'bench' });
+  const batchMax = o.batchMax ?? p.batchMax;
+  ctx.log(
+    `starting CoffeeChat: ${o.gateways} gateway(s), ${o.routers} router(s), ROUTER_PARTITIONS=${o.partitions}, ROUTER_BATCH_MAX=${batchMax}`,
+  );
+  const stack = await CoffeeChatStack.start({
+    ...o,
+    batchMax,
+    infra: ctx.infra,
+    jwtSecret: ctx.jwtSecret,
+    label: 'bench',
+  });
   return {
     name: o.name ?? `coffeechat P=${o.partitions}`,
     driver: specDriver(ctx),

@@ -31,6 +31,8 @@ export interface StackOptions {
   gateways: number;
   routers: number;
   partitions: number;
+  /** the routers' ROUTER_BATCH_MAX */
+  batchMax: number;
   infra: InfraUrls;
   jwtSecret: string;
   label: string;
@@ -83,6 +85,7 @@ export class CoffeeChatStack {
       REDIS_URL: this.o.infra.redis,
       MONGO_URL: withDatabase(this.o.infra.mongo, this.database),
       ROUTER_PARTITIONS: String(this.o.partitions),
+      ROUTER_BATCH_MAX: String(this.o.batchMax),
       JWT_SECRET: this.o.jwtSecret,
     };
   }
