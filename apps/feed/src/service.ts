@@ -73,6 +73,7 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   const app = createHttpApp({
     logger,
     metrics,
+    allowedOrigins: config.common.allowedOrigins,
     ready: () => consumer.isReady() && redis.status === 'ready' && database.isUp(),
   });
   // pages are assembled per request; hashing each body for an ETag would cost more than it saves

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { Limits } from '@coffeechat/contracts';
 import {
-  allowedOrigins,
   type CommonConfig,
   ConfigError,
   commonConfig,
@@ -17,7 +16,6 @@ export interface GatewayConfig extends CommonConfig {
   port: number;
   /** names this process's own queue; unique per running gateway */
   gatewayId: string;
-  allowedOrigins: string[];
   partitions: number;
   /** clients are told to ping at this interval; a socket silent for twice as long is closed */
   heartbeatSec: number;
@@ -40,7 +38,6 @@ export function loadConfig(env: Env): GatewayConfig {
   const own = parseEnv(env, {
     port: port('GATEWAY_PORT', 8080),
     gatewayId: optionalStr('GATEWAY_ID'),
-    allowedOrigins,
     partitions: int('ROUTER_PARTITIONS', 16, { min: 1, max: 1024 }),
     heartbeatSec: int('GATEWAY_HEARTBEAT_SEC', 25, { min: 4, max: 300 }),
     sendBufferBytes: int('GATEWAY_SEND_BUFFER_BYTES', 1024 * 1024, { min: 16 * 1024, max: 256 * 1024 * 1024 }),

@@ -120,7 +120,12 @@ const rooms = new RoomService({
   logger,
 });
 
-const app = createHttpApp({ logger, metrics, ready: () => broker.isConnected() && db.isReachable() });
+const app = createHttpApp({
+  logger,
+  metrics,
+  allowedOrigins: config.allowedOrigins,
+  ready: () => broker.isConnected() && db.isReachable(),
+});
 app.use(chatRoutes({ verify: cachingVerifier(createVerifier(config.auth)), rooms, messages, deadLetters }));
 finishHttpApp(app, logger);
 await consumers.waitForConsumers();

@@ -85,6 +85,7 @@ const queries = new QueryServer({
 const app = createHttpApp({
   logger,
   metrics: baseMetrics,
+  allowedOrigins: config.allowedOrigins,
   ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
 });
 addPresenceRoutes(app, {

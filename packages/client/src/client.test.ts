@@ -295,4 +295,44 @@ describe('CoffeeChatClient', () => {
     await until(() => server.framesOf('read').length === 1);
     expect(server.framesOf('typing')).toHaveLength(1);
   });
+
+  it('throttles typing per room, and a send lets the next keystroke announce typing again', async () => {
+    const c = newClient({ typingIntervalMs: 60_000 });
+    await c.connect();
+    await c.join('r1');
+    await c.join('r2');
+    for (let i = 0; i < 5; i++) c.typing('r1');
+    c.typing('r2');
+    await c.send('r1', 'done typing');
+    c.typing('r1');
+    await until(() => server.framesOf('typing').length === 3);
+    expect(server.framesOf('typing').map((f) => f.roomId)).toEqual(['r1', 'r2', 'r1']);
+  });
+
+  it('dropConnection reconnects, resumes the room and sends the queued message once', async () => {
+    const c = newClient({ backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    const states: string[] = [];
+    c.on('state', (s) => states.push(s));
+    await c.connect();
+    await c.join('r1');
+    c.dropConnection('offline');
+    expect(c.state).toBe('reconnecting');
+    const pending = c.send('r1', 'while offline', { clientMsgId: 'q1' });
+    c.reconnectNow(); // instead of the minute of backoff
+    const ack = await pending;
+    expect(ack.seq).toBe(1);
+    expect(server.sockets).toHaveLength(2);
+    expect(server.framesOf('send')).toHaveLength(1);
+    expect(server.framesOf('join').at(-1)).toMatchObject({ roomId: 'r1', afterSeq: 0 });
+    expect(states).toEqual(['connecting', 'open', 'reconnecting', 'open']);
+  });
+
+  it('reconnectNow does nothing while connected', async () => {
+    const c = newClient();
+    await c.connect();
+    c.reconnectNow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.sockets).toHaveLength(1);
+    expect(c.state).toBe('open');
+  });
 });

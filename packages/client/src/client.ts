@@ -19,6 +19,7 @@ import { type BackoffSettings, backoffDelay, defaultBackoff } from './backoff.js
 import { ChatError } from './chat-error.js';
 import { Emitter } from './emitter.js';
 import { RoomTracker } from './room-tracker.js';
+import { resolveToken, type TokenSource } from './token.js';
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -26,8 +27,8 @@ export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 
 export interface ClientOptions {
   /** the gateway's WebSocket URL, e.g. `ws://localhost:8080/ws` */
   url: string;
-  /** a JWT, or a function giving a fresh one for each (re)connect */
-  token: string | (() => string | Promise<string>);
+  /** a JWT, or a function giving a fresh one for each (re)connect (see `cachedToken`) */
+  token: TokenSource;
   /** the WebSocket class; defaults to `globalThis.WebSocket` (in Node pass the `ws` package's) */
   WebSocket?: WebSocketConstructor;
   backoff?: Partial<BackoffSettings>;
@@ -35,6 +36,8 @@ export interface ClientOptions {
   ackTimeoutMs?: number;
   /** a send still unacknowledged after this long fails with TIMEOUT; default 120 s */
   sendDeadlineMs?: number;
+  /** `typing()` sends at most one frame per room per this interval; default 2 s */
+  typingIntervalMs?: number;
 }
 
 export interface ClientEvents {
@@ -101,6 +104,9 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   private readonly backoff: BackoffSettings;
   private readonly ackTimeoutMs: number;
   private readonly sendDeadlineMs: number;
+  private readonly typingIntervalMs: number;
+  /** when a typing frame was last sent, per room */
+  private readonly typingSentAt = new Map<string, number>();
   private ws: WebSocketLike | undefined;
   private gen = 0;
   private connectAttempts = 0;
@@ -127,6 +133,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.backoff = { ...defaultBackoff, ...options.backoff };
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.sendDeadlineMs = options.sendDeadlineMs ?? 120_000;
+    this.typingIntervalMs = options.typingIntervalMs ?? 2000;
   }
 
   get state(): ConnectionState {
@@ -186,6 +193,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   send(roomId: string, body: string, options: SendOptions = {}): Promise<AckFrame> {
     if (this.stopped) return Promise.reject(new ChatError('CLOSED', 'client closed'));
     const clientMsgId = options.clientMsgId ?? randomId();
+    this.typingSentAt.delete(roomId);
     const key = sendKey(roomId, clientMsgId);
     const existing = this.outbox.get(key);
     if (existing) return new Promise<AckFrame>((resolve, reject) => existing.waiters.push({ resolve, reject }));
@@ -207,9 +215,41 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     });
   }
 
-  /** Tells the room's other members that this user is typing (dropped while disconnected). */
+  /**
+   * Tells the room's other members that this user is typing (dropped while disconnected). Call it on
+   * every keystroke: at most one frame per `typingIntervalMs` goes out per room, and sending a message
+   * lets the next keystroke announce typing again at once.
+   */
   typing(roomId: string): void {
-    if (this.joinedNow(roomId)) this.write({ type: 'typing', roomId });
+    if (!this.joinedNow(roomId)) return;
+    const now = Date.now();
+    if (now - (this.typingSentAt.get(roomId) ?? Number.NEGATIVE_INFINITY) < this.typingIntervalMs) return;
+    this.typingSentAt.set(roomId, now);
+    this.write({ type: 'typing', roomId });
+  }
+
+  /**
+   * Retries at once instead of waiting out the backoff (e.g. when the browser says it is back online).
+   * Does nothing while a connection is open or being opened.
+   */
+  reconnectNow(): void {
+    if (this.stopped || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.connectAttempts = 0;
+    void this.openSocket();
+  }
+
+  /**
+   * Treats the connection as lost (e.g. the platform reports the network gone, where a socket can
+   * stay silently open for a long time): closes it and reconnects with backoff. Joined rooms resume
+   * and unacknowledged sends are sent again on the next connection.
+   */
+  dropConnection(reason = 'dropped by the application'): void {
+    const ws = this.ws;
+    if (this.stopped || !ws) return;
+    this.onSocketGone(4000, reason);
+    ws.close(4000, reason);
   }
 
   /** Moves this user's read marker in a room (sent once joined if not connected now). */
@@ -245,7 +285,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.setState(this.gen === 0 ? 'connecting' : 'reconnecting');
     let token: string;
     try {
-      token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+      token = await resolveToken(this.options.token);
     } catch (err) {
       this.emit('error', new ChatError('UNAVAILABLE', `cannot get a token: ${String(err)}`));
       return this.scheduleReconnect();
@@ -293,7 +333,11 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.setState('reconnecting');
     const delay = backoffDelay(this.connectAttempts, this.backoff);
     this.connectAttempts += 1;
-    this.reconnectTimer = setTimeout(() => void this.openSocket(), delay);
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.openSocket();
+    }, delay);
   }
 
   private startHeartbeat(heartbeatSec: number): void {

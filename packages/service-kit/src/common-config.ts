@@ -12,6 +12,8 @@ export interface CommonConfig {
   namespace: string;
   amqpUrl: string;
   auth: AuthSettings;
+  /** origins whose pages may use the APIs and the WebSocket (`ALLOWED_ORIGINS`); empty = any */
+  allowedOrigins: string[];
 }
 
 export const amqpUrl = url('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']);
@@ -52,5 +54,6 @@ export function commonConfig(env: Env): CommonConfig {
     namespace,
     amqpUrl: amqpUrl(env),
     auth: authSettings(env, production),
+    allowedOrigins: allowedOrigins(env),
   };
 }

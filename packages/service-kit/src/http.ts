@@ -15,6 +15,7 @@ import express, {
   type RequestHandler,
   type Response,
 } from 'express';
+import { corsFor } from './cors.js';
 import { HttpProblem } from './http-problem.js';
 import type { Logger } from './logger.js';
 import { type Metrics, registerReadiness } from './metrics.js';
@@ -26,14 +27,18 @@ export interface HttpAppOptions {
   metrics: Metrics;
   /** true while the broker/store/cache connections the service needs are up */
   ready: () => boolean;
+  /** origins whose pages may call the API (CORS); empty = any */
+  allowedOrigins: readonly string[];
   bodyLimit?: string;
 }
 
-export function createHttpApp({ metrics, ready, bodyLimit = '64kb' }: HttpAppOptions): express.Express {
+export function createHttpApp({ metrics, ready, allowedOrigins, bodyLimit = '64kb' }: HttpAppOptions): express.Express {
   registerReadiness(metrics, ready);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First, so preflight requests are answered before authentication and body parsing.
+  app.use(corsFor(allowedOrigins));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -1,5 +1,6 @@
 export * from './broker.js';
 export * from './common-config.js';
+export * from './cors.js';
 export * from './env.js';
 export * from './http.js';
 export * from './http-problem.js';
