@@ -45,6 +45,8 @@ export interface LoadParams {
   /** use these gateways (ws URLs) and router (http URL) instead of starting a stack */
   gatewayUrls: string[];
   routerUrl: string | undefined;
+  /** CPU-profile the services (`--profile=1`): a .cpuprofile per process beside the report */
+  profile: number;
 }
 
 export type ScenarioName = 'smoke' | 'partitions' | 'capacity' | 'connections' | 'peers' | 'failover';
@@ -83,6 +85,7 @@ const base: LoadParams = {
   systems: ['coffeechat', 'socketio', 'uws'],
   gatewayUrls: [],
   routerUrl: undefined,
+  profile: 0,
 };
 
 export const DEFAULTS: Record<ScenarioName, LoadParams> = {
@@ -153,6 +156,7 @@ const numeric = new Set<keyof LoadParams>([
   'holdSec',
   'killAtSec',
   'downSec',
+  'profile',
 ]);
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

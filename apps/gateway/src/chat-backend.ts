@@ -4,6 +4,14 @@
  */
 import type { InboundRead, InboundSend, JoinReply, JoinRequest, MembershipEvent } from '@coffeechat/contracts';
 
+/** The send a room's `message` frame answers: the sender's gateway acks it from the frame. */
+export interface SendAnswer {
+  connId: string;
+  clientMsgId: string;
+  /** the send frame's `id`, echoed in the ack */
+  frameId?: string;
+}
+
 /** A room frame as the router (or a gateway, for typing) serialized it, forwarded without parsing. */
 export interface RoomFrame {
   roomId: string;
@@ -14,10 +22,12 @@ export interface RoomFrame {
   /** set on `message` frames: when the send reached the sender's gateway and when it was stored (epoch ms) */
   sentAt?: number;
   storedAt?: number;
+  /** set on `message` frames the router published for a send */
+  answers?: SendAnswer;
   bytes: Uint8Array;
 }
 
-/** A frame for one connection (the router's `ack` or `error` for a send). */
+/** A frame for one connection (the router's `error` for a send; a router before acks rode on messages: `ack`). */
 export interface ConnFrame {
   connId: string;
   bytes: Uint8Array;

@@ -71,7 +71,7 @@ const chat = new ChatProtocol({
 });
 backend.start(
   {
-    roomFrame: (frame) => hub.deliver(frame),
+    roomFrame: (frame) => chat.roomFrame(frame),
     connFrame: (frame) => chat.connFrame(frame),
     membership: (e) => {
       chat.membership(e);

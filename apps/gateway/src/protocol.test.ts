@@ -268,6 +268,48 @@ describe('ChatProtocol', () => {
     expect(a.socket.sent.at(-1)).toMatchObject({ type: 'error', code: 'UNAVAILABLE', roomId: 'r1', clientMsgId: 'c2' });
   });
 
+  it('acks a send from the room frame that answers it, even after the sender left the room, then unbinds', async () => {
+    const { connect, backend, protocol } = setup();
+    const a = connect('alice');
+    const b = connect('bob');
+    a.frame({ type: 'join', roomId: 'r1' });
+    b.frame({ type: 'join', roomId: 'r1' });
+    await tick();
+    for (const j of backend.joins) j.reply.resolve(accepted(0));
+    await tick();
+    a.frame({ type: 'send', id: 's1', roomId: 'r1', clientMsgId: 'c1', body: 'b1' });
+    await tick();
+    const answered = (seq: number, clientMsgId: string, frameId?: string): RoomFrame => ({
+      ...liveFrame(seq),
+      storedAt: 1000 + seq,
+      answers: { connId: 'conn1', clientMsgId, ...(frameId ? { frameId } : {}) },
+    });
+    protocol.roomFrame(answered(1, 'c1', 's1'));
+    // both see the message; only the sender's connection gets the ack, after it
+    expect(a.socket.sent.slice(-2)).toEqual([
+      { type: 'message', roomId: 'r1', seq: 1, senderId: 'bob', clientMsgId: 'c1', body: 'b1', ts: 1 },
+      { type: 'ack', id: 's1', roomId: 'r1', clientMsgId: 'c1', seq: 1, ts: 1001 },
+    ]);
+    expect(b.socket.of('ack')).toEqual([]);
+    // a re-published message (a resend of a stored one) is not delivered twice, but acked again
+    a.frame({ type: 'send', roomId: 'r1', clientMsgId: 'c1', body: 'b1' });
+    await tick();
+    protocol.roomFrame(answered(1, 'c1'));
+    expect(a.socket.of('message')).toHaveLength(1);
+    expect(a.socket.sent.at(-1)).toEqual({ type: 'ack', roomId: 'r1', clientMsgId: 'c1', seq: 1, ts: 1001 });
+    // alice sends, then both leave before the ack: the room stays bound until it came
+    a.frame({ type: 'send', roomId: 'r1', clientMsgId: 'c2', body: 'b2' });
+    await tick();
+    a.frame({ type: 'leave', roomId: 'r1' });
+    b.frame({ type: 'leave', roomId: 'r1' });
+    await tick();
+    expect(backend.unbinds).toEqual([]);
+    protocol.roomFrame(answered(2, 'c2'));
+    expect(a.socket.sent.at(-1)).toMatchObject({ type: 'ack', clientMsgId: 'c2', seq: 2 });
+    expect(a.socket.of('message')).toHaveLength(1); // left: no more room traffic
+    expect(backend.unbinds).toEqual(['r1']);
+  });
+
   it('answers RATE_LIMITED to the 21st send and the 6th typing frame of a second', async () => {
     const { connect, backend } = setup();
     const a = connect('alice');

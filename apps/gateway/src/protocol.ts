@@ -15,7 +15,7 @@ import {
   WsErrorCode,
 } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
-import type { ChatBackend, ConnFrame } from './chat-backend.js';
+import type { ChatBackend, ConnFrame, RoomFrame } from './chat-backend.js';
 import { judgeFrame, tooManyBadFrames } from './frame-guard.js';
 import { traceFrame } from './frame-span.js';
 import type { MembershipCache } from './membership-cache.js';
@@ -25,6 +25,7 @@ import type { ConnectionBudgets } from './rate-limits.js';
 import { liveFramesAfter, planJoin } from './replay-merge.js';
 import { type RoomHub, roomTopic } from './room-hub.js';
 import {
+  ackFrame,
   type ErrorContext,
   errorFrame,
   helloFrame,
@@ -49,12 +50,19 @@ export interface ProtocolDeps {
 }
 
 const decoder = new TextDecoder('utf-8');
-const MAX_TRACKED_SENDS = 1000;
+/** sends of one connection awaiting their ack; more are refused (RATE_LIMITED) until acks come */
+const MAX_SENDS_IN_FLIGHT = 1000;
+/** after this long a send's ack is no longer awaited: the room's binding it held is given back */
+const SEND_ACK_DEADLINE_MS = 60_000;
 
 export class ChatProtocol {
   private readonly sessions = new Map<string, Session>();
+  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly deps: ProtocolDeps) {}
+  constructor(private readonly deps: ProtocolDeps) {
+    this.sweeper = setInterval(() => this.expireSends(), SEND_ACK_DEADLINE_MS / 4);
+    this.sweeper.unref();
+  }
 
   get connectionCount(): number {
     return this.sessions.size;
@@ -111,28 +119,42 @@ export class ChatProtocol {
       this.deps.hub.release(roomId);
     }
     session.rooms.clear();
+    for (const key of [...session.sendsInFlight.keys()]) this.settleSend(session, key);
     this.deps.budgets.forget(session.connId);
     this.deps.presence.closed(session);
   }
 
   /** Graceful shutdown: a closing handshake for every socket. */
   closeAll(code: number, reason: string): void {
+    clearInterval(this.sweeper);
     for (const session of [...this.sessions.values()]) this.end(session, code, reason, 'shutdown');
   }
 
-  /** The router's `ack`/`error` for one connection, forwarded as is. */
+  /** A room frame from the broker: to the room's sockets, and, when it answers a local send, its ack. */
+  roomFrame(frame: RoomFrame): void {
+    this.deps.hub.deliver(frame);
+    const answer = frame.answers;
+    if (!answer || frame.seq === undefined || frame.storedAt === undefined) return;
+    const session = this.sessions.get(answer.connId);
+    if (!session || session.closed) return;
+    this.settleSend(session, sendKey(frame.roomId, answer.clientMsgId));
+    const ack = ackFrame({
+      ...(answer.frameId !== undefined ? { id: answer.frameId } : {}),
+      roomId: frame.roomId,
+      clientMsgId: answer.clientMsgId,
+      seq: frame.seq,
+      ts: frame.storedAt,
+    });
+    this.write(session, ack, 'ack');
+  }
+
+  /** The router's `error` (or, from a router of an older release, `ack`) for one connection, forwarded as is. */
   connFrame(frame: ConnFrame): void {
     const session = this.sessions.get(frame.connId);
     if (!session || session.closed) return;
     const head = peekConnFrame(frame.bytes);
-    if (head.type === 'ack' && head.roomId !== undefined && head.clientMsgId !== undefined) {
-      const key = sendKey(head.roomId, head.clientMsgId);
-      const started = session.sendsInFlight.get(key);
-      if (started !== undefined) {
-        session.sendsInFlight.delete(key);
-        this.deps.metrics.sendToAck.observe((performance.now() - started) / 1000);
-      }
-    }
+    if (head.roomId !== undefined && head.clientMsgId !== undefined)
+      this.settleSend(session, sendKey(head.roomId, head.clientMsgId));
     if (head.type === 'error' && head.code !== undefined) this.deps.metrics.errors.inc({ code: head.code });
     if (session.socket.send(frame.bytes))
       this.deps.metrics.framesOut.inc({ type: head.type === 'ack' ? 'ack' : 'error' });
@@ -261,8 +283,14 @@ export class ChatProtocol {
     }
     if (session.closed) return;
     const key = sendKey(frame.roomId, frame.clientMsgId);
-    if (session.sendsInFlight.size >= MAX_TRACKED_SENDS) session.sendsInFlight.clear();
-    session.sendsInFlight.set(key, performance.now());
+    if (!session.sendsInFlight.has(key)) {
+      if (session.sendsInFlight.size >= MAX_SENDS_IN_FLIGHT)
+        return this.fail(session, WsErrorCode.RATE_LIMITED, 'too many sends awaiting their ack', context);
+      // The ack rides on the room's message frame: the room's binding stays until it came, even
+      // if the socket leaves the room meanwhile.
+      this.deps.hub.retain(frame.roomId).catch(() => undefined);
+      session.sendsInFlight.set(key, { roomId: frame.roomId, startedAt: performance.now() });
+    }
     try {
       await this.deps.backend.publishSend({
         roomId: frame.roomId,
@@ -274,9 +302,29 @@ export class ChatProtocol {
         receivedAt: Date.now(),
       });
     } catch (err) {
-      session.sendsInFlight.delete(key);
+      this.settleSend(session, key);
       this.failWith(session, err, context);
     }
+  }
+
+  /** A send is answered (ack or error) or given up: its latency is recorded, its room's binding given back. */
+  private settleSend(session: Session, key: string): void {
+    const send = session.sendsInFlight.get(key);
+    if (!send) return;
+    session.sendsInFlight.delete(key);
+    this.deps.metrics.sendToAck.observe((performance.now() - send.startedAt) / 1000);
+    this.deps.hub.release(send.roomId);
+  }
+
+  /** Sends whose ack did not come within the deadline (the router was away): stop holding their rooms. */
+  private expireSends(): void {
+    const before = performance.now() - SEND_ACK_DEADLINE_MS;
+    for (const session of this.sessions.values())
+      for (const [key, send] of session.sendsInFlight) {
+        if (send.startedAt >= before) continue;
+        session.sendsInFlight.delete(key);
+        this.deps.hub.release(send.roomId);
+      }
   }
 
   private async typing(session: Session, roomId: string, id: string | undefined): Promise<void> {

@@ -1,8 +1,9 @@
 /**
- * The frames the gateway itself writes (the router's `message`, `ack` and `read` frames are forwarded
- * as the router serialized them). Each is typed by contracts and serialized once.
+ * The frames the gateway itself writes (the router's `message` and `read` frames are forwarded as the
+ * router serialized them; a send's `ack` is built here from the headers of the `message` that answers it). Each is typed by contracts and serialized once.
  */
 import type {
+  AckFrame,
   ErrorFrame,
   HelloFrame,
   JoinedFrame,
@@ -39,6 +40,10 @@ export const messageFrame = (m: StoredMessage): string =>
     body: m.body,
     ts: m.ts,
   } satisfies MessageFrame);
+
+/** A send's `ack`, built from the room's `message` frame that answered it. */
+export const ackFrame = ({ id, roomId, clientMsgId, seq, ts }: Omit<AckFrame, 'type'>): string =>
+  JSON.stringify({ type: 'ack', ...(id !== undefined ? { id } : {}), roomId, clientMsgId, seq, ts } satisfies AckFrame);
 
 export interface ErrorContext {
   id?: string;

@@ -25,11 +25,18 @@ export class RoomLink {
   }
 }
 
+/** A send published and not yet acked: its room's binding is retained until the ack (or a deadline). */
+export interface SendInFlight {
+  roomId: string;
+  /** performance.now() when the send arrived (for the send→ack metric) */
+  startedAt: number;
+}
+
 export class Session {
   closed = false;
   readonly rooms = new Map<string, RoomLink>();
-  /** arrival time of sends awaiting their ack, by `roomId \0 clientMsgId` (for the latency metric) */
-  readonly sendsInFlight = new Map<string, number>();
+  /** sends awaiting their ack, by `roomId \0 clientMsgId` */
+  readonly sendsInFlight = new Map<string, SendInFlight>();
 
   constructor(
     readonly connId: string,

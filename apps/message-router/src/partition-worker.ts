@@ -15,15 +15,7 @@ import { parseInbound } from './inbound.js';
 import type { MembershipCache } from './membership-cache.js';
 import type { RouterMetrics } from './metrics.js';
 import type { ReadMark } from './mongo/read-repository.js';
-import {
-  ackToSender,
-  deadLetter,
-  errorToSender,
-  messageStored,
-  type Publication,
-  roomMessage,
-  roomRead,
-} from './publications.js';
+import { deadLetter, errorToSender, messageStored, type Publication, roomMessage, roomRead } from './publications.js';
 import { Sequencer } from './sequencer.js';
 import { loadLastSeqs, type MessageRepository, type StoreRequest, storeSends } from './store-sends.js';
 
@@ -253,11 +245,8 @@ export class PartitionWorker {
       }
       const decision = decisions[sendIndex++];
       if (!decision) throw new Error('send decisions out of step with the batch');
-      emit(
-        delivery,
-        roomMessage(topology, decision.message, inbound.receivedAt),
-        ackToSender(inbound, decision.message),
-      );
+      // the frame acks the send too (the sender's gateway is bound to the room)
+      emit(delivery, roomMessage(topology, decision.message, inbound));
       if (decision.kind === 'new') stored++;
       else duplicates++;
       // A redelivered duplicate may be ours from before a crash that came before its event went out.

@@ -3,7 +3,6 @@
  * gateways byte for byte), the events, and dead letters. No I/O here.
  */
 import {
-  type AckFrame,
   type ErrorFrame,
   EventKey,
   GatewayMessageType,
@@ -46,8 +45,13 @@ export function messageFrame(m: StoredMessage): MessageFrame {
   };
 }
 
-/** `sentAt`: when the send reached its gateway, so receiving gateways can measure send→deliver. */
-export function roomMessage(topology: Topology, m: StoredMessage, sentAt?: number): Publication {
+/**
+ * The room's `message` frame, answering a send: it names the sender's connection (and the send's
+ * `clientMsgId` and frame `id`), so the sender's gateway, bound to the room, acks the send from it and
+ * the ack costs no publication of its own. `sentAt` (when the send reached its gateway) lets receiving
+ * gateways measure send→deliver.
+ */
+export function roomMessage(topology: Topology, m: StoredMessage, send: InboundSend): Publication {
   return {
     exchange: topology.deliveryExchange,
     routingKey: topology.roomKey(m.roomId),
@@ -59,7 +63,10 @@ export function roomMessage(topology: Topology, m: StoredMessage, sentAt?: numbe
         [Header.roomId]: m.roomId,
         [Header.seq]: m.seq,
         [Header.storedAt]: m.ts,
-        ...(sentAt !== undefined ? { [Header.sentAt]: sentAt } : {}),
+        [Header.sentAt]: send.receivedAt,
+        [Header.connId]: send.connId,
+        [Header.clientMsgId]: send.clientMsgId,
+        ...(send.id !== undefined ? { [Header.frameId]: send.id } : {}),
       },
     },
   };
@@ -76,24 +83,13 @@ export function roomRead(topology: Topology, roomId: string, userId: string, seq
 }
 
 /** A frame for the one connection that sent `send`, through its gateway's queue. */
-function toConnection(send: InboundSend, frame: AckFrame | ErrorFrame): Publication {
+function toConnection(send: InboundSend, frame: ErrorFrame): Publication {
   return {
     exchange: '',
     routingKey: send.replyTo,
     content: json(frame),
     options: { contentType: JSON_TYPE, type: GatewayMessageType.connFrame, headers: { [Header.connId]: send.connId } },
   };
-}
-
-export function ackToSender(send: InboundSend, m: StoredMessage): Publication {
-  return toConnection(send, {
-    type: 'ack',
-    ...(send.id !== undefined ? { id: send.id } : {}),
-    roomId: m.roomId,
-    clientMsgId: m.clientMsgId,
-    seq: m.seq,
-    ts: m.ts,
-  });
 }
 
 export function errorToSender(send: InboundSend, code: WsErrorCode, message: string): Publication {

@@ -3,7 +3,7 @@
  * separate processes (the built dist/main.js); an AMQP client that plays the gateway (publishes to the
  * partition queues, listens on room keys and on its reply queue); and clean-up of all of it.
  */
-import { type InboundRead, type InboundSend, partitionOf, topology as topologyOf } from '@coffeechat/contracts';
+import { Header, type InboundRead, type InboundSend, partitionOf, topology as topologyOf } from '@coffeechat/contracts';
 import {
   freePort,
   mongoUrlFor,
@@ -82,11 +82,21 @@ export class Stack {
       queue,
       (msg: ConsumeMessage | null) => {
         if (!msg) return;
-        this.received.push({
-          amqpType: msg.properties.type as string | undefined,
-          headers: msg.properties.headers ?? {},
-          frame: JSON.parse(msg.content.toString('utf8')) as Frame,
-        });
+        const headers = msg.properties.headers ?? {};
+        const frame = JSON.parse(msg.content.toString('utf8')) as Frame;
+        this.received.push({ amqpType: msg.properties.type as string | undefined, headers, frame });
+        // As the sender's gateway does: a message frame answering a send acks it.
+        const connId = headers[Header.connId];
+        if (frame.type === 'message' && typeof connId === 'string') {
+          const ack = {
+            type: 'ack',
+            roomId: frame.roomId,
+            clientMsgId: frame.clientMsgId,
+            seq: frame.seq,
+            ts: frame.ts,
+          };
+          this.received.push({ amqpType: 'ack (from the message frame)', headers, frame: ack as Frame });
+        }
       },
       { noAck: true },
     );

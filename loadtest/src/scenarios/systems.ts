@@ -8,6 +8,7 @@ import { mintToken } from '@coffeechat/auth';
 import { freePort } from '@coffeechat/testkit';
 import type { DriverName } from '../generator/messages.js';
 import type { PlannedRoom } from '../generator/plan.js';
+import { REPORTS_DIR } from '../report/write.js';
 import { CoffeeChatStack } from '../stack/coffeechat-stack.js';
 import { createRooms } from '../stack/rooms.js';
 import { type ServiceProcess, spawnService } from '../stack/service-process.js';
@@ -38,6 +39,11 @@ const PEERS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 
 /** SPEC §4 systems (CoffeeChat and the uWS peer) are driven through the SDK unless `--driver=raw`. */
 const specDriver = (ctx: BenchContext): DriverName => (ctx.params.driver === 'raw' ? 'spec-ws' : 'coffeechat-client');
+
+/** Where `--profile=1` puts the services' CPU profiles: beside the run's reports. */
+function profileDir(ctx: BenchContext): string {
+  return path.join(REPORTS_DIR, `profiles-${ctx.scenario}-${new Date(ctx.origin).toISOString().replace(/[:.]/g, '-')}`);
+}
 
 async function adminToken(ctx: BenchContext): Promise<string> {
   return mintToken('loadtest-admin', { secret: ctx.jwtSecret, admin: true, ttl: '2h' });
@@ -71,6 +77,7 @@ export async function startCoffeeChat(
   const stack = await CoffeeChatStack.start({
     ...o,
     batchMax,
+    ...(p.profile ? { profileDir: profileDir(ctx) } : {}),
     infra: ctx.infra,
     jwtSecret: ctx.jwtSecret,
     label: 'bench',

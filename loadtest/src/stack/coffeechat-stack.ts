@@ -36,6 +36,8 @@ export interface StackOptions {
   infra: InfraUrls;
   jwtSecret: string;
   label: string;
+  /** write a CPU profile of every service here when it exits (`--profile`) */
+  profileDir?: string;
 }
 
 export class CoffeeChatStack {
@@ -67,6 +69,7 @@ export class CoffeeChatStack {
             script: script('gateway'),
             port,
             env: { ...stack.env(), GATEWAY_PORT: String(port) },
+            nodeArgs: stack.profileArgs(`gateway-${i}`),
           }),
         );
       }
@@ -96,7 +99,14 @@ export class CoffeeChatStack {
       script: script('message-router'),
       port,
       env: { ...this.env(), ROUTER_PORT: String(port) },
+      nodeArgs: this.profileArgs(`router-${i}`),
     });
+  }
+
+  /** `--cpu-prof` into the profile directory, one file per start of a service */
+  private profileArgs(name: string): string[] {
+    if (!this.o.profileDir) return [];
+    return ['--cpu-prof', `--cpu-prof-dir=${this.o.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`];
   }
 
   get partitions(): number {

@@ -27,6 +27,8 @@ export interface SpawnOptions {
   readyTimeoutMs?: number;
   /** open-file limit asked for (falls back to the hard limit when not allowed) */
   fdLimit?: number;
+  /** options for node itself, before the script (e.g. `--cpu-prof`) */
+  nodeArgs?: string[];
 }
 
 const TAIL_BYTES = 32 * 1024;
@@ -47,6 +49,7 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
       '-c',
       `ulimit -n ${fd} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`,
       process.execPath,
+      ...(o.nodeArgs ?? []),
       o.script,
     ],
     { env: { ...process.env, LOG_LEVEL: 'warn', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -62,7 +62,15 @@ export const Header = {
   roomId: 'x-room-id',
   seq: 'x-seq',
   userId: 'x-user-id',
+  /**
+   * the connection a frame is for: on an `ack`/`error` sent to one connection, and on a room's `message`
+   * frame that answers a send, the sender's connection (its gateway acks the send from that frame, so
+   * the ack needs no publication of its own)
+   */
   connId: 'x-conn-id',
+  /** on a room's `message` frame answering a send: the send's `clientMsgId` and its frame `id` (if any), for the ack */
+  clientMsgId: 'x-client-msg-id',
+  frameId: 'x-frame-id',
   deadReason: 'x-dead-reason',
   /**
    * epoch ms, for latency metrics: on an inbound message, when the gateway published it (the inbound hop);

@@ -25,7 +25,7 @@ import type { Broker, Logger } from '@coffeechat/service-kit';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
-import type { BackendEvents, ChatBackend, SendRequest } from '../chat-backend.js';
+import type { BackendEvents, ChatBackend, SendAnswer, SendRequest } from '../chat-backend.js';
 
 export interface AmqpBackendSettings {
   gatewayId: string;
@@ -248,6 +248,7 @@ export class AmqpChatBackend implements ChatBackend {
       // epoch milliseconds: positive integers, read like a seq
       const sentAt = seqHeader(headers[Header.sentAt]);
       const storedAt = seqHeader(headers[Header.storedAt]);
+      const answers = sendAnswer(headers);
       events.roomFrame({
         roomId,
         bytes: msg.content,
@@ -255,6 +256,7 @@ export class AmqpChatBackend implements ChatBackend {
         ...(userId ? { userId } : {}),
         ...(sentAt !== undefined ? { sentAt } : {}),
         ...(storedAt !== undefined ? { storedAt } : {}),
+        ...(answers ? { answers } : {}),
       });
       return;
     }
@@ -305,6 +307,15 @@ function stringHeader(value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > 0) return value;
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   return undefined;
+}
+
+/** The send a `message` frame answers, from its headers (absent on other frames). */
+function sendAnswer(headers: Record<string, unknown>): SendAnswer | undefined {
+  const connId = stringHeader(headers[Header.connId]);
+  const clientMsgId = stringHeader(headers[Header.clientMsgId]);
+  if (!connId || !clientMsgId) return undefined;
+  const frameId = stringHeader(headers[Header.frameId]);
+  return { connId, clientMsgId, ...(frameId ? { frameId } : {}) };
 }
 
 function seqHeader(value: unknown): number | undefined {

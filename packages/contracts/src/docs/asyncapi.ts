@@ -105,9 +105,17 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
         action: 'send',
         messages: {
           RoomMessageFrame: {
-            summary: 'the stored message frame',
+            summary: `the stored message frame; when it answers a send, ${Header.connId}, ${Header.clientMsgId} and ${Header.frameId} name the sender's connection, whose gateway acks the send from it`,
             payload: ServerFrames.message,
-            headers: headers([Header.roomId, Header.seq, Header.sentAt, Header.storedAt]),
+            headers: headers([
+              Header.roomId,
+              Header.seq,
+              Header.sentAt,
+              Header.storedAt,
+              Header.connId,
+              Header.clientMsgId,
+              Header.frameId,
+            ]),
           },
           RoomReadFrame: {
             summary: 'a raised read marker',
@@ -123,14 +131,9 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
       },
       gatewayReplies: {
         address: t.gatewayQueue('{gatewayId}'),
-        description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}.`,
+        description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}. (A send's ack has no publication of its own: it rides on the room's message frame.)`,
         action: 'send',
         messages: {
-          AckFrame: {
-            summary: 'the message is stored',
-            payload: ServerFrames.ack,
-            headers: headers([Header.connId]),
-          },
           ErrorFrame: {
             summary: 'the send failed',
             payload: ServerFrames.error,
