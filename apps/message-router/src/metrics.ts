@@ -7,6 +7,8 @@ export type DeadReason = 'invalid' | 'replay_invalid';
 export interface RouterMetrics {
   batchSize: Histogram;
   storeLatency: Histogram;
+  /** the two waits of a batch: `store` (the insert, read markers beside it) and `publish` (until the broker confirmed) */
+  batchStep: Histogram<'step'>;
   /** per-hop latency, shared family with the gateway (`hop` = inbound_queue here) */
   hopLatency: Histogram<'hop'>;
   messagesStored: Counter;
@@ -38,6 +40,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       help: 'from the start of a batch until its messages are stored, published, confirmed and acked',
       buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
+    }),
+    batchStep: latencyHistogram({
+      name: 'coffeechat_router_batch_step_seconds',
+      help: 'one step of a partition batch: store = the insert (and read markers), publish = until the broker confirmed every publication',
+      labelNames: ['step'],
+      registry,
     }),
     hopLatency: latencyHistogram({
       name: 'coffeechat_hop_latency_seconds',

@@ -194,6 +194,7 @@ export class PartitionWorker {
       ...new Set([...sends.map((r) => r.roomId), ...reads.map((r) => r.roomId)]),
     ]);
     // Independent writes: a read marker only ever names a message stored by an earlier batch.
+    const storing = performance.now();
     const [decisions, moved] = await Promise.all([
       storeSends(this.deps.messages, this.sequencer, sends, {
         now: this.now,
@@ -202,6 +203,7 @@ export class PartitionWorker {
       }),
       reads.length > 0 ? this.raiseReads(reads) : [],
     ]);
+    metrics.batchStep.observe({ step: 'store' }, (performance.now() - storing) / 1000);
 
     const publications: Publication[] = [];
     // what answers a delivery continues its trace
@@ -254,7 +256,9 @@ export class PartitionWorker {
         emit(delivery, messageStored(topology, decision.message, rooms.get(inbound.roomId)?.postId ?? null));
       }
     }
+    const publishing = performance.now();
     await this.deps.publisher.publishAll(publications);
+    metrics.batchStep.observe({ step: 'publish' }, (performance.now() - publishing) / 1000);
     metrics.messagesStored.inc(stored);
     metrics.duplicates.inc(duplicates);
   }

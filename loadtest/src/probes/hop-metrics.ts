@@ -1,77 +1,110 @@
 /**
  * Where a message's time goes, from the services' own Prometheus histograms: read before and after
- * a step, the differences give each hop's mean over the step. The hops (apps' metrics):
+ * a step, the differences give each hop's mean and, from the bucket counts, its p50 and p99 over the
+ * step (interpolated within a bucket, so as coarse as the buckets). The hops (apps' metrics):
  *   inbound queue  gateway publish → router receives (time waiting in the partition queue)
- *   store batch    router batch start → stored, published, confirmed, acked
+ *   store          the router's insert of the batch (read markers beside it)
+ *   publish        the router's publications until the broker confirmed them
+ *   batch          router batch start → stored, published, confirmed, acked
  *   delivery       router stored → receiving gateway forwards to the room's sockets
  *   send → ack     at the sender's gateway, send frame in → ack frame out
  */
-import { type Sample, sampleSum, scrapeMetrics } from '@coffeechat/testkit';
+import { type Sample, scrapeMetrics } from '@coffeechat/testkit';
 
-interface SumCount {
+/** One histogram summed over processes: sum, count, and the cumulative count per bucket bound. */
+interface HistogramReading {
   sum: number;
   count: number;
+  buckets: Map<number, number>;
 }
 
-export interface HopCounters {
-  inboundQueue: SumCount;
-  storeBatch: SumCount;
-  batchSize: SumCount;
-  delivery: SumCount;
-  gatewaySendToAck: SumCount;
+const HOPS = ['inboundQueue', 'store', 'publish', 'storeBatch', 'batchSize', 'delivery', 'gatewaySendToAck'] as const;
+export type Hop = (typeof HOPS)[number];
+export type HopCounters = Record<Hop, HistogramReading>;
+
+export interface HopStats {
+  mean: number;
+  p50: number | null;
+  p99: number | null;
+}
+/** per hop, in ms (the batch size in messages); null where nothing was observed or a process restarted */
+export type HopBreakdown = Record<Hop, HopStats | null>;
+
+function reading(samples: readonly Sample[], name: string, where: Record<string, string> = {}): HistogramReading {
+  const r: HistogramReading = { sum: 0, count: 0, buckets: new Map() };
+  for (const s of samples) {
+    if (!Object.entries(where).every(([k, v]) => s.labels[k] === v)) continue;
+    if (s.name === `${name}_sum`) r.sum += s.value;
+    else if (s.name === `${name}_count`) r.count += s.value;
+    else if (s.name === `${name}_bucket`) {
+      const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
+      r.buckets.set(le, (r.buckets.get(le) ?? 0) + s.value);
+    }
+  }
+  return r;
 }
 
-export interface HopBreakdown {
-  inboundQueueMs: number | null;
-  storeBatchMs: number | null;
-  batchSize: number | null;
-  deliveryMs: number | null;
-  gatewaySendToAckMs: number | null;
+function add(a: HistogramReading, b: HistogramReading): HistogramReading {
+  const buckets = new Map(a.buckets);
+  for (const [le, n] of b.buckets) buckets.set(le, (buckets.get(le) ?? 0) + n);
+  return { sum: a.sum + b.sum, count: a.count + b.count, buckets };
 }
 
-const pair = (samples: readonly Sample[], name: string, where: Record<string, string> = {}): SumCount => ({
-  sum: sampleSum(samples, `${name}_sum`, where),
-  count: sampleSum(samples, `${name}_count`, where),
-});
-
-const add = (a: SumCount, b: SumCount): SumCount => ({ sum: a.sum + b.sum, count: a.count + b.count });
-const zero = (): SumCount => ({ sum: 0, count: 0 });
+const empty = (): HistogramReading => ({ sum: 0, count: 0, buckets: new Map() });
 
 export function countersOf(routers: readonly Sample[][], gateways: readonly Sample[][]): HopCounters {
-  const c: HopCounters = {
-    inboundQueue: zero(),
-    storeBatch: zero(),
-    batchSize: zero(),
-    delivery: zero(),
-    gatewaySendToAck: zero(),
+  const c = Object.fromEntries(HOPS.map((h) => [h, empty()])) as HopCounters;
+  const into = (hop: Hop, r: HistogramReading) => {
+    c[hop] = add(c[hop], r);
   };
   for (const r of routers) {
-    c.inboundQueue = add(c.inboundQueue, pair(r, 'coffeechat_hop_latency_seconds', { hop: 'inbound_queue' }));
-    c.storeBatch = add(c.storeBatch, pair(r, 'coffeechat_router_store_latency_seconds'));
-    c.batchSize = add(c.batchSize, pair(r, 'coffeechat_router_batch_size'));
+    into('inboundQueue', reading(r, 'coffeechat_hop_latency_seconds', { hop: 'inbound_queue' }));
+    into('store', reading(r, 'coffeechat_router_batch_step_seconds', { step: 'store' }));
+    into('publish', reading(r, 'coffeechat_router_batch_step_seconds', { step: 'publish' }));
+    into('storeBatch', reading(r, 'coffeechat_router_store_latency_seconds'));
+    into('batchSize', reading(r, 'coffeechat_router_batch_size'));
   }
   for (const g of gateways) {
-    c.delivery = add(c.delivery, pair(g, 'coffeechat_hop_latency_seconds', { hop: 'delivery' }));
-    c.gatewaySendToAck = add(c.gatewaySendToAck, pair(g, 'coffeechat_gateway_send_ack_seconds'));
+    into('delivery', reading(g, 'coffeechat_hop_latency_seconds', { hop: 'delivery' }));
+    into('gatewaySendToAck', reading(g, 'coffeechat_gateway_send_ack_seconds'));
   }
   return c;
 }
 
-/** Means over the interval between two readings; null where nothing was observed or a process restarted. */
+/** The q-quantile of the observations between two cumulative bucket readings, linear within its bucket. */
+function quantile(before: Map<number, number>, after: Map<number, number>, total: number, q: number): number | null {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const le of bounds) {
+    const cumulative = (after.get(le) ?? 0) - (before.get(le) ?? 0);
+    if (cumulative >= rank) {
+      if (!Number.isFinite(le)) return lower; // beyond the last bound: the bound is all we know
+      const inBucket = cumulative - below;
+      return inBucket > 0 ? lower + ((rank - below) / inBucket) * (le - lower) : le;
+    }
+    lower = le;
+    below = cumulative;
+  }
+  return null;
+}
+
+/** Mean, p50 and p99 of each hop over the interval between two readings. */
 export function hopBreakdown(before: HopCounters, after: HopCounters): HopBreakdown {
-  const mean = (k: keyof HopCounters, scale: number) => {
-    const dc = after[k].count - before[k].count;
-    const ds = after[k].sum - before[k].sum;
+  const stats = (hop: Hop): HopStats | null => {
+    const scale = hop === 'batchSize' ? 1 : 1000;
+    const dc = after[hop].count - before[hop].count;
+    const ds = after[hop].sum - before[hop].sum;
     if (dc <= 0 || ds < 0) return null;
-    return Math.round((ds / dc) * scale * 100) / 100;
+    const round = (x: number | null) => (x === null ? null : Math.round(x * scale * 100) / 100);
+    return {
+      mean: round(ds / dc) as number,
+      p50: round(quantile(before[hop].buckets, after[hop].buckets, dc, 0.5)),
+      p99: round(quantile(before[hop].buckets, after[hop].buckets, dc, 0.99)),
+    };
   };
-  return {
-    inboundQueueMs: mean('inboundQueue', 1000),
-    storeBatchMs: mean('storeBatch', 1000),
-    batchSize: mean('batchSize', 1),
-    deliveryMs: mean('delivery', 1000),
-    gatewaySendToAckMs: mean('gatewaySendToAck', 1000),
-  };
+  return Object.fromEntries(HOPS.map((h) => [h, stats(h)])) as HopBreakdown;
 }
 
 /** Reads every router's and gateway's /metrics now (a process that does not answer counts as empty). */

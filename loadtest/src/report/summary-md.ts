@@ -1,4 +1,5 @@
 /** The Markdown summary written next to each JSON report. */
+import type { HopStats } from '../probes/hop-metrics.js';
 import type { Report, StepResult } from './report.js';
 import { busiest } from './report.js';
 
@@ -52,14 +53,15 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
   const withHops = r.steps.filter((s) => s.hops);
   if (withHops.length) {
     lines.push(
-      '### Where the time went (means from the services’ own metrics, during each step)',
+      '### Where the time went (the services’ own histograms during each step: mean / p50 / p99 ms, p50 and p99 as coarse as the buckets)',
       '',
-      '| system | msg/s | inbound queue wait ms | router batch ms | batch size | router→gateway delivery ms | gateway send→ack ms | max inbound queue depth |',
-      '|---|---|---|---|---|---|---|---|',
+      '| system | msg/s | inbound queue wait | router store | router publish→confirm | router batch | batch size (mean) | router→gateway delivery | gateway send→ack | max inbound queue depth |',
+      '|---|---|---|---|---|---|---|---|---|---|',
       ...withHops.map((s) => {
         const h = s.hops;
         const v = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
-        return `| ${s.system} | ${s.rate} | ${v(h?.inboundQueueMs)} | ${v(h?.storeBatchMs)} | ${v(h?.batchSize)} | ${v(h?.deliveryMs)} | ${v(h?.gatewaySendToAckMs)} | ${v(s.maxInboundQueueDepth)} |`;
+        const hop = (x: HopStats | null | undefined) => (x ? `${x.mean} / ${v(x.p50)} / ${v(x.p99)}` : '—');
+        return `| ${s.system} | ${s.rate} | ${hop(h?.inboundQueue)} | ${hop(h?.store)} | ${hop(h?.publish)} | ${hop(h?.storeBatch)} | ${v(h?.batchSize?.mean)} | ${hop(h?.delivery)} | ${hop(h?.gatewaySendToAck)} | ${v(s.maxInboundQueueDepth)} |`;
       }),
       '',
     );
