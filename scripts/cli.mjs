@@ -5,7 +5,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureGoTool } from './go-tools.mjs';
 import { chooseSource, dockerAnswers, ensureInfra } from './infra.mjs';
+import { JAEGER_DEFAULT_PORTS, startJaeger } from './jaeger.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
@@ -60,16 +62,27 @@ function infraEnv(infra) {
   return { AMQP_URL: infra.urls.amqp, REDIS_URL: infra.urls.redis, MONGO_URL: infra.urls.mongo };
 }
 
+/**
+ * `npm start -- --jaeger`: the cached Jaeger on its default ports, and the services export every trace to
+ * it (unless OTEL_EXPORTER_OTLP_ENDPOINT already names a collector).
+ */
+async function maybeJaeger() {
+  if (!process.argv.slice(3).includes('--jaeger') || process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return null;
+  const jaeger = await startJaeger({ ports: JAEGER_DEFAULT_PORTS });
+  return { jaeger, env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } };
+}
+
 async function start() {
   ensureInstalled();
   const infra = await ensureInfra();
   build();
+  const traces = await maybeJaeger();
   let stopping = false;
   const children = SERVICES.map((svc) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...infraEnv(infra), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+      env: { ...process.env, ...infraEnv(infra), ...traces?.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
     });
     child.on('exit', (code, signal) => {
       if (!stopping) {
@@ -93,6 +106,7 @@ async function start() {
           }),
       ),
     );
+    await traces?.jaeger.stop();
     await infra.stop();
     process.exit(code);
   };
@@ -102,6 +116,7 @@ async function start() {
     const scheme = svc.name === 'gateway' ? 'ws' : 'http';
     log(`${svc.name.padEnd(15)} ${scheme}://127.0.0.1:${svc.port}${svc.path}`);
   }
+  if (traces) log(`traces         ${traces.jaeger.queryUrl} (Jaeger)`);
   log('mint a token with: npm run token -- <userId> [--admin]');
 }
 
@@ -114,6 +129,9 @@ async function test() {
   let status = 1;
   try {
     build();
+    // the alert rules' unit tests (packages/telemetry/test/ops-files.test.ts) run the pinned promtool
+    const tools = { PROMTOOL: ensureGoTool('promtool') };
+    if (infra?.rabbitMetrics) tools.RABBITMQ_METRICS_URL = infra.rabbitMetrics;
     const config = containers ? ['--config', 'deploy/vitest.docker.config.ts'] : [];
     // One test file at a time: the suites start whole stacks of processes and assert on timings users
     // see (offline within 1 s, …); several stacks at once overload a 2-core machine and its FerretDB.
@@ -123,7 +141,7 @@ async function test() {
       {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, ...(infra ? infraEnv(infra) : {}) },
+        env: { ...process.env, ...(infra ? infraEnv(infra) : {}), ...tools },
       },
     );
     status = r.status ?? 1;
@@ -172,6 +190,41 @@ async function bench() {
   process.exit(status);
 }
 
+/**
+ * `npm run check:traces [-- --messages N --keep]`: a Jaeger (started here, unless OTEL_EXPORTER_OTLP_ENDPOINT
+ * names a running collector, then JAEGER_QUERY_URL names its query API), the stack exporting to it, and
+ * packages/telemetry/check/check-traces.mjs asking Jaeger for each message's trace.
+ */
+async function checkTraces() {
+  ensureInstalled();
+  const infra = await ensureInfra();
+  let jaeger = null;
+  let status = 1;
+  try {
+    build();
+    const given = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    jaeger = given ? null : await startJaeger();
+    const traceEnv = jaeger
+      ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, JAEGER_QUERY_URL: jaeger.queryUrl }
+      : {};
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'packages', 'telemetry', 'check', 'check-traces.mjs'), ...process.argv.slice(3)],
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra), ...traceEnv } },
+    );
+    status = r.status ?? 1;
+  } finally {
+    await jaeger?.stop();
+    await infra.stop();
+  }
+  process.exit(status);
+}
+
+/** `node scripts/cli.mjs tool <name>`: builds a pinned Go tool once (scripts/go-tools.mjs) and prints its path. */
+function tool() {
+  console.log(ensureGoTool(process.argv[3]));
+}
+
 function checkDeploy() {
   ensureInstalled();
   run('bash', [path.join(ROOT, 'deploy', 'check.sh')]);
@@ -196,6 +249,8 @@ const commands = {
   token,
   bench,
   'check-deploy': checkDeploy,
+  'check-traces': checkTraces,
+  tool,
   infra: infraOnly,
   build: turboTask('build'),
   typecheck: turboTask('typecheck'),

@@ -25,10 +25,15 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { freePort, mongoUrlFor, servers, startService, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
+import {
+  freePort,
+  mongoUrlFor,
+  removeStackNamespace,
+  servers,
+  startService,
+  tokenFor,
+  uniqueNamespace,
+} from '@coffeechat/testkit';
 import WebSocket from 'ws';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -148,38 +153,6 @@ async function join(ws, roomId) {
     if (frame?.type === 'joined') return;
     if (attempt === 5) throw new Error(`could not join ${roomId}: ${JSON.stringify(frame)}`);
   }
-}
-
-async function cleanUp(ns) {
-  const connection = await amqp.connect(servers.amqpUrl);
-  for (const q of [
-    `${ns}.dead`,
-    `${ns}.rpc.router`,
-    `${ns}.presence.in`,
-    `${ns}.presence.dead`,
-    `${ns}.rpc.presence`,
-    ...Array.from({ length: PARTITIONS }, (_, p) => `${ns}.inbound.p${p}`),
-  ]) {
-    const ch = await connection.createChannel();
-    await ch.deleteQueue(q).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  }
-  for (const x of ['inbound', 'delivery', 'events', 'dlx', 'presence.in', 'presence.dlx', 'presence']) {
-    const ch = await connection.createChannel();
-    await ch.deleteExchange(`${ns}.${x}`).catch(() => undefined);
-    await ch.close().catch(() => undefined);
-  }
-  await connection.close();
-  const mongo = new MongoClient(mongoUrlFor(ns));
-  await mongo
-    .db()
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
-  const redis = new Redis(servers.redisUrl);
-  const keys = await redis.keys(`${ns}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
 }
 
 async function runMode(mode, sink) {
@@ -344,7 +317,7 @@ async function runMode(mode, sink) {
   } finally {
     for (const ws of sockets) ws.terminate();
     await Promise.all([...procs, ...others].map((p) => p.stop()));
-    await cleanUp(ns).catch(() => undefined);
+    await removeStackNamespace(ns, PARTITIONS).catch(() => undefined);
   }
 }
 

@@ -5,13 +5,15 @@
  * after that traffic every service's /metrics must show its documented families moving, with no label
  * carrying an id.
  */
-import { presenceTopology, topology } from '@coffeechat/contracts';
+import { topology } from '@coffeechat/contracts';
 import {
+  connectRecording,
   freePort,
   idLabels,
   mongoUrlFor,
   type OtlpReceiver,
   type ReceivedSpan,
+  removeStackNamespace,
   type Sample,
   type ServiceProcess,
   sampleSum,
@@ -23,10 +25,8 @@ import {
   uniqueNamespace,
 } from '@coffeechat/testkit';
 import amqp from 'amqplib';
-import { Redis } from 'ioredis';
-import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 
 const ns = uniqueNamespace('obs');
 const t = topology(ns);
@@ -40,36 +40,11 @@ const sockets: WebSocket[] = [];
 let roomId = '';
 let postId = '';
 
-type Frame = Record<string, unknown> & { type: string };
-
-/** A WebSocket client that records every frame, for `until`. */
+/** A recording client on `gateway`; closed after the suite. */
 async function connect(gateway: ServiceProcess, userId: string) {
-  const ws = new WebSocket(`ws://127.0.0.1:${gateway.port}/ws?token=${await tokenFor(userId)}`);
-  sockets.push(ws);
-  const frames: Frame[] = [];
-  const waiters = new Set<() => void>();
-  ws.on('message', (data) => {
-    frames.push(JSON.parse(String(data)) as Frame);
-    for (const wake of waiters) wake();
-  });
-  const until = (match: (f: Frame) => boolean, timeoutMs = 15_000) =>
-    new Promise<Frame>((resolve, reject) => {
-      const check = () => {
-        const found = frames.find(match);
-        if (!found) return;
-        clearTimeout(timer);
-        waiters.delete(check);
-        resolve(found);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        reject(new Error(`no matching frame for ${userId}; got ${JSON.stringify(frames)}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  await until((f) => f.type === 'hello');
-  return { send: (frame: object) => ws.send(JSON.stringify(frame)), until };
+  const client = await connectRecording(gateway.port, userId);
+  sockets.push(client.ws);
+  return client;
 }
 
 async function http(port: number, method: string, path: string, userId: string, body?: unknown, admin = false) {
@@ -148,48 +123,8 @@ afterAll(async () => {
   for (const ws of sockets) ws.terminate();
   await Promise.all(Object.values(procs).map((p) => p.stop()));
   await receiver?.close();
-  await cleanUp();
+  await removeStackNamespace(ns, PARTITIONS);
 }, 60_000);
-
-async function cleanUp() {
-  const connection = await amqp.connect(servers.amqpUrl).catch(() => undefined);
-  if (connection) {
-    const p = presenceTopology(ns);
-    const queues = [
-      t.deadQueue,
-      t.routerRpcQueue,
-      p.inputQueue,
-      p.deadQueue,
-      p.rpcQueue,
-      `${ns}.feed.events`,
-      `${ns}.feed.dead`,
-    ];
-    for (let i = 0; i < PARTITIONS; i++) queues.push(t.inboundQueue(i));
-    for (const q of queues) {
-      const ch = await connection.createChannel();
-      await ch.deleteQueue(q).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    const exchanges = [t.inboundExchange, t.deliveryExchange, t.eventsExchange, t.deadLetterExchange];
-    exchanges.push(p.inputExchange, p.deadLetterExchange, p.changesExchange, `${ns}.feed.dlx`);
-    for (const x of exchanges) {
-      const ch = await connection.createChannel();
-      await ch.deleteExchange(x).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
-    await connection.close();
-  }
-  const mongo = new MongoClient(mongoUrlFor(ns));
-  await mongo
-    .db()
-    .dropDatabase()
-    .catch(() => undefined);
-  await mongo.close();
-  const redis = new Redis(servers.redisUrl);
-  const keys = await redis.keys(`${ns}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-}
 
 const pidOf = (s: ReceivedSpan) => s.resource['process.pid'];
 
