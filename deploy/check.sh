@@ -7,7 +7,8 @@
 #   kubecheck (deploy/kubecheck, Go)   strict decoding of every rendered object with the Kubernetes API types
 #   deploy/checks (Node, lockfile)     kubernetes-models schemas + the chart's policy, the Compose
 #                                      specification schema, "each Dockerfile copies only what it needs"
-#   promtool (Debian "prometheus")     Prometheus config and rules, when deploy/prometheus exists
+#   promtool (scripts/go-tools.mjs)    Prometheus config and rules, when deploy/prometheus exists: the pinned
+#                                      promtool that `npm test` uses too, built once from the Go module proxy
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,14 +54,7 @@ ensure_kubecheck() {
 }
 
 ensure_promtool() {
-  command -v promtool >/dev/null && return
-  if [ "$(id -u)" != 0 ]; then
-    echo "promtool is missing: apt-get install prometheus (as root)" >&2
-    exit 1
-  fi
-  echo "installing promtool (Debian package prometheus)"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  PROMTOOL="$(node scripts/cli.mjs tool promtool | tail -n 1)"
 }
 
 checks() { node deploy/checks/dist/cli.js "$@"; }
@@ -125,13 +119,13 @@ checks manifests "$WORK/everything.yaml" Deployment,Service,ConfigMap,Secret,Pod
 if [ -d deploy/prometheus ]; then
   step "promtool (deploy/prometheus)"
   ensure_promtool
-  promtool --version 2>&1 | head -1
+  "$PROMTOOL" --version 2>&1 | head -1
   # the config and the rule files it names (relative to it), then every rule file and rule unit test
-  promtool check config deploy/prometheus/prometheus.yml
+  "$PROMTOOL" check config deploy/prometheus/prometheus.yml
   mapfile -t rules < <(grep -rlE '^groups:' deploy/prometheus --include='*.yml' --include='*.yaml' || true)
-  if [ "${#rules[@]}" -gt 0 ]; then promtool check rules "${rules[@]}"; fi
+  if [ "${#rules[@]}" -gt 0 ]; then "$PROMTOOL" check rules "${rules[@]}"; fi
   mapfile -t tests < <(grep -rlE '^tests:' deploy/prometheus --include='*.yml' --include='*.yaml' || true)
-  if [ "${#tests[@]}" -gt 0 ]; then (cd deploy/prometheus && promtool test rules "${tests[@]#deploy/prometheus/}"); fi
+  if [ "${#tests[@]}" -gt 0 ]; then (cd deploy/prometheus && "$PROMTOOL" test rules "${tests[@]#deploy/prometheus/}"); fi
 else
   step "promtool: skipped (no deploy/prometheus yet)"
 fi

@@ -1,7 +1,8 @@
 /**
  * The operations files in deploy/prometheus and deploy/grafana: promtool validates the scrape config, the
- * alert rules (and runs their unit tests, alerts.test.yml) and every dashboard query, when it is installed
- * (Debian package `prometheus`); the dashboard's structure is checked either way.
+ * alert rules (and runs their unit tests, alerts.test.yml) and every dashboard query; the dashboard's
+ * structure is checked too. `npm test` builds the pinned promtool (scripts/go-tools.mjs) and passes it in
+ * PROMTOOL; a run without it (vitest started by hand, no promtool on PATH) skips those tests.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,10 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
 const DEPLOY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'deploy');
-const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
+const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
+// given by `npm test`: it must run; otherwise only when one is on PATH
+const promtool =
+  process.env.PROMTOOL !== undefined || spawnSync(PROMTOOL, ['--version'], { stdio: 'ignore' }).status === 0;
 
 interface Panel {
   type: string;
@@ -30,7 +34,7 @@ const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ 
 
 function run(args: string[]): string {
   try {
-    return execFileSync('promtool', args, { cwd: path.join(DEPLOY, 'prometheus'), encoding: 'utf8' });
+    return execFileSync(PROMTOOL, args, { cwd: path.join(DEPLOY, 'prometheus'), encoding: 'utf8' });
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
     throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
@@ -84,7 +88,7 @@ describe('Grafana dashboard', () => {
     expect(datasources.datasources.map((d) => d.type).sort()).toEqual(['jaeger', 'prometheus']);
   });
 
-  it('covers chat latency, throughput, connections, queues, presence, feed cache and GC', () => {
+  it('covers chat latency, throughput, connections, queues, the broker, presence, feed cache and GC', () => {
     const all = queries.map((q) => q.expr).join('\n');
     for (const family of [
       'coffeechat_gateway_send_ack_seconds',
@@ -98,9 +102,41 @@ describe('Grafana dashboard', () => {
       'coffeechat_presence_online_users',
       'coffeechat_feed_cache_hits_total',
       'nodejs_gc_duration_seconds',
+      'rabbitmq_detailed_queue_messages_unacked',
+      'rabbitmq_detailed_queue_consumers',
+      'rabbitmq_alarms_memory_used_watermark',
+      'rabbitmq_alarms_free_disk_space_watermark',
     ]) {
       expect(all, family).toContain(family);
     }
+  });
+});
+
+// RabbitMQ's families as the local broker serves them: `npm test` enables its Prometheus plugin
+// (scripts/infra.mjs) and passes the endpoint in RABBITMQ_METRICS_URL.
+const rabbitMetrics = process.env.RABBITMQ_METRICS_URL;
+
+describe.skipIf(!rabbitMetrics)('RabbitMQ metrics (rabbitmq_prometheus)', () => {
+  it('serves every rabbitmq_* family the alert rules and the dashboard use', async () => {
+    const alerts = parse(readFileSync(path.join(DEPLOY, 'prometheus', 'alerts.yml'), 'utf8')) as {
+      groups: Array<{ rules: Array<{ expr: string }> }>;
+    };
+    const exprs = [...alerts.groups.flatMap((g) => g.rules.map((r) => r.expr)), ...queries.map((q) => q.expr)];
+    const used = new Set(exprs.flatMap((text) => [...text.matchAll(/\b(rabbitmq_[a-z0-9_]+)/g)].map((m) => m[1]!)));
+    expect(used.size).toBeGreaterThan(5);
+    // the endpoints prometheus.yml scrapes: the aggregated one, and the detailed one for the queue families
+    const config = parse(readFileSync(path.join(DEPLOY, 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; metrics_path?: string; params?: Record<string, string[]> }>;
+    };
+    const served = new Set<string>();
+    for (const job of config.scrape_configs.filter((j) => j.job_name.startsWith('rabbitmq'))) {
+      const params = new URLSearchParams();
+      for (const [key, values] of Object.entries(job.params ?? {})) for (const v of values) params.append(key, v);
+      const res = await fetch(`${rabbitMetrics}${job.metrics_path ?? '/metrics'}?${params}`);
+      expect(res.status, job.job_name).toBe(200);
+      for (const m of (await res.text()).matchAll(/^# TYPE (\S+)/gm)) served.add(m[1]!);
+    }
+    expect([...used].filter((name) => !served.has(name))).toEqual([]);
   });
 });
 
