@@ -5,7 +5,7 @@
  * query API must hold each message as one trace: the gateway's receive (`ws send`, the root) → its publish
  * into the partition → the router's consume → the MongoDB insert that stores it → the router's delivery
  * publish → the delivery on gateway B, each span the child of the one before (the insert and the delivery
- * publish somewhere below the router's consume). Prints the trace of the first message, its id and its
+ * publish somewhere below the router's consume). Prints the trace of the last message, its id and its
  * Jaeger URL; exits 1 when a message's trace is missing or wrong.
  *
  *   node packages/telemetry/check/check-traces.mjs [--messages 3] [--keep]
@@ -218,10 +218,11 @@ try {
     results.push(last);
   }
 
-  const first = results[0];
-  if (first?.spans.length) {
-    console.log(`trace ${first.traceId} (message ${first.clientMsgId}, ${first.spans.length} spans):`);
-    console.log(waterfall(first.spans));
+  // the last one: the first message of a fresh database also waits for its collections to be created
+  const shown = results[results.length - 1];
+  if (shown?.spans.length) {
+    console.log(`trace ${shown.traceId} (message ${shown.clientMsgId}, ${shown.spans.length} spans):`);
+    console.log(waterfall(shown.spans));
     console.log('');
   }
   for (const r of results) {
@@ -229,9 +230,9 @@ try {
     else console.log(`FAIL ${r.clientMsgId}: ${r.problems.join('; ')}`);
   }
   failed = results.some((r) => r.problems.length > 0);
-  if (first?.traceId) {
-    console.log(`trace id: ${first.traceId}`);
-    console.log(`Jaeger:   ${queryUrl}/trace/${first.traceId}  (API: ${queryUrl}/api/traces/${first.traceId})`);
+  if (shown?.traceId) {
+    console.log(`trace id: ${shown.traceId}`);
+    console.log(`Jaeger:   ${queryUrl}/trace/${shown.traceId}  (API: ${queryUrl}/api/traces/${shown.traceId})`);
   }
   console.log(
     failed ? 'check:traces FAILED' : `check:traces passed: ${MESSAGES} messages, each one trace across the services`,
