@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGoTool } from './go-tools.mjs';
-import { chooseSource, dockerAnswers, ensureInfra } from './infra.mjs';
+import { chooseSource, dockerAnswers, ensureChromium, ensureInfra } from './infra.mjs';
 import { JAEGER_DEFAULT_PORTS, startJaeger } from './jaeger.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,6 +19,7 @@ export const SERVICES = [
   { name: 'message-router', port: 8081, path: '/' },
   { name: 'presence', port: 8082, path: '/' },
   { name: 'feed', port: 8083, path: '/' },
+  { name: 'web', port: 8084, path: '/' },
 ];
 
 const log = (msg) => console.log(`[coffeechat] ${msg}`);
@@ -118,6 +119,7 @@ async function start() {
   }
   if (traces) log(`traces         ${traces.jaeger.queryUrl} (Jaeger)`);
   log('mint a token with: npm run token -- <userId> [--admin]');
+  log('open the app at http://127.0.0.1:8084/ and sign in with any user name');
 }
 
 async function test() {
@@ -126,6 +128,7 @@ async function test() {
   // the testkit's Vitest global set-up; otherwise from scripts/infra.mjs (local servers or the URLs).
   const containers = chooseSource({ env: process.env, dockerAnswers: dockerAnswers() }) === 'docker';
   const infra = containers ? null : await ensureInfra();
+  const chromium = ensureChromium();
   let status = 1;
   try {
     build();
@@ -141,7 +144,7 @@ async function test() {
       {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, ...(infra ? infraEnv(infra) : {}), ...tools },
+        env: { ...process.env, ...(infra ? infraEnv(infra) : {}), ...tools, CHROMIUM_PATH: chromium },
       },
     );
     status = r.status ?? 1;

@@ -96,8 +96,8 @@ const isRoot = () => process.getuid?.() === 0;
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 let aptUpdated = false;
 
-function aptInstall(pkg) {
-  if (!isRoot()) throw new Error(`${pkg} is missing; install it (apt-get install ${pkg}) or set the *_URL variables`);
+function aptInstall(pkg, instead = 'set the *_URL variables') {
+  if (!isRoot()) throw new Error(`${pkg} is missing; install it (apt-get install ${pkg}) or ${instead}`);
   if (!aptUpdated) {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
     aptUpdated = true;
@@ -107,6 +107,18 @@ function aptInstall(pkg) {
     stdio: 'inherit',
     env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   });
+}
+
+/**
+ * The browser the web app's tests drive (playwright-core with Debian's Chromium: browser downloads do
+ * not work on these machines). `CHROMIUM_PATH` names another one. Returns its path.
+ */
+export function ensureChromium(env = process.env) {
+  if (env.CHROMIUM_PATH) return env.CHROMIUM_PATH;
+  const found = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  if (found) return found;
+  aptInstall('chromium', 'set CHROMIUM_PATH');
+  return '/usr/bin/chromium';
 }
 
 async function ensureRabbit(url) {

@@ -11,6 +11,13 @@ export {
 export { HistoryPager } from './history-pager.js';
 export { ApiError, type FetchLike, HttpApi, type HttpApiOptions, type Query } from './http-api.js';
 export { RoomTracker, type SeqDecision } from './room-tracker.js';
-export { type CachedTokenOptions, cachedToken, resolveToken, type TokenSource, tokenExpiry } from './token.js';
+export {
+  type CachedTokenOptions,
+  cachedToken,
+  resolveToken,
+  type TokenSource,
+  tokenClaims,
+  tokenExpiry,
+} from './token.js';
 export { type TypingEvents, TypingTracker } from './typing-tracker.js';
 export type { CloseEventLike, MessageEventLike, WebSocketConstructor, WebSocketLike } from './websocket.js';

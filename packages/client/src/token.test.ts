@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cachedToken, tokenExpiry } from './token.js';
+import { cachedToken, tokenClaims, tokenExpiry } from './token.js';
 
 const jwt = (claims: object) => `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`;
 
@@ -9,6 +9,8 @@ describe('tokens', () => {
     expect(tokenExpiry(jwt({ sub: 'a' }))).toBeUndefined();
     expect(tokenExpiry('not a token')).toBeUndefined();
     expect(tokenExpiry('a.%%%.b')).toBeUndefined();
+    expect(tokenClaims(jwt({ sub: 'ann' }))).toEqual({ sub: 'ann' });
+    expect(tokenClaims(`h.${btoa('42')}.s`)).toBeUndefined();
   });
 
   it('cachedToken fetches once per lifetime and again shortly before exp', async () => {

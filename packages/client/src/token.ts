@@ -8,19 +8,23 @@ export type TokenSource = string | (() => string | Promise<string>);
 export const resolveToken = async (source: TokenSource): Promise<string> =>
   typeof source === 'function' ? source() : source;
 
-/** The `exp` claim of a JWT (seconds since the epoch), or undefined when it has none or is not a JWT. */
-export function tokenExpiry(token: string): number | undefined {
+/** The claims of a JWT (not verified: for display and expiry only), or undefined when it is not one. */
+export function tokenClaims(token: string): Record<string, unknown> | undefined {
   const payload = token.split('.')[1];
   if (payload === undefined) return undefined;
   try {
     const base64 = payload.replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '='))) as {
-      exp?: unknown;
-    };
-    return typeof claims.exp === 'number' ? claims.exp : undefined;
+    const claims: unknown = JSON.parse(atob(base64.padEnd(base64.length + ((4 - (base64.length % 4)) % 4), '=')));
+    return typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The `exp` claim of a JWT (seconds since the epoch), or undefined when it has none or is not a JWT. */
+export function tokenExpiry(token: string): number | undefined {
+  const exp = tokenClaims(token)?.exp;
+  return typeof exp === 'number' ? exp : undefined;
 }
 
 export interface CachedTokenOptions {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-export type ServiceName = 'gateway' | 'message-router' | 'presence' | 'feed';
+export type ServiceName = 'gateway' | 'message-router' | 'presence' | 'feed' | 'web';
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -25,6 +25,7 @@ const portVariable: Record<ServiceName, string> = {
   'message-router': 'ROUTER_PORT',
   presence: 'PRESENCE_PORT',
   feed: 'FEED_PORT',
+  web: 'WEB_PORT',
 };
 
 export async function startService(

@@ -1,0 +1,63 @@
+/** The web app server's settings (SPEC §2), parsed once at start-up; nothing else reads `process.env`. */
+import { type AuthSettings, usesDevelopmentSecret } from '@coffeechat/auth';
+import {
+  allowedOrigins,
+  authSettings,
+  type Env,
+  LOG_LEVELS,
+  type LogLevel,
+  oneOf,
+  optionalStr,
+  parseEnv,
+  port,
+  url,
+} from '@coffeechat/service-kit';
+
+/** Where the browser finds the services; unset ones default to the page's host on ports 8080–8083. */
+export interface ApiUrls {
+  gatewayUrl?: string;
+  routerUrl?: string;
+  presenceUrl?: string;
+  feedUrl?: string;
+}
+
+export interface WebConfig {
+  port: number;
+  logLevel: LogLevel;
+  allowedOrigins: string[];
+  apis: ApiUrls;
+  auth: AuthSettings;
+  /** `/dev/token` exists only while the development secret is in use */
+  devTokens: boolean;
+}
+
+const optionalUrl =
+  (name: string, protocols: string[]) =>
+  (env: Env): string | undefined =>
+    optionalStr(name)(env) === undefined ? undefined : url(name, '', protocols)(env);
+
+export function loadConfig(env: Env): WebConfig {
+  const own = parseEnv(env, {
+    port: port('WEB_PORT', 8084),
+    logLevel: oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    allowedOrigins,
+    gatewayUrl: optionalUrl('WEB_GATEWAY_URL', ['ws:', 'wss:']),
+    routerUrl: optionalUrl('WEB_ROUTER_URL', ['http:', 'https:']),
+    presenceUrl: optionalUrl('WEB_PRESENCE_URL', ['http:', 'https:']),
+    feedUrl: optionalUrl('WEB_FEED_URL', ['http:', 'https:']),
+  });
+  const auth = authSettings(env, env.NODE_ENV === 'production');
+  const apis: ApiUrls = {};
+  for (const key of ['gatewayUrl', 'routerUrl', 'presenceUrl', 'feedUrl'] as const) {
+    const value = own[key];
+    if (value !== undefined) apis[key] = value;
+  }
+  return {
+    port: own.port,
+    logLevel: own.logLevel,
+    allowedOrigins: own.allowedOrigins,
+    apis,
+    auth,
+    devTokens: usesDevelopmentSecret(auth),
+  };
+}
