@@ -13,11 +13,10 @@ import {
   url,
 } from '@coffeechat/service-kit';
 
-/** Where the browser finds the services; unset ones default to the page's host on ports 8080–8083. */
+/** Where the browser finds the services; unset ones default to the page's host on their default ports. */
 export interface ApiUrls {
   gatewayUrl?: string;
   routerUrl?: string;
-  presenceUrl?: string;
   feedUrl?: string;
 }
 
@@ -43,12 +42,11 @@ export function loadConfig(env: Env): WebConfig {
     allowedOrigins,
     gatewayUrl: optionalUrl('WEB_GATEWAY_URL', ['ws:', 'wss:']),
     routerUrl: optionalUrl('WEB_ROUTER_URL', ['http:', 'https:']),
-    presenceUrl: optionalUrl('WEB_PRESENCE_URL', ['http:', 'https:']),
     feedUrl: optionalUrl('WEB_FEED_URL', ['http:', 'https:']),
   });
   const auth = authSettings(env, env.NODE_ENV === 'production');
   const apis: ApiUrls = {};
-  for (const key of ['gatewayUrl', 'routerUrl', 'presenceUrl', 'feedUrl'] as const) {
+  for (const key of ['gatewayUrl', 'routerUrl', 'feedUrl'] as const) {
     const value = own[key];
     if (value !== undefined) apis[key] = value;
   }

@@ -5,7 +5,6 @@
 export interface AppConfig {
   gatewayUrl: string;
   routerUrl: string;
-  presenceUrl: string;
   feedUrl: string;
   /** the server offers development sign-in (`POST /dev/token`) */
   devSignIn: boolean;
@@ -17,7 +16,6 @@ export async function loadConfig(): Promise<AppConfig> {
   const defaults: AppConfig = {
     gatewayUrl: `${secure ? 'wss' : 'ws'}://${host}:8080/ws`,
     routerUrl: `${location.protocol}//${host}:8081`,
-    presenceUrl: `${location.protocol}//${host}:8082`,
     feedUrl: `${location.protocol}//${host}:8083`,
     devSignIn: false,
   };

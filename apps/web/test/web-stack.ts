@@ -56,7 +56,6 @@ export class WebStack {
       ...common,
       WEB_GATEWAY_URL: this.wsUrl,
       WEB_ROUTER_URL: this.url('message-router'),
-      WEB_PRESENCE_URL: this.url('presence'),
       WEB_FEED_URL: this.url('feed'),
     });
   }
