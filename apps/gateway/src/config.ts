@@ -27,6 +27,8 @@ export interface GatewayConfig extends CommonConfig {
   typingPerSecond: number;
   /** how long a join waits for the router, and a send for the broker's confirm */
   brokerTimeoutMs: number;
+  /** sends published and awaiting their ack over all connections; more are answered UNAVAILABLE at once */
+  maxSendsInFlight: number;
   /** how long a NOT_A_MEMBER answer is remembered per (room, user) */
   membershipCacheMs: number;
   /** presence's TTL: the gateway sends its heartbeat every third of it */
@@ -45,6 +47,7 @@ export function loadConfig(env: Env): GatewayConfig {
     sendsPerSecond: int('GATEWAY_SENDS_PER_SEC', Limits.sendsPerSecond, { min: 1, max: 100_000 }),
     typingPerSecond: int('GATEWAY_TYPING_PER_SEC', Limits.typingPerSecond, { min: 1, max: 100_000 }),
     brokerTimeoutMs: int('GATEWAY_BROKER_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
+    maxSendsInFlight: int('GATEWAY_MAX_SENDS_IN_FLIGHT', 5000, { min: 1, max: 1_000_000 }),
     membershipCacheMs: int('GATEWAY_MEMBERSHIP_CACHE_MS', 5000, { min: 0, max: 600_000 }),
     presenceTtlSec: int('PRESENCE_TTL_SEC', 30, { min: 2, max: 3600 }),
   });

@@ -68,6 +68,7 @@ const chat = new ChatProtocol({
   logger,
   heartbeatSec: config.heartbeatSec,
   replayLowWaterBytes: Math.floor(config.sendBufferBytes / 2),
+  maxSendsInFlight: config.maxSendsInFlight,
 });
 backend.start(
   {
@@ -77,7 +78,10 @@ backend.start(
       chat.membership(e);
       presence.membership(e);
     },
-    restored: () => void hub.resync(),
+    restored: () => {
+      chat.brokerRestored();
+      void hub.resync();
+    },
   },
   () => hub.boundRooms(),
 );

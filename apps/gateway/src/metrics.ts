@@ -14,6 +14,8 @@ export class GatewayMetrics {
   readonly hopLatency: Histogram<'hop'>;
   readonly roomsBound: Gauge;
   readonly duplicatesDropped: Counter;
+  readonly resendsAbsorbed: Counter;
+  readonly shed: Counter;
   readonly closes: Counter<'reason'>;
 
   constructor({ registry }: Metrics) {
@@ -66,6 +68,16 @@ export class GatewayMetrics {
     this.duplicatesDropped = new Counter({
       name: 'coffeechat_gateway_duplicate_frames_dropped_total',
       help: 'room frames dropped because their seq was already forwarded (re-published after a router fail-over)',
+      registers,
+    });
+    this.resendsAbsorbed = new Counter({
+      name: 'coffeechat_gateway_resends_absorbed_total',
+      help: 'sends not published again because the same connection already had them in flight (their ack will come)',
+      registers,
+    });
+    this.shed = new Counter({
+      name: 'coffeechat_gateway_sends_shed_total',
+      help: 'sends answered UNAVAILABLE at once because GATEWAY_MAX_SENDS_IN_FLIGHT sends awaited their ack (overload)',
       registers,
     });
     this.closes = new Counter({

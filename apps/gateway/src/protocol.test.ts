@@ -138,7 +138,7 @@ const liveFrame = (seq: number, roomId = 'r1'): RoomFrame => ({
   ),
 });
 
-function setup(options: { lowWater?: number; holdLimit?: number } = {}) {
+function setup(options: { lowWater?: number; holdLimit?: number; maxSendsInFlight?: number } = {}) {
   const backend = new FakeBackend();
   const topics = new FakeTopics();
   const metrics = new GatewayMetrics(createMetrics('gateway-test'));
@@ -153,6 +153,7 @@ function setup(options: { lowWater?: number; holdLimit?: number } = {}) {
     logger: createLogger('gateway-test', 'silent'),
     heartbeatSec: 25,
     replayLowWaterBytes: options.lowWater ?? 1 << 20,
+    maxSendsInFlight: options.maxSendsInFlight ?? 5000,
   });
   let n = 0;
   const connect = (userId: string) => {
@@ -308,6 +309,33 @@ describe('ChatProtocol', () => {
     expect(a.socket.sent.at(-1)).toMatchObject({ type: 'ack', clientMsgId: 'c2', seq: 2 });
     expect(a.socket.of('message')).toHaveLength(1); // left: no more room traffic
     expect(backend.unbinds).toEqual(['r1']);
+  });
+
+  it('absorbs a resend of a send in flight, sheds sends past the in-flight bound, lets resends through after a broker reconnect', async () => {
+    const { connect, backend, protocol } = setup({ maxSendsInFlight: 2 });
+    const a = connect('alice');
+    a.frame({ type: 'join', roomId: 'r1' });
+    await tick();
+    backend.joins[0]?.reply.resolve(accepted(0));
+    await tick();
+    const send = (clientMsgId: string) => a.frame({ type: 'send', roomId: 'r1', clientMsgId, body: 'x' });
+    send('c1');
+    send('c1'); // the SDK's resend after its ack timeout: the first is still queued
+    send('c2');
+    await tick();
+    expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2']);
+    send('c3'); // two in flight: shed at the door
+    await tick();
+    expect(a.socket.sent.at(-1)).toMatchObject({ type: 'error', code: 'UNAVAILABLE', clientMsgId: 'c3' });
+    protocol.roomFrame({ ...liveFrame(1), storedAt: 1, answers: { connId: 'conn1', clientMsgId: 'c1' } });
+    send('c3'); // room again after an ack
+    await tick();
+    expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2', 'c3']);
+    // the broker connection came back: acks published meanwhile are lost, so resends go through
+    protocol.brokerRestored();
+    send('c2');
+    await tick();
+    expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2', 'c3', 'c2']);
   });
 
   it('answers RATE_LIMITED to the 21st send and the 6th typing frame of a second', async () => {

@@ -34,7 +34,7 @@ import {
   removedFrame,
   typingFrame,
 } from './server-frames.js';
-import { RoomLink, type Session } from './session.js';
+import { RoomLink, type SendInFlight, type Session } from './session.js';
 
 export interface ProtocolDeps {
   backend: ChatBackend;
@@ -47,17 +47,24 @@ export interface ProtocolDeps {
   heartbeatSec: number;
   /** a replay is written only while the socket has less than this waiting */
   replayLowWaterBytes: number;
+  /**
+   * sends of all connections published and not yet acked; past it a send is answered UNAVAILABLE at
+   * once, so an overload sheds work at the door instead of queueing without bound
+   */
+  maxSendsInFlight: number;
 }
 
 const decoder = new TextDecoder('utf-8');
 /** sends of one connection awaiting their ack; more are refused (RATE_LIMITED) until acks come */
-const MAX_SENDS_IN_FLIGHT = 1000;
+const MAX_SENDS_IN_FLIGHT_PER_CONNECTION = 1000;
 /** after this long a send's ack is no longer awaited: the room's binding it held is given back */
 const SEND_ACK_DEADLINE_MS = 60_000;
 
 export class ChatProtocol {
   private readonly sessions = new Map<string, Session>();
   private readonly sweeper: NodeJS.Timeout;
+  /** sends awaiting their ack, over every connection */
+  private sendsInFlight = 0;
 
   constructor(private readonly deps: ProtocolDeps) {
     this.sweeper = setInterval(() => this.expireSends(), SEND_ACK_DEADLINE_MS / 4);
@@ -283,14 +290,29 @@ export class ChatProtocol {
     }
     if (session.closed) return;
     const key = sendKey(frame.roomId, frame.clientMsgId);
-    if (!session.sendsInFlight.has(key)) {
-      if (session.sendsInFlight.size >= MAX_SENDS_IN_FLIGHT)
-        return this.fail(session, WsErrorCode.RATE_LIMITED, 'too many sends awaiting their ack', context);
-      // The ack rides on the room's message frame: the room's binding stays until it came, even
-      // if the socket leaves the room meanwhile.
-      this.deps.hub.retain(frame.roomId).catch(() => undefined);
-      session.sendsInFlight.set(key, { roomId: frame.roomId, startedAt: performance.now() });
+    // A resend of a send this connection has in flight: the broker has it (or will answer), its ack
+    // will come. Publishing it again would only queue a duplicate behind it, which is what an
+    // overloaded router can least afford.
+    if (session.sendsInFlight.has(key)) {
+      this.deps.metrics.resendsAbsorbed.inc();
+      return;
     }
+    if (session.sendsInFlight.size >= MAX_SENDS_IN_FLIGHT_PER_CONNECTION)
+      return this.fail(session, WsErrorCode.RATE_LIMITED, 'too many sends awaiting their ack', context);
+    if (this.sendsInFlight >= this.deps.maxSendsInFlight) {
+      this.deps.metrics.shed.inc();
+      return this.fail(
+        session,
+        WsErrorCode.UNAVAILABLE,
+        'too many messages waiting to be stored; retry later',
+        context,
+      );
+    }
+    // The ack rides on the room's message frame: the room's binding stays until it came, even if the
+    // socket leaves the room meanwhile.
+    this.deps.hub.retain(frame.roomId).catch(() => undefined);
+    session.sendsInFlight.set(key, { roomId: frame.roomId, startedAt: performance.now() });
+    this.sendsInFlight += 1;
     try {
       await this.deps.backend.publishSend({
         roomId: frame.roomId,
@@ -311,20 +333,30 @@ export class ChatProtocol {
   private settleSend(session: Session, key: string): void {
     const send = session.sendsInFlight.get(key);
     if (!send) return;
-    session.sendsInFlight.delete(key);
+    this.forgetSend(session, key, send);
     this.deps.metrics.sendToAck.observe((performance.now() - send.startedAt) / 1000);
+  }
+
+  private forgetSend(session: Session, key: string, send: SendInFlight): void {
+    session.sendsInFlight.delete(key);
+    this.sendsInFlight -= 1;
     this.deps.hub.release(send.roomId);
   }
 
-  /** Sends whose ack did not come within the deadline (the router was away): stop holding their rooms. */
-  private expireSends(): void {
-    const before = performance.now() - SEND_ACK_DEADLINE_MS;
+  /**
+   * Sends whose ack did not come within the deadline (the router was away) stop holding their rooms;
+   * after a broker reconnect (`all`), every one: frames published while this gateway's queue was gone
+   * are lost, acks included, so the clients' resends must go through again.
+   */
+  private expireSends(all = false): void {
+    const before = all ? Number.POSITIVE_INFINITY : performance.now() - SEND_ACK_DEADLINE_MS;
     for (const session of this.sessions.values())
-      for (const [key, send] of session.sendsInFlight) {
-        if (send.startedAt >= before) continue;
-        session.sendsInFlight.delete(key);
-        this.deps.hub.release(send.roomId);
-      }
+      for (const [key, send] of session.sendsInFlight) if (send.startedAt < before) this.forgetSend(session, key, send);
+  }
+
+  /** The broker connection came back (this gateway's queue is new): resend nothing is absorbed any more. */
+  brokerRestored(): void {
+    this.expireSends(true);
   }
 
   private async typing(session: Session, roomId: string, id: string | undefined): Promise<void> {

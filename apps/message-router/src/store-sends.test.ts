@@ -110,6 +110,8 @@ describe('storeSends', () => {
       ['new', '4', 4],
     ]);
     expect(store.seqs('a')).toEqual([1, 2, 3, 4]);
+    // after the conflict only what was not inserted yet (2 and 4) was looked up, not 3
+    expect(store.lookups).toBe(2);
   });
 
   it('fencing after fail-over: a rival owner took the seqs we planned; we reload and continue after them', async () => {

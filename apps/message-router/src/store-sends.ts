@@ -53,21 +53,25 @@ export async function storeSends(
   { now, insertedByUs, maxAttempts = 5, onConflict }: StoreOptions,
 ): Promise<SendDecision[]> {
   if (requests.length === 0) return [];
+  // Stored messages of this batch's keys: what an earlier attempt inserted, and what lookups found.
+  const known = new Map<string, StoredMessage>();
   for (let attempt = 1; ; attempt++) {
-    // After a conflict every request is looked up: it may be a resend, or stored by an earlier attempt.
-    const lookups = attempt === 1 ? requests.filter((r) => r.redelivered) : requests;
-    const existing = new Map(
-      (lookups.length > 0 ? await repo.findByKeys(lookups) : []).map((m) => [sendKey(m), m] as const),
-    );
+    // First, only redelivered sends are looked up; after a conflict, every request not known yet (it
+    // may be a resend, or the seq it was planned on was taken).
+    const lookups = requests.filter((r) => (attempt === 1 ? r.redelivered : true) && !known.has(sendKey(r)));
+    for (const m of lookups.length > 0 ? await repo.findByKeys(lookups) : []) known.set(sendKey(m), m);
     await loadLastSeqs(repo, sequencer, [
-      ...new Set(requests.filter((r) => !existing.has(sendKey(r))).map((r) => r.roomId)),
+      ...new Set(requests.filter((r) => !known.has(sendKey(r))).map((r) => r.roomId)),
     ]);
 
-    const plan = sequencer.plan(requests, existing, now());
+    const plan = sequencer.plan(requests, known, now());
     if (plan.inserts.length > 0) {
       const { stored } = await repo.insert(plan.inserts);
       const kept = plan.inserts.slice(0, stored);
-      for (const m of kept) insertedByUs.add(sendKey(m));
+      for (const m of kept) {
+        insertedByUs.add(sendKey(m));
+        known.set(sendKey(m), m);
+      }
       sequencer.commit(kept);
       if (stored < plan.inserts.length) {
         onConflict?.();

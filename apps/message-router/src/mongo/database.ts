@@ -7,7 +7,7 @@
  */
 import type { Logger } from '@coffeechat/service-kit';
 import { type Collection, type Db, MongoClient } from 'mongodb';
-import { type UpdateWrites, updateWrites } from './update-writes.js';
+import { type StoreDialect, type StoreServer, storeDialect } from './dialect.js';
 
 /** `_id` is `sendKey(roomId, senderId, clientMsgId)`, so a resend is found by `_id` alone. */
 export interface MessageDoc {
@@ -45,8 +45,8 @@ export interface RouterDb {
   messages: Collection<MessageDoc>;
   rooms: Collection<RoomDoc>;
   reads: Collection<ReadDoc>;
-  /** several updates of a collection as one write (see update-writes.ts) */
-  updateMany: UpdateWrites;
+  /** lookups by `_id` and multi-document updates, as the server needs them (dialect.ts) */
+  dialect: StoreDialect;
   /** true while the last ping answered */
   isReachable(): boolean;
   close(): Promise<void>;
@@ -74,7 +74,7 @@ export async function connectDb(url: string, logger: Logger, { pingEveryMs = 200
   // connection, which ends the store's work for it, and the partition retries its batch idempotently.
   const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, maxPoolSize: 10, socketTimeoutMS: 15_000 });
   const db = client.db();
-  let server: 'mongodb' | 'ferretdb';
+  let server: StoreServer;
   for (;;) {
     try {
       await client.connect();
@@ -115,7 +115,7 @@ export async function connectDb(url: string, logger: Logger, { pingEveryMs = 200
     messages,
     rooms,
     reads,
-    updateMany: updateWrites(server),
+    dialect: storeDialect(server),
     isReachable: () => reachable,
     async close() {
       clearInterval(timer);

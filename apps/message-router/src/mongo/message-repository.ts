@@ -9,7 +9,6 @@ import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
 
 const DUPLICATE_KEY = 11000;
-const FEW_KEYS = 4;
 
 export function toStored(doc: MessageDoc): StoredMessage {
   return {
@@ -31,16 +30,7 @@ export class MongoMessageRepository implements MessageRepository {
   constructor(private readonly db: RouterDb) {}
 
   async findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]> {
-    const ids = [...new Set(requests.map(sendKey))];
-    // MongoDB answers either form from the `_id` index. FerretDB v1 serves only `_id` equality without
-    // scanning the collection, but runs concurrent lookups one after another: a few keys (low load,
-    // where latency matters) go one by one, a larger batch as one `$in`.
-    const found =
-      ids.length <= FEW_KEYS
-        ? (await Promise.all(ids.map((_id) => this.db.messages.findOne({ _id })))).filter(
-            (d): d is MessageDoc => d !== null,
-          )
-        : await this.db.messages.find({ _id: { $in: ids } }).toArray();
+    const found = await this.db.dialect.findByIds(this.db.messages, [...new Set(requests.map(sendKey))]);
     return found.map(toStored);
   }
 

@@ -29,10 +29,10 @@ export class MongoReadRepository {
     if (marks.length === 0) return [];
     const ids = marks.map(({ roomId, userId }) => readKey(roomId, userId));
     const current = new Map(
-      (await this.db.reads.find({ _id: { $in: [...new Set(ids)] } }).toArray()).map((d) => [d._id, d.seq]),
+      (await this.db.dialect.findByIds(this.db.reads, [...new Set(ids)])).map((d) => [d._id, d.seq]),
     );
     const moves = marks.map((mark, i) => mark.seq > (current.get(ids[i] as string) ?? 0));
-    await this.db.updateMany(
+    await this.db.dialect.updateMany(
       this.db.reads,
       marks
         .filter((_, i) => moves[i])
