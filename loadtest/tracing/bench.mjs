@@ -1,15 +1,19 @@
 #!/usr/bin/env node
 /**
- * What tracing costs the chat path, in one run: the message-router and two gateways are started three
- * times (tracing off; OTLP export with a parent-based ratio sampler at 0.01; at 1.0), each time with the
- * same closed-loop load (senders on gateway A keep a window of sends in flight to receivers on gateway B),
- * and the report compares acked messages per second and p50/p99 send→ack and send→deliver.
+ * What tracing costs, in one run: for each scenario (typing, then chat) the message-router and two gateways
+ * are started three times (tracing off; OTLP export with a parent-based ratio sampler at 0.01; at 1.0),
+ * each time with the same closed-loop load (senders on gateway A keep a window of frames in flight to
+ * receivers on gateway B), and the report compares messages per second, p50/p99 send→ack and
+ * send→deliver, and CPU per message. It ends with `overhead at 0.01: X %`: the larger of the two
+ * scenarios' throughput losses at 0.01 against tracing off (each the median over rounds of the loss within
+ * a round, so drift between rounds cancels).
  *
  * Spans go over OTLP/HTTP (protobuf, the default encoding) to a sink in this process that reads and
  * discards them, so the export cost is the services' own (serializing, batching, HTTP) and not a
  * collector's. Rounds repeat the three modes in turn, so drift on a shared machine hits all of them.
  *
- *   node loadtest/tracing/bench.mjs [--scenario chat|typing] [--rooms 50] [--window 4] [--seconds 20] [--rounds 2]
+ *   node loadtest/tracing/bench.mjs [--scenario both|chat|typing] [--rounds 3] [--warmup 3]
+ *     [--typing-rooms 10] [--typing-window 4] [--typing-seconds 10] [--chat-rooms 20] [--chat-window 2] [--chat-seconds 20]
  *
  * `chat`: `send` frames, stored by the router in MongoDB (acked, delivered). `typing`: typing frames,
  * gateway A → broker → gateway B with no store, the messaging path alone. Besides throughput and latency
@@ -17,7 +21,7 @@
  * tracing even when the store, not the services, limits throughput.
  *
  * Needs the built services (`pnpm exec turbo run build`) and RabbitMQ/MongoDB as for the tests
- * (AMQP_URL, MONGO_URL). Writes loadtest/reports/tracing-<time>.json and prints a Markdown table.
+ * (AMQP_URL, MONGO_URL). Writes loadtest/reports/tracing-<time>.json and prints a Markdown table per scenario.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -39,20 +43,26 @@ import WebSocket from 'ws';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    rooms: { type: 'string', default: '50' },
-    window: { type: 'string', default: '4' },
-    seconds: { type: 'string', default: '20' },
+    'typing-rooms': { type: 'string', default: '10' },
+    'typing-window': { type: 'string', default: '4' },
+    'typing-seconds': { type: 'string', default: '10' },
+    'chat-rooms': { type: 'string', default: '20' },
+    'chat-window': { type: 'string', default: '2' },
+    'chat-seconds': { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     partitions: { type: 'string', default: '4' },
-    scenario: { type: 'string', default: 'chat' },
+    scenario: { type: 'string', default: 'both' },
   },
 });
-const SCENARIO = args.scenario;
-if (SCENARIO !== 'chat' && SCENARIO !== 'typing') throw new Error('--scenario chat|typing');
-const ROOMS = Number(args.rooms);
-const WINDOW = Number(args.window);
-const SECONDS = Number(args.seconds);
+if (!['both', 'chat', 'typing'].includes(args.scenario)) throw new Error('--scenario both|chat|typing');
+/** typing first: it is the lighter load, and the one where the services' CPU is the limit */
+const SCENARIOS = (args.scenario === 'both' ? ['typing', 'chat'] : [args.scenario]).map((name) => ({
+  name,
+  rooms: Number(args[`${name}-rooms`]),
+  window: Number(args[`${name}-window`]),
+  seconds: Number(args[`${name}-seconds`]),
+}));
 const WARMUP = Number(args.warmup);
 const ROUNDS = Number(args.rounds);
 const PARTITIONS = Number(args.partitions);
@@ -155,7 +165,7 @@ async function join(ws, roomId) {
   }
 }
 
-async function runMode(mode, sink) {
+async function runMode(scenario, mode, sink) {
   const ns = uniqueNamespace('trbench');
   const env = {
     CC_NAMESPACE: ns,
@@ -210,7 +220,7 @@ async function runMode(mode, sink) {
       return { roomId, a, b };
     };
     const pairs = [];
-    for (let i = 0; i < ROOMS; i++) pairs.push(await setUpRoom(i));
+    for (let i = 0; i < scenario.rooms; i++) pairs.push(await setUpRoom(i));
 
     // What the processes burn with nothing to do (timers, heartbeats, polling), subtracted below so the
     // per-message figure is the marginal cost of a message.
@@ -219,7 +229,7 @@ async function runMode(mode, sink) {
     const idleMsPerSec = procs.reduce((sum, p, i) => sum + cpuMs(p.child.pid) - idleBefore[i], 0) / IDLE_SECONDS;
 
     for (const [i, { roomId, a, b }] of pairs.entries()) {
-      if (SCENARIO === 'typing') {
+      if (scenario.name === 'typing') {
         // typing frames go gateway A → delivery exchange → gateway B, no store: the messaging path alone
         const pending = [];
         const typeNext = () => {
@@ -240,7 +250,7 @@ async function runMode(mode, sink) {
         a.on('message', (data) => {
           if (JSON.parse(String(data)).type === 'error') errors += 1;
         });
-        for (let w = 0; w < WINDOW; w++) typeNext();
+        for (let w = 0; w < scenario.window; w++) typeNext();
         continue;
       }
       let n = 0;
@@ -279,7 +289,7 @@ async function runMode(mode, sink) {
         if (measuring && t0 !== undefined) deliverLat.push(performance.now() - t0);
         sentAt.delete(key);
       });
-      for (let w = 0; w < WINDOW; w++) sendNext();
+      for (let w = 0; w < scenario.window; w++) sendNext();
     }
 
     await new Promise((r) => setTimeout(r, WARMUP * 1000));
@@ -287,7 +297,7 @@ async function runMode(mode, sink) {
     const cpuBefore = procs.map((p) => cpuMs(p.child.pid));
     measuring = true;
     const started = performance.now();
-    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    await new Promise((r) => setTimeout(r, scenario.seconds * 1000));
     const elapsed = (performance.now() - started) / 1000;
     measuring = false;
     const cpu = procs.map((p, i) => cpuMs(p.child.pid) - cpuBefore[i]);
@@ -326,21 +336,23 @@ const results = [];
 const failures = [];
 try {
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const mode of modes(sink.endpoint)) {
-      process.stderr.write(`round ${round}: ${mode.name} …\n`);
-      let r;
-      try {
-        r = await runMode(mode, sink);
-      } catch (err) {
-        // a stack that would not come up on a busy machine: note it, keep the other runs
-        process.stderr.write(`  failed: ${err.message}\n`);
-        failures.push({ round, mode: mode.name, error: err.message });
-        continue;
+    for (const scenario of SCENARIOS) {
+      for (const mode of modes(sink.endpoint)) {
+        process.stderr.write(`round ${round}, ${scenario.name}: ${mode.name} …\n`);
+        let r;
+        try {
+          r = await runMode(scenario, mode, sink);
+        } catch (err) {
+          // a stack that would not come up on a busy machine: note it, keep the other runs
+          process.stderr.write(`  failed: ${err.message}\n`);
+          failures.push({ round, scenario: scenario.name, mode: mode.name, error: err.message });
+          continue;
+        }
+        results.push({ round, scenario: scenario.name, loadavg1m: loadavg()[0], ...r });
+        process.stderr.write(
+          `  ${r.throughput.toFixed(0)} msg/s, ${r.cpuMsPerMsg.toFixed(3)} ms CPU/msg, p99 send→deliver ${r.deliverP99.toFixed(1)} ms\n`,
+        );
       }
-      results.push({ round, loadavg1m: loadavg()[0], ...r });
-      process.stderr.write(
-        `  ${r.throughput.toFixed(0)} msg/s, p99 send→ack ${r.ackP99.toFixed(1)} ms, p99 send→deliver ${r.deliverP99.toFixed(1)} ms\n`,
-      );
     }
   }
 } finally {
@@ -348,43 +360,75 @@ try {
 }
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const summary = modes('').map(({ name }) => {
-  const rs = results.filter((r) => r.mode === name);
-  return {
-    mode: name,
-    throughput: median(rs.map((r) => r.throughput)),
-    ackP50: median(rs.map((r) => r.ackP50)),
-    ackP99: median(rs.map((r) => r.ackP99)),
-    deliverP99: median(rs.map((r) => r.deliverP99)),
-    cpuMsPerMsg: median(rs.map((r) => r.cpuMsPerMsg)),
-    exportKiBPerSec: median(rs.map((r) => r.exportKiBPerSec)),
-  };
-});
-const [off] = summary;
+/** Loss of throughput of `mode` against tracing off, per round (same round: same conditions), median. */
+const lossInRounds = (scenario, mode) =>
+  median(
+    results
+      .filter((r) => r.scenario === scenario && r.mode === mode)
+      .map((r) => {
+        const off = results.find((o) => o.scenario === scenario && o.round === r.round && o.mode === 'off');
+        return off ? (1 - r.throughput / off.throughput) * 100 : Number.NaN;
+      }),
+  );
 const vsOff = (value, base) => `${value >= base ? '+' : ''}${(((value - base) / base) * 100).toFixed(1)} %`;
 const ms = (v) => (Number.isNaN(v) ? '–' : `${v.toFixed(1)} ms`);
-const lines = [
-  `scenario ${SCENARIO}: ${ROOMS} rooms (sender on gateway A, receiver on gateway B), ${WINDOW} in flight per sender, ` +
-    `${SECONDS} s measured after ${WARMUP} s warm-up, ${PARTITIONS} partitions; median of ${ROUNDS} rounds${failures.length ? ` (${failures.length} runs failed to start)` : ''}; ` +
-    `1-min load average at the runs ${results.map((r) => r.loadavg1m.toFixed(1)).join(', ')}`,
-  '',
-  '| tracing | msg/s | vs off | p50 send→ack | p99 send→ack | p99 send→deliver | CPU per msg (router + gateways) | vs off | OTLP export |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...summary.map(
-    (s) =>
-      `| ${s.mode} | ${s.throughput.toFixed(0)} | ${vsOff(s.throughput, off.throughput)} | ${ms(s.ackP50)} | ${ms(s.ackP99)} | ` +
-      `${ms(s.deliverP99)} | ${s.cpuMsPerMsg.toFixed(2)} ms | ${vsOff(s.cpuMsPerMsg, off.cpuMsPerMsg)} | ${s.exportKiBPerSec.toFixed(0)} KiB/s |`,
-  ),
-];
-console.log(lines.join('\n'));
+const lines = [];
+const overheads = [];
+const summaries = {};
+for (const scenario of SCENARIOS) {
+  const rs = results.filter((r) => r.scenario === scenario.name);
+  const summary = modes('').map(({ name }) => {
+    const own = rs.filter((r) => r.mode === name);
+    return {
+      mode: name,
+      throughput: median(own.map((r) => r.throughput)),
+      lossInRounds: name === 'off' ? 0 : lossInRounds(scenario.name, name),
+      ackP50: median(own.map((r) => r.ackP50)),
+      ackP99: median(own.map((r) => r.ackP99)),
+      deliverP99: median(own.map((r) => r.deliverP99)),
+      cpuMsPerMsg: median(own.map((r) => r.cpuMsPerMsg)),
+      exportKiBPerSec: median(own.map((r) => r.exportKiBPerSec)),
+    };
+  });
+  summaries[scenario.name] = summary;
+  const [off] = summary;
+  lines.push(
+    `scenario ${scenario.name}: ${scenario.rooms} rooms (sender on gateway A, receiver on gateway B), ${scenario.window} in flight per sender, ` +
+      `${scenario.seconds} s measured after ${WARMUP} s warm-up, ${PARTITIONS} partitions; median of ${ROUNDS} rounds` +
+      `${failures.some((f) => f.scenario === scenario.name) ? ` (${failures.filter((f) => f.scenario === scenario.name).length} runs failed to start)` : ''}; ` +
+      `1-min load average at the runs ${rs.map((r) => r.loadavg1m.toFixed(1)).join(', ')}`,
+    '',
+    '| tracing | msg/s | vs off | loss in round | p50 send→ack | p99 send→ack | p99 send→deliver | CPU per msg (router + gateways) | vs off | OTLP export |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...summary.map(
+      (s) =>
+        `| ${s.mode} | ${s.throughput.toFixed(0)} | ${vsOff(s.throughput, off.throughput)} | ${s.lossInRounds.toFixed(1)} % | ${ms(s.ackP50)} | ${ms(s.ackP99)} | ` +
+        `${ms(s.deliverP99)} | ${s.cpuMsPerMsg.toFixed(3)} ms | ${vsOff(s.cpuMsPerMsg, off.cpuMsPerMsg)} | ${s.exportKiBPerSec.toFixed(0)} KiB/s |`,
+    ),
+    '',
+    `Per round (msg/s ${summary.map((s) => s.mode).join(' / ')}): ` +
+      Array.from({ length: ROUNDS }, (_, i) =>
+        summary
+          .map((s) => rs.find((r) => r.round === i + 1 && r.mode === s.mode)?.throughput.toFixed(0) ?? '–')
+          .join(' / '),
+      ).join(', '),
+    '',
+  );
+  overheads.push({ scenario: scenario.name, loss: lossInRounds(scenario.name, 'sampler 0.01') });
+}
+for (const o of overheads) lines.push(`overhead at 0.01, ${o.scenario}: ${o.loss.toFixed(1)} %`);
+// the last line: the worse of the scenarios (a loss; negative means tracing's runs were the faster ones)
+lines.push(`overhead at 0.01: ${Math.max(...overheads.map((o) => o.loss)).toFixed(1)} %`);
 const reports = path.join(HERE, '..', 'reports');
 mkdirSync(reports, { recursive: true });
-const file = path.join(reports, `tracing-${SCENARIO}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+const file = path.join(reports, `tracing-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ settings: { SCENARIO, ROOMS, WINDOW, SECONDS, WARMUP, ROUNDS, PARTITIONS }, results, failures, summary }, null, 2)}\n`,
+  `${JSON.stringify({ settings: { SCENARIOS, WARMUP, ROUNDS, PARTITIONS }, results, failures, summaries, overheads }, null, 2)}\n`,
 );
 process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
+console.log(lines.join('\n'));

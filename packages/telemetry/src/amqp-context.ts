@@ -39,6 +39,20 @@ export function injectAmqpHeaders<H extends AmqpHeaders>(headers: H = {} as H, c
 }
 
 /**
+ * Whether the headers carry a `traceparent` whose sampled flag is set: the one check an untraced delivery
+ * costs (the full parse, `extractAmqpContext`, only for sampled ones). The flags are the last two hex digits
+ * of `00-<trace id>-<span id>-<flags>`; sampled is their lowest bit.
+ */
+export function sampledTraceparent(headers: AmqpHeaders | undefined): boolean {
+  const value = headers?.traceparent;
+  const text = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('latin1') : undefined;
+  if (text === undefined || text.length < 55) return false;
+  const low = text.charCodeAt(54);
+  const digit = low <= 57 ? low - 48 : (low | 0x20) - 87;
+  return (digit & 1) === 1;
+}
+
+/**
  * The publisher's trace context from a delivered message's headers, on top of the root context: what ran
  * before in this process (another message's callback, a channel's setup) never becomes the parent.
  */

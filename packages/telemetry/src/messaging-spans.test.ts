@@ -1,16 +1,17 @@
 /**
  * Trace context across a real RabbitMQ: publish with `tracePublish`, consume with `traceConsume` /
- * `startConsumeSpan`, and check the spans, their parent links and attributes (in-process tracer).
+ * `startConsumeSpan`, and check the spans, their parent links and attributes (in-process tracer, with the
+ * context manager the services run).
  */
 import { servers, uniqueNamespace } from '@coffeechat/testkit';
 import { context, propagation, ROOT_CONTEXT, SpanKind, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
 import { startConsumeSpan, traceConsume, tracePublish, withBatchSpan } from './messaging-spans.js';
+import { SampledContextManager, SampledSpanTracker } from './sampled-context.js';
 import { setSamplingFollowsParent } from './span-policy.js';
 import { withSpan } from './spans.js';
 
@@ -22,9 +23,12 @@ let connection: amqplib.ChannelModel;
 let channel: amqplib.ConfirmChannel;
 
 beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const manager = new SampledContextManager();
+  context.setGlobalContextManager(manager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SampledSpanTracker(manager), new SimpleSpanProcessor(exporter)] }),
+  );
   connection = await amqplib.connect(servers.amqpUrl);
   channel = await connection.createConfirmChannel();
   await channel.assertExchange(exchange, 'direct', { autoDelete: true });
@@ -110,12 +114,28 @@ describe('trace context through AMQP headers', () => {
     expect(headers).toEqual({ 'x-seq': 3 });
     const ctx = extractAmqpContext({ properties: { headers } });
     expect(trace.getSpanContext(ctx)).toBeUndefined();
+    // a publish outside a trace: no span, the headers as they were
+    const received = nextMessage();
+    await tracePublish(
+      { exchange, routingKey: 'k' },
+      (h) => channel.publish(exchange, 'k', Buffer.from('x'), { headers: h }),
+      {
+        'x-seq': 4,
+      },
+    );
+    const msg = await received;
+    expect(msg.properties.headers).toEqual({ 'x-seq': 4 });
+    // and its delivery is untraced: no consumer span either
+    await traceConsume(msg, queue, () => undefined);
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 
   it('ignores the ambient context: a consumer callback never becomes a child of unrelated work', async () => {
     const received = nextMessage();
-    await tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-      channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+    await withSpan('sender', {}, () =>
+      tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+        channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+      ),
     );
     const msg = await received;
     const publish = exporter.getFinishedSpans().find((s) => s.name === `${exchange} publish`)!;
@@ -170,8 +190,10 @@ describe('trace context through AMQP headers', () => {
 
   it('marks a failed consume with the error class only', async () => {
     const received = nextMessage();
-    await tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-      channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+    await withSpan('sender', {}, () =>
+      tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+        channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+      ),
     );
     const msg = await received;
     await expect(
@@ -185,7 +207,7 @@ describe('trace context through AMQP headers', () => {
     expect(JSON.stringify([process.attributes, process.status, process.events])).not.toContain('u-42');
   });
 
-  it('under a parent-based sampler, makes no spans below a not-sampled parent and passes its decision on', async () => {
+  it('under a parent-based sampler, makes no span and writes no header below a not-sampled parent', async () => {
     setSamplingFollowsParent(true);
     try {
       const unsampled = trace.setSpanContext(ROOT_CONTEXT, {
@@ -200,15 +222,32 @@ describe('trace context through AMQP headers', () => {
         ),
       );
       const msg = await received;
-      expect(msg.properties.headers?.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
+      // downstream, no trace context is as good as a not-sampled one: it starts no trace either
+      expect(msg.properties.headers?.traceparent).toBeUndefined();
       const consumed = startConsumeSpan(msg, queue);
       expect(consumed.span.isRecording()).toBe(false);
       await withBatchSpan('store batch', [consumed], async () => {});
       consumed.end();
-      await traceConsume(msg, queue, () => undefined);
+      await context.with(unsampled, () => withSpan('child', {}, async () => {}));
       expect(exporter.getFinishedSpans()).toEqual([]);
     } finally {
       setSamplingFollowsParent(false);
     }
+  });
+
+  it("follows another client's traceparent: sampled, a child span; not sampled, untraced", async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    for (const flags of ['01', '00']) {
+      const received = nextMessage();
+      channel.publish(exchange, 'k', Buffer.from('x'), {
+        headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-${flags}` },
+      });
+      await channel.waitForConfirms();
+      await traceConsume(await received, queue, () => undefined);
+    }
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.spanContext().traceId, s.parentSpanContext?.spanId])).toEqual([
+      [`${exchange} process`, traceId, '00f067aa0ba902b7'],
+    ]);
   });
 });

@@ -4,20 +4,21 @@
  * `messaging.destination.name`, the routing key, the operation, ids and sizes; never the body.
  *
  * One chat message is one trace: the publisher's span context travels in the message headers, and the
- * consumer's span is its child.
+ * consumer's span is its child. These spans continue a sampled trace and never start one: a publish
+ * outside a sampled trace makes no span and writes no header, and a delivery without a sampled
+ * `traceparent` runs untraced, so an unsampled message costs no span, no header and no context switch on
+ * any hop (`sampled-context.ts`).
  */
+import { type Attributes, type Context, context, ROOT_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
 import {
-  type Attributes,
-  type Context,
-  context,
-  INVALID_SPAN_CONTEXT,
-  type Span,
-  SpanKind,
-  trace,
-} from '@opentelemetry/api';
-import { type AmqpHeaders, type DeliveredMessage, extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
-import { unsampledParent } from './span-policy.js';
-import { endWhenSettled, recordFailure, startSpan, withSpan } from './spans.js';
+  type AmqpHeaders,
+  type DeliveredMessage,
+  extractAmqpContext,
+  injectAmqpHeaders,
+  sampledTraceparent,
+} from './amqp-context.js';
+import { isSampled } from './sampled-context.js';
+import { endWhenSettled, recordFailure, startSpan, UNTRACED_SPAN, withSpan, withTraceContext } from './spans.js';
 
 // Messaging attribute keys are still "development" in @opentelemetry/semantic-conventions (only in its
 // `incubating` entry, which may change in a minor release); the conventions advise copying them.
@@ -63,7 +64,7 @@ function publishAttributes(target: PublishTarget): Attributes {
 /**
  * Runs `publish` inside a PRODUCER span `<exchange> publish` and hands it `headers` with that span's trace
  * context added. The span ends when `publish` returns or, on a confirm channel, when its promise settles
- * (so it measures the broker's confirm).
+ * (so it measures the broker's confirm). Outside a sampled trace `publish` gets `headers` as they are.
  *
  *     await tracePublish({ exchange, routingKey }, (headers) => channel.publish(exchange, routingKey, body, { headers }));
  */
@@ -72,6 +73,7 @@ export function tracePublish<T>(
   publish: (headers: AmqpHeaders) => T,
   headers: AmqpHeaders = {},
 ): T {
+  if (!isSampled(context.active())) return publish(headers);
   return withSpan(
     `${exchangeLabel(target.exchange)} publish`,
     { kind: SpanKind.PRODUCER, attributes: () => publishAttributes(target) },
@@ -109,13 +111,14 @@ export interface ConsumeSpan {
 }
 
 /**
- * Starts the CONSUMER span `<exchange> process` for `msg`, a child of the publisher's span when the headers
- * carry one. For consumers that settle messages later than their callback returns (batching); others use
- * `traceConsume`.
+ * Starts the CONSUMER span `<exchange> process` for `msg`, a child of the publisher's span, when the headers
+ * carry a sampled trace context; otherwise the message is untraced. For consumers that settle messages
+ * later than their callback returns (batching); others use `traceConsume`.
  */
 export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeSpan {
+  if (!sampledTraceparent(msg.properties.headers)) return UNTRACED;
   const parent = extractAmqpContext(msg);
-  if (unsampledParent(parent)) return untraced(parent);
+  if (!isSampled(parent)) return UNTRACED;
   const span = startSpan(
     `${exchangeLabel(msg.fields.exchange)} process`,
     { kind: SpanKind.CONSUMER, attributes: () => consumeAttributes(msg, queue) },
@@ -136,11 +139,13 @@ export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeS
   };
 }
 
-/** A message whose trace is not sampled: its work runs in the publisher's context, which says so. */
-function untraced(parent: Context): ConsumeSpan {
-  const span = trace.wrapSpanContext(trace.getSpanContext(parent) ?? INVALID_SPAN_CONTEXT);
-  return { span, context: parent, run: (fn) => context.with(parent, fn), end: () => {} };
-}
+/** Every message that is not traced: its work runs outside any sampled trace. */
+const UNTRACED: ConsumeSpan = {
+  span: UNTRACED_SPAN,
+  context: ROOT_CONTEXT,
+  run: (fn) => withTraceContext(ROOT_CONTEXT, fn),
+  end: () => {},
+};
 
 /**
  * Runs a consumer callback for `msg` inside its CONSUMER span and ends the span when the callback returns
@@ -148,6 +153,7 @@ function untraced(parent: Context): ConsumeSpan {
  */
 export function traceConsume<T>(msg: DeliveredMessage, queue: string, handle: () => T): T {
   const consume = startConsumeSpan(msg, queue);
+  if (consume === UNTRACED) return consume.run(handle);
   let result: T;
   try {
     result = consume.run(handle);
@@ -165,7 +171,7 @@ export function traceConsume<T>(msg: DeliveredMessage, queue: string, handle: ()
  */
 export function withBatchSpan<T>(name: string, members: readonly ConsumeSpan[], fn: (span: Span) => T): T {
   const [first, ...rest] = members.filter((m) => m.span.isRecording());
-  if (!first) return withSpan(name, { parent: members[0]?.context ?? context.active() }, fn);
+  if (!first) return withTraceContext(ROOT_CONTEXT, () => fn(UNTRACED_SPAN));
   return withSpan(
     name,
     {

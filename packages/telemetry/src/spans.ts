@@ -1,7 +1,7 @@
 /**
- * Small helpers around the OpenTelemetry API that every service's hand-made spans share. With tracing off
- * they cost a no-op span and a function call; under a not-sampled parent, about the same (`span-policy.ts`);
- * attributes are only built for spans that record.
+ * Small helpers around the OpenTelemetry API that every service's hand-made spans share. An unsampled span
+ * costs its sampling decision and nothing more: it is never made active (`sampled-context.ts`), so the work
+ * under it runs as if tracing were off; attributes are only built for spans that record.
  */
 import {
   type Attributes,
@@ -14,9 +14,13 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { unsampledParent } from './span-policy.js';
+import { isSampled } from './sampled-context.js';
+import { decidedRoot, rootMaySample, unsampledParent } from './span-policy.js';
 
 export const tracer = trace.getTracer('@coffeechat/telemetry');
+
+/** The span handed to work that is not traced. */
+export const UNTRACED_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Marks the span failed with the error's class (`error.type`), never its message: messages may quote input. */
 export function recordFailure(span: Span, error: unknown): void {
@@ -54,15 +58,24 @@ export interface WithSpanOptions {
 
 /**
  * Runs `fn` inside a new active span and ends it when `fn` returns or its promise settles; a throw or a
- * rejection marks the span failed and is passed on.
+ * rejection marks the span failed and is passed on. A span that is not sampled is not made active: `fn`
+ * gets a non-recording span and runs untraced (in `parent` when one is given, so sampled work around it
+ * does not adopt it); for a new trace not even the span is made (`span-policy.ts`).
  */
 export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T {
   const parent = options.parent ?? context.active();
-  if (unsampledParent(parent)) {
-    // nothing under this parent records: run in its context, which already says "not sampled"
-    return context.with(parent, fn, undefined, trace.getSpan(parent) ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+  const untraced = () => (options.parent ? withTraceContext(parent, () => fn(UNTRACED_SPAN)) : fn(UNTRACED_SPAN));
+  const parentSpan = trace.getSpanContext(parent);
+  let span: Span;
+  if (parentSpan === undefined) {
+    // a new trace: most are not sampled, and need nothing more than that decision
+    if (!rootMaySample()) return untraced();
+    span = decidedRoot(() => startSpan(name, options, parent));
+  } else {
+    if (unsampledParent(parent)) return untraced();
+    span = startSpan(name, options, parent);
   }
-  const span = startSpan(name, options, parent);
+  if (!span.isRecording()) return untraced();
   let result: T;
   try {
     result = context.with(trace.setSpan(parent, span), fn, undefined, span);
@@ -83,8 +96,12 @@ export function startSpan(name: string, options: Omit<WithSpanOptions, 'parent'>
   return span;
 }
 
-/** Runs `fn` with `ctx` active: work for one message done outside its consumer callback (a batch flush). */
+/**
+ * Runs `fn` with `ctx` active: work for one message done outside its consumer callback (a batch flush).
+ * Untraced work under untraced work just runs: no context switch where neither side is sampled.
+ */
 export function withTraceContext<T>(ctx: Context, fn: () => T): T {
+  if (!isSampled(ctx) && !isSampled(context.active())) return fn();
   return context.with(ctx, fn);
 }
 

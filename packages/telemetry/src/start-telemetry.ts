@@ -1,7 +1,8 @@
 /**
  * Starts OpenTelemetry tracing for one service process: OTLP over HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT`,
- * a parent-based ratio sampler, W3C trace context, and the official instrumentations. Without an endpoint
- * nothing is started and the tracing API stays a no-op.
+ * a parent-based ratio sampler, W3C trace context (`traceparent`/`tracestate` only: no baggage, which no
+ * service uses), a context manager that propagates only sampled work (`sampled-context.ts`), and the
+ * official instrumentations. Without an endpoint nothing is started and the tracing API stays a no-op.
  *
  * Must run before the service imports anything it wants traced: each service's `src/instrument.ts` calls it
  * and is the first import of `main.ts` (see `INSTRUMENTED_PACKAGES` for why that suffices on Node 20 ESM
@@ -9,7 +10,9 @@
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { SamplingDecision } from '@opentelemetry/api';
 import { createInstrumentations, INSTRUMENTED_PACKAGES } from './instrumentations.js';
+import { SampledContextManager, SampledSpanTracker } from './sampled-context.js';
 import {
   describeTracing,
   type Env,
@@ -18,11 +21,12 @@ import {
   type TracingSettings,
   tracingSettings,
 } from './settings.js';
-import { setSamplingFollowsParent } from './span-policy.js';
+import { rootDecidedSampled, setRootRatio, setSamplingFollowsParent } from './span-policy.js';
 
 type SdkNode = typeof import('@opentelemetry/sdk-node');
 type TraceBase = typeof import('@opentelemetry/sdk-trace-base');
 type Resources = typeof import('@opentelemetry/resources');
+type Core = typeof import('@opentelemetry/core');
 type Sampler = import('@opentelemetry/sdk-trace-base').Sampler;
 type SpanExporter = import('@opentelemetry/sdk-trace-base').SpanExporter;
 
@@ -50,7 +54,7 @@ export interface StartOptions {
 // then never pays for loading it (the SDK and its exporters take most of a second to load on small machines).
 const load = createRequire(import.meta.url);
 
-function sampler(settings: SamplerSettings): Sampler {
+function configuredSampler(settings: SamplerSettings): Sampler {
   const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = load(
     '@opentelemetry/sdk-trace-base',
   ) as TraceBase;
@@ -71,6 +75,26 @@ function sampler(settings: SamplerSettings): Sampler {
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: root.traceidratio() });
   }
+}
+
+/** The probability that a new trace is sampled under `settings` (what `withSpan` decides up front). */
+export function rootRatioOf(settings: SamplerSettings): number {
+  if (settings.kind.endsWith('always_on')) return 1;
+  if (settings.kind.endsWith('always_off')) return 0;
+  return settings.ratio;
+}
+
+/**
+ * The configured sampler, except for root spans whose trace `withSpan` already decided to sample
+ * (`span-policy.ts`): their decision stands, so a trace is sampled with the configured ratio either way.
+ */
+function sampler(settings: SamplerSettings): Sampler {
+  const configured = configuredSampler(settings);
+  return {
+    shouldSample: (...args) =>
+      rootDecidedSampled() ? { decision: SamplingDecision.RECORD_AND_SAMPLED } : configured.shouldSample(...args),
+    toString: () => configured.toString(),
+  };
 }
 
 function exporter(protocol: 'http/protobuf' | 'http/json'): SpanExporter {
@@ -98,14 +122,18 @@ function startSdk(settings: Extract<TracingSettings, { enabled: true }>, service
   const { NodeSDK } = load('@opentelemetry/sdk-node') as SdkNode;
   const { BatchSpanProcessor } = load('@opentelemetry/sdk-trace-base') as TraceBase;
   const { defaultResource, resourceFromAttributes } = load('@opentelemetry/resources') as Resources;
+  const { W3CTraceContextPropagator } = load('@opentelemetry/core') as Core;
+  const contextManager = new SampledContextManager();
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are merged over these by the SDK's env detector
     resource: defaultResource().merge(
       resourceFromAttributes({ 'service.name': serviceName, 'service.version': version }),
     ),
     sampler: sampler(settings.sampler),
+    contextManager,
+    textMapPropagator: new W3CTraceContextPropagator(),
     // batch size and delay from OTEL_BSP_*
-    spanProcessors: [new BatchSpanProcessor(exporter(settings.protocol))],
+    spanProcessors: [new SampledSpanTracker(contextManager), new BatchSpanProcessor(exporter(settings.protocol))],
     // metrics are Prometheus (prom-client) and logs are pino on stdout; without these empty lists the SDK
     // would also start OTLP metric and log exporters towards the trace endpoint
     metricReaders: [],
@@ -143,11 +171,14 @@ export function startTelemetry(serviceName: string, version: string, options: St
   }
   const description = describeTracing(settings);
   if (!settings.enabled) {
+    // nothing can be sampled: frames skip even the tracing API's no-op calls
+    setRootRatio(0);
     current = { enabled: false, description, shutdown: async () => {} };
     return current;
   }
   const sdk = startSdk(settings, serviceName, version);
   setSamplingFollowsParent(settings.sampler.kind.startsWith('parentbased_'));
+  setRootRatio(rootRatioOf(settings.sampler));
   preloadInstrumented(resolveFrom);
   let stopped: Promise<void> | undefined;
   current = {

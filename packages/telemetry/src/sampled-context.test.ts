@@ -1,0 +1,103 @@
+/**
+ * The context manager: a sampled context follows the work across awaits, an unsampled one is active only
+ * while its callback runs synchronously, and AsyncLocalStorage (with its hooks on every promise) is on only
+ * while sampled spans are open.
+ */
+import { createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { describe, expect, it } from 'vitest';
+import { isSampled, SampledContextManager, SampledSpanTracker } from './sampled-context.js';
+
+const spanContext = (flags: TraceFlags) =>
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: flags,
+  });
+const sampled = spanContext(TraceFlags.SAMPLED);
+const unsampled = spanContext(TraceFlags.NONE);
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('SampledContextManager', () => {
+  it('tells sampled contexts from the others', () => {
+    expect(isSampled(sampled)).toBe(true);
+    expect(isSampled(unsampled)).toBe(false);
+    expect(isSampled(ROOT_CONTEXT)).toBe(false);
+  });
+
+  it('keeps a sampled context across awaits, and nests', async () => {
+    const manager = new SampledContextManager();
+    const inner = sampled.setValue(createContextKey('k'), 1);
+    const seen = await manager.with(sampled, async () => {
+      await Promise.resolve();
+      const outer = manager.active();
+      const nested = await manager.with(inner, async () => {
+        await nextTurn();
+        return manager.active();
+      });
+      return [outer, nested, manager.active()];
+    });
+    expect(seen).toEqual([sampled, inner, sampled]);
+    expect(manager.active()).toBe(ROOT_CONTEXT);
+    manager.disable();
+  });
+
+  it('makes an unsampled context active only for the synchronous part, without AsyncLocalStorage', async () => {
+    const manager = new SampledContextManager();
+    let during: unknown;
+    const after = await manager.with(unsampled, async () => {
+      during = manager.active();
+      await Promise.resolve();
+      return manager.active();
+    });
+    expect(during).toBe(unsampled);
+    expect(after).toBe(ROOT_CONTEXT);
+    expect(manager.isPropagating).toBe(false);
+  });
+
+  it('switches AsyncLocalStorage on for sampled spans and off once none is open', async () => {
+    const manager = new SampledContextManager();
+    const tracker = new SampledSpanTracker(manager);
+    tracker.onStart();
+    await manager.with(sampled, async () => {
+      tracker.onStart();
+      await Promise.resolve();
+      tracker.onEnd();
+    });
+    expect(manager.isPropagating).toBe(true);
+    await nextTurn();
+    expect(manager.isPropagating).toBe(true); // one span still open
+    tracker.onEnd();
+    await nextTurn();
+    expect(manager.isPropagating).toBe(false);
+    expect(manager.active()).toBe(ROOT_CONTEXT);
+    // on again for the next sampled work
+    const again = await manager.with(sampled, async () => {
+      await Promise.resolve();
+      return manager.active();
+    });
+    expect(again).toBe(sampled);
+    manager.disable();
+  });
+
+  it('while on, an unsampled context inside sampled work follows its own callback, not the outer trace', async () => {
+    const manager = new SampledContextManager();
+    const tracker = new SampledSpanTracker(manager);
+    tracker.onStart();
+    const seen = await manager.with(sampled, () =>
+      manager.with(unsampled, async () => {
+        await Promise.resolve();
+        return manager.active();
+      }),
+    );
+    expect(seen).toBe(unsampled);
+    tracker.onEnd();
+    manager.disable();
+  });
+
+  it('binds functions to a context', () => {
+    const manager = new SampledContextManager();
+    const bound = manager.bind(unsampled, () => manager.active());
+    expect(bound()).toBe(unsampled);
+    expect(manager.active()).toBe(ROOT_CONTEXT);
+  });
+});
