@@ -2,7 +2,15 @@
  * What socket handling needs from the rest of CoffeeChat: the seam between the WebSocket side and the
  * broker. Only `amqp/` implements it; nothing else in the gateway knows RabbitMQ exists.
  */
-import type { InboundRead, InboundSend, JoinReply, JoinRequest, MembershipEvent } from '@coffeechat/contracts';
+import {
+  CodedError,
+  type InboundRead,
+  type InboundSend,
+  type JoinReply,
+  type JoinRequest,
+  type MembershipEvent,
+  WsErrorCode,
+} from '@coffeechat/contracts';
 
 /** The send a room's `message` frame answers: the sender's gateway acks it from the frame. */
 export interface SendAnswer {
@@ -43,7 +51,20 @@ export interface BackendEvents {
 
 export type SendRequest = Omit<InboundSend, 'kind' | 'replyTo'>;
 
-/** Every method that talks to a backend rejects with `CodedError('UNAVAILABLE')` when it cannot. */
+/**
+ * A publish the broker did not confirm in time: the client gets UNAVAILABLE, but the broker may well
+ * have the message (a late confirm), so its ack may still come.
+ */
+export class UnconfirmedPublish extends CodedError<typeof WsErrorCode.UNAVAILABLE> {
+  constructor(message: string) {
+    super(WsErrorCode.UNAVAILABLE, message);
+  }
+}
+
+/**
+ * Every method that talks to a backend rejects with `CodedError('UNAVAILABLE')` when it cannot
+ * (`UnconfirmedPublish` when it cannot tell).
+ */
 export interface ChatBackend {
   isUp(): boolean;
   /**
@@ -55,7 +76,7 @@ export interface ChatBackend {
   bindRoom(roomId: string): Promise<void>;
   unbindRoom(roomId: string): Promise<void>;
   join(request: JoinRequest): Promise<JoinReply>;
-  /** resolves once the broker has the message durably */
+  /** resolves once the broker has the message durably; `UnconfirmedPublish` when that is not known in time */
   publishSend(request: SendRequest): Promise<void>;
   publishRead(request: Omit<InboundRead, 'kind'>): Promise<void>;
   publishTyping(roomId: string, userId: string, frame: string): Promise<void>;

@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly duplicatesDropped: Counter;
   readonly resendsAbsorbed: Counter;
   readonly shed: Counter;
+  readonly sendsInFlight: Gauge;
   readonly closes: Counter<'reason'>;
 
   constructor({ registry }: Metrics) {
@@ -78,6 +79,11 @@ export class GatewayMetrics {
     this.shed = new Counter({
       name: 'coffeechat_gateway_sends_shed_total',
       help: 'sends answered UNAVAILABLE at once because GATEWAY_MAX_SENDS_IN_FLIGHT sends awaited their ack (overload)',
+      registers,
+    });
+    this.sendsInFlight = new Gauge({
+      name: 'coffeechat_gateway_sends_in_flight',
+      help: 'sends published and awaiting their ack, over every connection (bounded by GATEWAY_MAX_SENDS_IN_FLIGHT)',
       registers,
     });
     this.closes = new Counter({

@@ -9,7 +9,13 @@ import {
 } from '@coffeechat/contracts';
 import { createLogger, createMetrics } from '@coffeechat/service-kit';
 import { describe, expect, it } from 'vitest';
-import type { BackendEvents, ChatBackend, RoomFrame, SendRequest } from './chat-backend.js';
+import {
+  type BackendEvents,
+  type ChatBackend,
+  type RoomFrame,
+  type SendRequest,
+  UnconfirmedPublish,
+} from './chat-backend.js';
 import type { ClientSocket, TopicPublisher } from './client-socket.js';
 import { MembershipCache } from './membership-cache.js';
 import { GatewayMetrics } from './metrics.js';
@@ -336,6 +342,35 @@ describe('ChatProtocol', () => {
     send('c2');
     await tick();
     expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2', 'c3', 'c2']);
+  });
+
+  it('keeps an unconfirmed send in flight (its ack may come), but not a refused one', async () => {
+    const { connect, backend, protocol } = setup();
+    const a = connect('alice');
+    a.frame({ type: 'join', roomId: 'r1' });
+    await tick();
+    backend.joins[0]?.reply.resolve(accepted(0));
+    await tick();
+    const send = (clientMsgId: string) => a.frame({ type: 'send', roomId: 'r1', clientMsgId, body: 'x' });
+    backend.sendFailure = new UnconfirmedPublish('broker did not confirm');
+    send('c1');
+    await tick();
+    await tick();
+    expect(a.socket.sent.at(-1)).toMatchObject({ type: 'error', code: 'UNAVAILABLE', clientMsgId: 'c1' });
+    backend.sendFailure = undefined;
+    send('c1'); // the client's retry: the broker may have the first one, so it is not published again
+    await tick();
+    expect(backend.sends).toEqual([]);
+    protocol.roomFrame({ ...liveFrame(1), storedAt: 1, answers: { connId: 'conn1', clientMsgId: 'c1' } });
+    expect(a.socket.sent.at(-1)).toMatchObject({ type: 'ack', clientMsgId: 'c1', seq: 1 });
+    backend.sendFailure = new CodedError(WsErrorCode.UNAVAILABLE, 'broker unavailable');
+    send('c2');
+    await tick();
+    await tick();
+    backend.sendFailure = undefined;
+    send('c2'); // refused at once: the retry goes through
+    await tick();
+    expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c2']);
   });
 
   it('answers RATE_LIMITED to the 21st send and the 6th typing frame of a second', async () => {

@@ -15,7 +15,7 @@ import {
   WsErrorCode,
 } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
-import type { ChatBackend, ConnFrame, RoomFrame } from './chat-backend.js';
+import { type ChatBackend, type ConnFrame, type RoomFrame, UnconfirmedPublish } from './chat-backend.js';
 import { judgeFrame, tooManyBadFrames } from './frame-guard.js';
 import { traceFrame } from './frame-span.js';
 import type { MembershipCache } from './membership-cache.js';
@@ -313,6 +313,7 @@ export class ChatProtocol {
     this.deps.hub.retain(frame.roomId).catch(() => undefined);
     session.sendsInFlight.set(key, { roomId: frame.roomId, startedAt: performance.now() });
     this.sendsInFlight += 1;
+    this.deps.metrics.sendsInFlight.set(this.sendsInFlight);
     try {
       await this.deps.backend.publishSend({
         roomId: frame.roomId,
@@ -324,7 +325,9 @@ export class ChatProtocol {
         receivedAt: Date.now(),
       });
     } catch (err) {
-      this.settleSend(session, key);
+      // Unconfirmed, the broker may have it: its ack may come, and a resend meanwhile is absorbed
+      // (the entry goes at the ack, a broker reconnect or the deadline). Refused: a resend must go through.
+      if (!(err instanceof UnconfirmedPublish)) this.settleSend(session, key);
       this.failWith(session, err, context);
     }
   }
@@ -340,6 +343,7 @@ export class ChatProtocol {
   private forgetSend(session: Session, key: string, send: SendInFlight): void {
     session.sendsInFlight.delete(key);
     this.sendsInFlight -= 1;
+    this.deps.metrics.sendsInFlight.set(this.sendsInFlight);
     this.deps.hub.release(send.roomId);
   }
 

@@ -25,7 +25,13 @@ import type { Broker, Logger } from '@coffeechat/service-kit';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
-import type { BackendEvents, ChatBackend, SendAnswer, SendRequest } from '../chat-backend.js';
+import {
+  type BackendEvents,
+  type ChatBackend,
+  type SendAnswer,
+  type SendRequest,
+  UnconfirmedPublish,
+} from '../chat-backend.js';
 
 export interface AmqpBackendSettings {
   gatewayId: string;
@@ -211,6 +217,8 @@ export class AmqpChatBackend implements ChatBackend {
         { [Header.sentAt]: Date.now() },
       ),
       'broker did not confirm',
+      // once the channel took it, a failure cannot tell whether the broker has the message
+      (what) => new UnconfirmedPublish(what),
     );
   }
 
@@ -220,15 +228,15 @@ export class AmqpChatBackend implements ChatBackend {
     return wrapper;
   }
 
-  private async within<T>(work: Promise<T>, what: string): Promise<T> {
+  private async within<T>(work: Promise<T>, what: string, fail = unavailable): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unavailable(what)), this.settings.timeoutMs);
+      timer = setTimeout(() => reject(fail(what)), this.settings.timeoutMs);
     });
     try {
       return await Promise.race([work, timeout]);
     } catch (err) {
-      throw err instanceof CodedError ? err : unavailable(what);
+      throw err instanceof CodedError ? err : fail(what);
     } finally {
       clearTimeout(timer);
     }
