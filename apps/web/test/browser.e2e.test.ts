@@ -2,7 +2,9 @@
  * The browser app in a real Chromium against the real services (separate processes): what people
  * see. Two users chat both ways, see each other typing and going offline, unread counts move live,
  * a reload and a dropped network lose and double nothing, and the posts pages work end to end.
- * Saves the README's screenshots to docs/screenshots/.
+ * Saves screenshots of the room and the feed to .test-results/screenshots/, or, with
+ * `UPDATE_SCREENSHOTS=1`, over the README's in docs/screenshots/ (so a plain test run leaves the
+ * committed ones alone).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,11 @@ import WebSocket from 'ws';
 import { launchChromium } from './chromium.js';
 import { WebStack } from './web-stack.js';
 
-const SCREENSHOTS = path.resolve(fileURLToPath(import.meta.url), '../../../../docs/screenshots');
+const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../../..');
+const SCREENSHOTS = path.join(
+  ROOT,
+  process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : '.test-results/screenshots',
+);
 const DESKTOP = { width: 1024, height: 720 };
 const PHONE = { width: 390, height: 760 };
 
