@@ -68,10 +68,10 @@ export class UnconfirmedPublish extends CodedError<typeof WsErrorCode.UNAVAILABL
 export interface ChatBackend {
   isUp(): boolean;
   /**
-   * Starts delivering events (as soon as the backend is reachable; it does not wait for it).
-   * `boundRooms` is asked again after every reconnect to restore the room bindings.
+   * Starts delivering events (as soon as the backend is reachable; it does not wait for it). The room
+   * bindings are restored after a reconnect before `restored` is reported.
    */
-  start(events: BackendEvents, boundRooms: () => Iterable<string>): void;
+  start(events: BackendEvents): void;
   /** resolves once room traffic reaches this gateway */
   bindRoom(roomId: string): Promise<void>;
   unbindRoom(roomId: string): Promise<void>;

@@ -70,21 +70,18 @@ const chat = new ChatProtocol({
   replayLowWaterBytes: Math.floor(config.sendBufferBytes / 2),
   maxSendsInFlight: config.maxSendsInFlight,
 });
-backend.start(
-  {
-    roomFrame: (frame) => chat.roomFrame(frame),
-    connFrame: (frame) => chat.connFrame(frame),
-    membership: (e) => {
-      chat.membership(e);
-      presence.membership(e);
-    },
-    restored: () => {
-      chat.brokerRestored();
-      void hub.resync();
-    },
+backend.start({
+  roomFrame: (frame) => chat.roomFrame(frame),
+  connFrame: (frame) => chat.connFrame(frame),
+  membership: (e) => {
+    chat.membership(e);
+    presence.membership(e);
   },
-  () => hub.boundRooms(),
-);
+  restored: () => {
+    chat.brokerRestored();
+    void hub.resync();
+  },
+});
 presence.start();
 const port = await server.listen(chat);
 logger.info({ port, tracing: telemetry.description }, 'gateway listening');

@@ -4,9 +4,9 @@
  * `joined`, the replayed messages, and the buffered frames that come after both, before it is
  * subscribed to the room's live traffic.
  */
-import type { JoinReply } from '@coffeechat/contracts';
+import { type JoinReply, messageFrameJson } from '@coffeechat/contracts';
 import type { PresenceView } from './presence-view.js';
-import { joinedFrame, messageFrame } from './server-frames.js';
+import { joinedFrame } from './server-frames.js';
 
 export type Payload = string | Uint8Array;
 
@@ -47,7 +47,7 @@ export function planJoin(
     // Only strictly ascending seqs above afterSeq: a reply can never make the client see one twice.
     for (const message of reply.replay) {
       if (message.seq <= last) continue;
-      frames.push(messageFrame(message));
+      frames.push(messageFrameJson(message));
       last = message.seq;
     }
   }

@@ -5,13 +5,12 @@
  * sockets still joining. After a broker reconnect (the gateway's queue is new, whatever was published
  * meanwhile is lost for it) each room asks a router for what its live sockets missed.
  */
-import { CloseCode, type StoredMessage } from '@coffeechat/contracts';
+import { CloseCode, messageFrameJson, type StoredMessage } from '@coffeechat/contracts';
 import { secondsSince } from '@coffeechat/telemetry';
 import type { ChatBackend, RoomFrame } from './chat-backend.js';
 import type { TopicPublisher } from './client-socket.js';
 import type { GatewayMetrics } from './metrics.js';
 import { SeqFilter } from './seq-filter.js';
-import { messageFrame } from './server-frames.js';
 import type { Session } from './session.js';
 
 interface HubRoom {
@@ -93,10 +92,6 @@ export class RoomHub {
     return room ? [...room.live, ...room.joining] : [];
   }
 
-  boundRooms(): Iterable<string> {
-    return this.rooms.keys();
-  }
-
   deliver(frame: RoomFrame): void {
     const room = this.rooms.get(frame.roomId);
     if (!room) return; // arrived after the last local socket left
@@ -172,7 +167,7 @@ export class RoomHub {
       if (!positions.has(session)) positions.set(session, session.rooms.get(roomId)?.position ?? 0);
     const last = replay.at(-1);
     if (last) this.seqs.accept(roomId, last.seq);
-    const frames: RoomFrame[] = replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrame(m)) }));
+    const frames: RoomFrame[] = replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrameJson(m)) }));
     for (const frame of [...frames, ...held]) {
       let sent = 0;
       for (const session of room.live) {

@@ -7,8 +7,6 @@ import type {
   ErrorFrame,
   HelloFrame,
   JoinedFrame,
-  MessageFrame,
-  StoredMessage,
   TypingEventFrame,
   WsErrorCode,
 } from '@coffeechat/contracts';
@@ -28,18 +26,6 @@ export const removedFrame = (roomId: string): string => JSON.stringify({ type: '
 
 export const typingFrame = (roomId: string, userId: string): string =>
   JSON.stringify({ type: 'typing', roomId, userId } satisfies TypingEventFrame);
-
-/** A replayed message, in the same shape as the router's live `message` frame. */
-export const messageFrame = (m: StoredMessage): string =>
-  JSON.stringify({
-    type: 'message',
-    roomId: m.roomId,
-    seq: m.seq,
-    senderId: m.senderId,
-    clientMsgId: m.clientMsgId,
-    body: m.body,
-    ts: m.ts,
-  } satisfies MessageFrame);
 
 /** A send's `ack`, built from the room's `message` frame that answered it. */
 export const ackFrame = ({ id, roomId, clientMsgId, seq, ts }: Omit<AckFrame, 'type'>): string =>

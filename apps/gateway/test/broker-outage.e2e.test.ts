@@ -3,11 +3,10 @@
  * cuts. While cut, sends get UNAVAILABLE and /readyz answers 503; once restored the gateway
  * reconnects, re-binds its rooms and the chat flows again.
  */
-import { eventually, servers, tokenFor } from '@coffeechat/testkit';
+import { eventually, servers, TcpProxy, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawSocket } from './raw-socket.js';
 import { Stack } from './stack.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 let stack: Stack;
 let proxy: TcpProxy;

@@ -3,12 +3,11 @@
  * processes on the real RabbitMQ and MongoDB-wire server, driven through raw sockets (exact frames)
  * and the SDK.
  */
-import { eventually, tokenFor } from '@coffeechat/testkit';
+import { eventually, TcpProxy, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrape } from './metrics-text.js';
 import { type Frame, RawSocket } from './raw-socket.js';
 import { nextEvent, Stack } from './stack.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 const ORIGIN = 'https://coffeechat.test';
 let stack: Stack;
@@ -149,6 +148,27 @@ describe('chat between gateways', () => {
     const joinedAt = back.frames.indexOf(joined);
     expect(back.frames.findIndex((f) => f.type === 'message')).toBeGreaterThan(joinedAt);
     back.close();
+  });
+
+  it('writes a message byte for byte the same live and in a replay', async () => {
+    const room = await stack.createRoom(['erin', 'finn']);
+    const erin = await open('erin', 0);
+    await erin.request({ type: 'join', id: 'j', roomId: room.roomId });
+    await erin.request({
+      type: 'send',
+      id: 's',
+      roomId: room.roomId,
+      clientMsgId: 'é-1',
+      body: 'naïve "quotes" \\ ☕',
+    });
+    const live = await erin.next((f) => f.type === 'message' && f.seq === 1);
+    const finn = await open('finn', 1);
+    await finn.request({ type: 'join', id: 'j', roomId: room.roomId, afterSeq: 0 });
+    const replayed = await finn.next((f) => f.type === 'message' && f.seq === 1);
+    expect(replayed).toEqual(live);
+    expect(finn.textOf(replayed)).toBe(erin.textOf(live));
+    erin.close();
+    finn.close();
   });
 
   it('the SDK re-joins after a network cut and misses nothing (automatic afterSeq)', async () => {

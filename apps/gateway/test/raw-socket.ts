@@ -5,6 +5,8 @@ export type Frame = Record<string, unknown> & { type: string };
 
 export class RawSocket {
   readonly frames: Frame[] = [];
+  /** each frame as the bytes came (UTF-8), beside `frames` */
+  private readonly texts: string[] = [];
   private waiters: Array<() => void> = [];
   closed?: { code: number; reason: string };
   /** the last socket error (a reset, an invalid frame), named when the socket closed abnormally */
@@ -13,7 +15,10 @@ export class RawSocket {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.frames.push(JSON.parse(String(data)) as Frame);
+      if (!isBinary) {
+        this.texts.push(String(data));
+        this.frames.push(JSON.parse(String(data)) as Frame);
+      }
       this.wake();
     });
     this.closedPromise = new Promise((resolve) => {
@@ -79,6 +84,11 @@ export class RawSocket {
         });
       });
     }
+  }
+
+  /** The text a received frame came as. */
+  textOf(frame: Frame): string | undefined {
+    return this.texts[this.frames.indexOf(frame)];
   }
 
   async request(frame: Frame & { id: string }, timeoutMs = 10_000): Promise<Frame> {

@@ -19,9 +19,9 @@ import { currentTelemetry } from '@coffeechat/telemetry';
 import { startBacklogMonitor } from './amqp/backlog-monitor.js';
 import { DeadLetterAdmin } from './amqp/dead-letters.js';
 import { startEventsSubscriber } from './amqp/events-subscriber.js';
+import { joinServer } from './amqp/join-server.js';
 import { PartitionConsumers } from './amqp/partition-consumers.js';
 import { createPublisher } from './amqp/publisher.js';
-import { startRpcServer } from './amqp/rpc-server.js';
 import { loadConfig } from './config.js';
 import { chatRoutes } from './http/routes.js';
 import { answerJoin } from './join.js';
@@ -83,7 +83,7 @@ const consumers = new PartitionConsumers({
 });
 const events = startEventsSubscriber({ broker, topology, routerId, invalidate, metrics: routerMetrics, logger });
 consumers.start();
-const rpc = startRpcServer({
+const rpc = joinServer({
   broker,
   topology,
   metrics: routerMetrics,
@@ -96,6 +96,7 @@ const rpc = startRpcServer({
       replay: (roomId, afterSeq, max) => messages.replay(roomId, afterSeq, max),
     }),
 });
+rpc.start().catch((err: unknown) => logger.error({ err }, 'join requests: could not start consuming'));
 const backlog = startBacklogMonitor({
   broker,
   topology,

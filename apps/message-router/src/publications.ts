@@ -9,8 +9,8 @@ import {
   Header,
   type InboundSend,
   type MembershipEvent,
-  type MessageFrame,
   type MessageStoredEvent,
+  messageFrameJson,
   type ReadEventFrame,
   type RoomCreatedEvent,
   type StoredMessage,
@@ -32,19 +32,6 @@ export interface Publication {
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 const JSON_TYPE = 'application/json';
 
-/** The `message` frame; its bytes are the same for the first publish and every re-publish. */
-export function messageFrame(m: StoredMessage): MessageFrame {
-  return {
-    type: 'message',
-    roomId: m.roomId,
-    seq: m.seq,
-    senderId: m.senderId,
-    clientMsgId: m.clientMsgId,
-    body: m.body,
-    ts: m.ts,
-  };
-}
-
 /**
  * The room's `message` frame, answering a send: it names the sender's connection (and the send's
  * `clientMsgId` and frame `id`), so the sender's gateway, bound to the room, acks the send from it and
@@ -55,7 +42,7 @@ export function roomMessage(topology: Topology, m: StoredMessage, send: InboundS
   return {
     exchange: topology.deliveryExchange,
     routingKey: topology.roomKey(m.roomId),
-    content: json(messageFrame(m)),
+    content: Buffer.from(messageFrameJson(m)),
     options: {
       contentType: JSON_TYPE,
       type: GatewayMessageType.roomFrame,

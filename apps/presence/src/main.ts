@@ -19,7 +19,7 @@ import {
 import { currentTelemetry } from '@coffeechat/telemetry';
 import { ChangePublisher } from './amqp/change-publisher.js';
 import { InputConsumer } from './amqp/input-consumer.js';
-import { QueryServer } from './amqp/query-server.js';
+import { queryServer } from './amqp/query-server.js';
 import { CatchUp } from './catch-up.js';
 import { loadConfig } from './config.js';
 import { addPresenceRoutes } from './http/presence-routes.js';
@@ -73,7 +73,7 @@ const input = new InputConsumer({
   apply: createInputHandler({ store, sweeper, metrics, logger, graceMs: timing.graceMs, catchUp }),
   onMalformed: () => metrics.deadLetters.inc({ queue: 'input' }),
 });
-const queries = new QueryServer({
+const queries = queryServer({
   broker,
   names,
   logger,

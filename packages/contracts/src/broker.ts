@@ -5,6 +5,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { WsErrorCode } from './errors.js';
+import { exchange } from './exchanges.js';
 import { StoredMessage } from './http.js';
 import { Millis, PostId, RoomId, Seq, UserId } from './ids.js';
 import { Limits } from './limits.js';
@@ -12,19 +13,26 @@ import { Limits } from './limits.js';
 const strict = { additionalProperties: false } as const;
 
 export function topology(namespace: string) {
+  const exchanges = {
+    /** chat traffic into the partitions: routing key `partitionKey(p)`, one quorum queue per partition */
+    inbound: exchange(`${namespace}.inbound`, 'direct'),
+    /** the dead letters of every partition land in `deadQueue` */
+    deadLetter: exchange(`${namespace}.dlx`, 'fanout'),
+    /** room frames: routing key `roomKey(roomId)`; each gateway binds its own queue per joined room */
+    delivery: exchange(`${namespace}.delivery`, 'direct'),
+    /** membership and room events (`EventKey`), consumed by gateways, routers and feed */
+    events: exchange(`${namespace}.events`, 'topic'),
+  };
   return {
-    /** direct; routing key `partitionKey(p)`; one quorum queue per partition. */
-    inboundExchange: `${namespace}.inbound`,
+    exchanges,
+    inboundExchange: exchanges.inbound.name,
     inboundQueue: (partition: number) => `${namespace}.inbound.p${partition}`,
     partitionKey: (partition: number) => `p${partition}`,
-    /** fanout; the dead letters of every partition land in `deadQueue`. */
-    deadLetterExchange: `${namespace}.dlx`,
+    deadLetterExchange: exchanges.deadLetter.name,
     deadQueue: `${namespace}.dead`,
-    /** direct; routing key `roomKey(roomId)`; each gateway binds its own queue per joined room. */
-    deliveryExchange: `${namespace}.delivery`,
+    deliveryExchange: exchanges.delivery.name,
     roomKey: (roomId: string) => `room.${roomId}`,
-    /** topic; membership and room events (`EventKey`), consumed by gateways, routers and feed. */
-    eventsExchange: `${namespace}.events`,
+    eventsExchange: exchanges.events.name,
     /** request/reply to any router (competing consumers), answered on the direct reply-to. */
     routerRpcQueue: `${namespace}.rpc.router`,
     gatewayQueue: (gatewayId: string) => `${namespace}.gw.${gatewayId}`,

@@ -3,6 +3,7 @@
  * consumes `RoomCreatedEvent` and `MessageStoredEvent` (broker.ts) from the events exchange.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { exchange } from './exchanges.js';
 import { IsoTime, PostId, UserId } from './ids.js';
 
 const strict = { additionalProperties: false } as const;
@@ -113,11 +114,13 @@ export type TagRankingResponse = Static<typeof TagRankingResponse>;
 
 /** The feed's own broker objects: a durable queue bound to the events it counts, and its dead letters. */
 export function feedTopology(namespace: string) {
+  const deadLetter = exchange(`${namespace}.feed.dlx`, 'fanout');
   return {
+    exchanges: { deadLetter },
     /** quorum queue, single active consumer (per-room order), bound to `room.created` and `message.stored` */
     eventsQueue: `${namespace}.feed.events`,
-    /** fanout; malformed events and events past the delivery limit land in `deadQueue` */
-    deadLetterExchange: `${namespace}.feed.dlx`,
+    /** malformed events and events past the delivery limit land in `deadQueue` */
+    deadLetterExchange: deadLetter.name,
     deadQueue: `${namespace}.feed.dead`,
   };
 }

@@ -4,6 +4,7 @@
  * HTTP query. Names are prefixed by the namespace like everything in `topology()`.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { exchange } from './exchanges.js';
 import { PresenceStatus } from './frames.js';
 import { Millis, UserId } from './ids.js';
 import { Limits } from './limits.js';
@@ -12,15 +13,21 @@ import { fnv1a32 } from './partition.js';
 const strict = { additionalProperties: false } as const;
 
 export function presenceTopology(namespace: string) {
+  const exchanges = {
+    /** gateways publish `PresenceInput` here (connection events at once, one heartbeat per interval) */
+    input: exchange(`${namespace}.presence.in`, 'fanout'),
+    deadLetter: exchange(`${namespace}.presence.dlx`, 'fanout'),
+    /** `PresenceChange` with routing key `presenceKey(userId)`; gateways bind per watched user */
+    changes: exchange(`${namespace}.presence`, 'direct'),
+  };
   return {
-    /** fanout; gateways publish `PresenceInput` here (connection events at once, one heartbeat per interval). */
-    inputExchange: `${namespace}.presence.in`,
+    exchanges,
+    inputExchange: exchanges.input.name,
     /** quorum queue of competing presence consumers; malformed input is dead-lettered to `deadQueue`. */
     inputQueue: `${namespace}.presence.in`,
-    deadLetterExchange: `${namespace}.presence.dlx`,
+    deadLetterExchange: exchanges.deadLetter.name,
     deadQueue: `${namespace}.presence.dead`,
-    /** direct; `PresenceChange` with routing key `presenceKey(userId)`; gateways bind per watched user. */
-    changesExchange: `${namespace}.presence`,
+    changesExchange: exchanges.changes.name,
     /** request/reply to any presence replica (competing consumers), answered on the direct reply-to. */
     rpcQueue: `${namespace}.rpc.presence`,
   };

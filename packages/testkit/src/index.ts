@@ -10,4 +10,5 @@ export * from './server-source.js';
 export * from './servers.js';
 export * from './service-process.js';
 export * from './stack-namespace.js';
+export * from './tcp-proxy.js';
 export * from './tokens.js';

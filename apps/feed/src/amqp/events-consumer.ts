@@ -14,7 +14,7 @@ import {
   type Validator,
   validator,
 } from '@coffeechat/contracts';
-import type { Broker, Logger } from '@coffeechat/service-kit';
+import { type Broker, declareDeadLetters, declareExchanges, type Logger } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ChatEngagement } from '../chat-engagement.js';
@@ -42,7 +42,8 @@ export async function startEventsConsumer(
   metrics: FeedMetrics,
   logger: Logger,
 ): Promise<EventsConsumer> {
-  const { eventsExchange } = topology(namespace);
+  const chatTopology = topology(namespace);
+  const { eventsExchange } = chatTopology;
   const feed = feedTopology(namespace);
   const handlers: Record<string, Handler> = {
     [EventKey.messageStored]: { name: 'message.stored', validator: validator(MessageStoredEvent) },
@@ -56,10 +57,8 @@ export async function startEventsConsumer(
   const channel = broker.connection.createChannel({
     name: 'feed-events',
     setup: async (ch: Channel) => {
-      await ch.assertExchange(eventsExchange, 'topic', { durable: true });
-      await ch.assertExchange(feed.deadLetterExchange, 'fanout', { durable: true });
-      await ch.assertQueue(feed.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-      await ch.bindQueue(feed.deadQueue, feed.deadLetterExchange, '');
+      await declareExchanges(ch, chatTopology.exchanges.events);
+      await declareDeadLetters(ch, feed.exchanges.deadLetter, feed.deadQueue);
       await ch.assertQueue(feed.eventsQueue, {
         durable: true,
         arguments: {

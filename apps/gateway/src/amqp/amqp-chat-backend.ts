@@ -1,14 +1,12 @@
 /**
- * `ChatBackend` over RabbitMQ (docs/internals.md). Three channels on one reconnecting connection:
- * - `queue`: the gateway's own exclusive queue, bound to `membership.*` and to each room a local socket
- *   joined; its set-up re-declares the queue and re-binds every room after a reconnect;
- * - `publisher`: a confirm channel for sends and read markers (into the room's inbound partition) and
- *   typing frames (straight to the delivery exchange);
- * - `rpc`: join requests to the routers, answered on the direct reply-to pseudo-queue.
+ * `ChatBackend` over RabbitMQ (docs/internals.md), on one reconnecting connection:
+ * - the gateway's own queue (service-kit `KeyedQueue`), bound to `membership.*` and to each room a local
+ *   socket joined or awaits an ack in; re-bound after a reconnect; its messages dispatched by AMQP `type`;
+ * - a confirm channel for sends and read markers (into the room's inbound partition) and typing frames
+ *   (straight to the delivery exchange);
+ * - join requests to the routers (service-kit `RpcClient`).
  */
-import { randomUUID } from 'node:crypto';
 import {
-  CodedError,
   GatewayMessageType,
   Header,
   type InboundRead,
@@ -19,10 +17,17 @@ import {
   partitionOf,
   type Topology,
   validator,
-  WsErrorCode,
 } from '@coffeechat/contracts';
-import type { Broker, Logger } from '@coffeechat/service-kit';
-import { traceConsume, tracePublish } from '@coffeechat/telemetry';
+import {
+  type Broker,
+  declareExchanges,
+  KeyedQueue,
+  type Logger,
+  RpcClient,
+  unavailable,
+  withinDeadline,
+} from '@coffeechat/service-kit';
+import { tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import {
@@ -40,27 +45,14 @@ export interface AmqpBackendSettings {
   timeoutMs: number;
 }
 
-const REPLY_TO = 'amq.rabbitmq.reply-to';
 const JSON_TYPE = 'application/json';
-const joinReply = validator(JoinReply);
 const membershipEvent = validator(MembershipEvent);
-
-const unavailable = (what: string) => new CodedError(WsErrorCode.UNAVAILABLE, what);
-
-interface PendingCall {
-  resolve: (reply: JoinReply) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 export class AmqpChatBackend implements ChatBackend {
   private readonly queueName: string;
-  private readonly calls = new Map<string, PendingCall>();
-  /** how many times the gateway queue was set up (more than once = after a reconnect) */
-  private queueSetups = 0;
-  private queue?: ChannelWrapper;
+  private queue?: KeyedQueue;
   private publisher?: ChannelWrapper;
-  private rpc?: ChannelWrapper;
+  private readonly router: RpcClient<JoinRequest, JoinReply>;
 
   constructor(
     private readonly broker: Broker,
@@ -69,95 +61,55 @@ export class AmqpChatBackend implements ChatBackend {
     private readonly logger: Logger,
   ) {
     this.queueName = topology.gatewayQueue(settings.gatewayId);
+    this.router = new RpcClient({
+      broker,
+      logger,
+      name: 'gateway-rpc',
+      peer: 'the router',
+      queue: topology.routerRpcQueue,
+      timeoutMs: settings.timeoutMs,
+      isReply: validator(JoinReply).check,
+    });
   }
 
   isUp(): boolean {
     return this.broker.isConnected();
   }
 
-  start(events: BackendEvents, boundRooms: () => Iterable<string>): void {
-    const { connection } = this.broker;
+  start(events: BackendEvents): void {
     const t = this.topology;
-    connection.on('disconnect', () => this.failCalls('broker connection lost'));
-
-    this.queue = connection.createChannel({
+    this.queue = new KeyedQueue({
+      broker: this.broker,
+      logger: this.logger,
       name: 'gateway-queue',
-      confirm: false,
-      setup: async (ch: Channel) => {
-        await ch.assertExchange(t.deliveryExchange, 'direct', { durable: true });
-        await ch.assertExchange(t.eventsExchange, 'topic', { durable: true });
-        await ch.assertQueue(this.queueName, { exclusive: true, autoDelete: true, durable: false });
-        await ch.bindQueue(this.queueName, t.eventsExchange, 'membership.*');
-        const rooms = [...boundRooms()];
-        await Promise.all(rooms.map((roomId) => ch.bindQueue(this.queueName, t.deliveryExchange, t.roomKey(roomId))));
-        if (rooms.length > 0) this.logger.info({ rooms: rooms.length }, 'room bindings restored');
-        await ch.consume(
-          this.queueName,
-          (msg) => msg && traceConsume(msg, this.queueName, () => this.dispatch(msg, events)),
-          { noAck: true },
-        );
-        this.queueSetups += 1;
-        if (this.queueSetups > 1) events.restored();
-      },
+      queue: this.queueName,
+      keyed: t.exchanges.delivery,
+      fixed: [{ exchange: t.exchanges.events, key: 'membership.*' }],
+      timeoutMs: this.settings.timeoutMs,
+      onMessage: (msg) => this.dispatch(msg, events),
+      onRestored: () => events.restored(),
     });
-    this.publisher = connection.createChannel({
+    this.queue.start();
+    this.publisher = this.broker.connection.createChannel({
       name: 'gateway-publisher',
       confirm: true,
-      setup: async (ch: Channel) => {
-        await ch.assertExchange(t.inboundExchange, 'direct', { durable: true });
-        await ch.assertExchange(t.deliveryExchange, 'direct', { durable: true });
-      },
+      setup: (ch: Channel) => declareExchanges(ch, t.exchanges.inbound, t.exchanges.delivery),
     });
-    this.rpc = connection.createChannel({
-      name: 'gateway-rpc',
-      confirm: false,
-      setup: async (ch: Channel) => {
-        await ch.consume(REPLY_TO, (msg) => msg && traceConsume(msg, REPLY_TO, () => this.settle(msg)), {
-          noAck: true,
-        });
-      },
-    });
-    for (const wrapper of [this.queue, this.publisher, this.rpc]) {
-      wrapper.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'broker channel set-up failed'));
-    }
+    this.publisher.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'broker channel set-up failed'));
+    this.router.start();
   }
 
   async bindRoom(roomId: string): Promise<void> {
-    const queue = this.ready(this.queue);
-    // A bind issued while the channel's set-up is still declaring the queue would fail; wait it out.
-    await this.within(queue.waitForConnect(), 'broker not ready');
-    await this.within(
-      queue.bindQueue(this.queueName, this.topology.deliveryExchange, this.topology.roomKey(roomId)),
-      'bind failed',
-    );
+    if (!this.queue) throw unavailable('broker unavailable');
+    await this.queue.bind(this.topology.roomKey(roomId));
   }
 
   async unbindRoom(roomId: string): Promise<void> {
-    if (!this.queue || !this.isUp()) return; // the reconnect set-up binds only rooms still in use
-    await this.queue.unbindQueue(this.queueName, this.topology.deliveryExchange, this.topology.roomKey(roomId));
+    await this.queue?.unbind(this.topology.roomKey(roomId));
   }
 
   join(request: JoinRequest): Promise<JoinReply> {
-    const rpc = this.ready(this.rpc);
-    const correlationId = randomUUID();
-    return new Promise<JoinReply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.calls.delete(correlationId);
-        reject(unavailable('the router did not answer'));
-      }, this.settings.timeoutMs);
-      this.calls.set(correlationId, { resolve, reject, timer });
-      const queue = this.topology.routerRpcQueue;
-      tracePublish({ exchange: '', routingKey: queue, correlationId }, (headers) =>
-        rpc.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
-          replyTo: REPLY_TO,
-          correlationId,
-          expiration: String(this.settings.timeoutMs),
-          contentType: JSON_TYPE,
-          headers,
-          timeout: this.settings.timeoutMs,
-        }),
-      ).catch(() => this.settleCall(correlationId, (call) => call.reject(unavailable('broker unavailable'))));
-    });
+    return this.router.call(request);
   }
 
   async publishSend(request: SendRequest): Promise<void> {
@@ -174,7 +126,7 @@ export class AmqpChatBackend implements ChatBackend {
     const publisher = this.ready(this.publisher);
     const exchange = this.topology.deliveryExchange;
     const routingKey = this.topology.roomKey(roomId);
-    await this.within(
+    await withinDeadline(
       tracePublish(
         { exchange, routingKey },
         (headers) =>
@@ -186,13 +138,13 @@ export class AmqpChatBackend implements ChatBackend {
           }),
         { [Header.roomId]: roomId, [Header.userId]: userId },
       ),
+      this.settings.timeoutMs,
       'broker unavailable',
     );
   }
 
   async close(): Promise<void> {
-    this.failCalls('gateway shutting down');
-    await Promise.allSettled([this.queue?.close(), this.publisher?.close(), this.rpc?.close()]);
+    await Promise.allSettled([this.router.close(), this.queue?.close(), this.publisher?.close()]);
   }
 
   // ---- internals ----
@@ -202,7 +154,7 @@ export class AmqpChatBackend implements ChatBackend {
     const exchange = this.topology.inboundExchange;
     const routingKey = this.topology.partitionKey(partitionOf(roomId, this.settings.partitions));
     const content = Buffer.from(JSON.stringify(message));
-    await this.within(
+    await withinDeadline(
       tracePublish(
         { exchange, routingKey, bodySize: content.length },
         (headers) =>
@@ -216,6 +168,7 @@ export class AmqpChatBackend implements ChatBackend {
         // the router measures the inbound hop from here
         { [Header.sentAt]: Date.now() },
       ),
+      this.settings.timeoutMs,
       'broker did not confirm',
       // once the channel took it, a failure cannot tell whether the broker has the message
       (what) => new UnconfirmedPublish(what),
@@ -228,79 +181,51 @@ export class AmqpChatBackend implements ChatBackend {
     return wrapper;
   }
 
-  private async within<T>(work: Promise<T>, what: string, fail = unavailable): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(fail(what)), this.settings.timeoutMs);
-    });
-    try {
-      return await Promise.race([work, timeout]);
-    } catch (err) {
-      throw err instanceof CodedError ? err : fail(what);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
+  /** What lands in the gateway's queue, by its AMQP `type` (`GatewayMessageType`). */
   private dispatch(msg: ConsumeMessage, events: BackendEvents): void {
-    const { exchange } = msg.fields;
     const headers = msg.properties.headers ?? {};
-    if (exchange === this.topology.deliveryExchange) {
-      const roomId = stringHeader(headers[Header.roomId]) ?? roomOfKey(msg.fields.routingKey);
-      if (!roomId) {
-        this.drop(msg, 'room frame without room');
-        return;
+    switch (msg.properties.type) {
+      case GatewayMessageType.roomFrame:
+        this.roomFrame(msg, headers, events);
+        break;
+      case GatewayMessageType.connFrame: {
+        const connId = stringHeader(headers[Header.connId]);
+        if (connId) events.connFrame({ connId, bytes: msg.content });
+        else this.drop(msg, 'connection frame without connection id');
+        break;
       }
-      const seq = seqHeader(headers[Header.seq]);
-      const userId = stringHeader(headers[Header.userId]);
-      // epoch milliseconds: positive integers, read like a seq
-      const sentAt = seqHeader(headers[Header.sentAt]);
-      const storedAt = seqHeader(headers[Header.storedAt]);
-      const answers = sendAnswer(headers);
-      events.roomFrame({
-        roomId,
-        bytes: msg.content,
-        ...(seq !== undefined ? { seq } : {}),
-        ...(userId ? { userId } : {}),
-        ...(sentAt !== undefined ? { sentAt } : {}),
-        ...(storedAt !== undefined ? { storedAt } : {}),
-        ...(answers ? { answers } : {}),
-      });
+      case GatewayMessageType.membership: {
+        const event = parseJson(msg.content, membershipEvent.check);
+        if (event) events.membership(event);
+        else this.drop(msg, 'invalid membership event');
+        break;
+      }
+      default:
+        this.drop(msg, `unknown message type ${JSON.stringify(msg.properties.type)}`);
+    }
+  }
+
+  private roomFrame(msg: ConsumeMessage, headers: Record<string, unknown>, events: BackendEvents): void {
+    const roomId = stringHeader(headers[Header.roomId]) ?? roomOfKey(msg.fields.routingKey);
+    if (!roomId) {
+      this.drop(msg, 'room frame without room');
       return;
     }
-    if (exchange === this.topology.eventsExchange) {
-      const event = parseJson(msg.content, membershipEvent.check);
-      if (!event) {
-        this.drop(msg, 'invalid membership event');
-        return;
-      }
-      events.membership(event);
-      return;
-    }
-    const connId = stringHeader(headers[Header.connId]);
-    if (connId) events.connFrame({ connId, bytes: msg.content });
-    else this.drop(msg, 'connection frame without connection id');
-  }
-
-  private settle(msg: ConsumeMessage): void {
-    const id = msg.properties.correlationId;
-    if (typeof id !== 'string') return;
-    const reply = parseJson(msg.content, joinReply.check);
-    this.settleCall(id, (call) =>
-      reply ? call.resolve(reply) : call.reject(new Error('invalid join reply from the router')),
-    );
-  }
-
-  private settleCall(id: string, settle: (call: PendingCall) => void): void {
-    const call = this.calls.get(id);
-    if (!call) return;
-    this.calls.delete(id);
-    clearTimeout(call.timer);
-    settle(call);
-  }
-
-  private failCalls(why: string): void {
-    for (const id of [...this.calls.keys()]) this.settleCall(id, (call) => call.reject(unavailable(why)));
+    const seq = seqHeader(headers[Header.seq]);
+    const userId = stringHeader(headers[Header.userId]);
+    // epoch milliseconds: positive integers, read like a seq
+    const sentAt = seqHeader(headers[Header.sentAt]);
+    const storedAt = seqHeader(headers[Header.storedAt]);
+    const answers = sendAnswer(headers);
+    events.roomFrame({
+      roomId,
+      bytes: msg.content,
+      ...(seq !== undefined ? { seq } : {}),
+      ...(userId ? { userId } : {}),
+      ...(sentAt !== undefined ? { sentAt } : {}),
+      ...(storedAt !== undefined ? { storedAt } : {}),
+      ...(answers ? { answers } : {}),
+    });
   }
 
   private drop(msg: ConsumeMessage, why: string): void {

@@ -13,18 +13,38 @@ import {
   type PresenceFrame,
   type PresenceInput,
   type PresenceStatus,
+  type VersionedPresence,
 } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
 import type { GatewayMetrics } from '../metrics.js';
 import type { PresenceView } from '../presence-view.js';
 import type { Session } from '../session.js';
-import type { AmqpPresenceLink } from './amqp-presence-link.js';
 import { LocalConnections } from './local-connections.js';
 import { PresenceCache } from './presence-cache.js';
 import { PresenceWatch, type WatchDelta } from './presence-watch.js';
 
+export interface PresenceLinkEvents {
+  change(change: PresenceChange): void;
+  /** the broker connection came back and the bindings are restored; changes published meanwhile are lost */
+  restored(): void;
+}
+
+/** What gateway presence needs from the broker (implemented in `amqp-presence-link.ts`). */
+export interface PresenceLink {
+  start(events: PresenceLinkEvents): void;
+  isUp(): boolean;
+  /** resolves once the broker confirmed the message */
+  publish(input: PresenceInput): Promise<void>;
+  /** resolves once the user's changes reach this gateway */
+  bindUser(userId: string): Promise<void>;
+  unbindUser(userId: string): Promise<void>;
+  /** the current presence of up to `Limits.presenceQueryMax` users */
+  query(userIds: string[]): Promise<Map<string, VersionedPresence>>;
+  close(): Promise<void>;
+}
+
 export interface GatewayPresenceOptions {
-  link: AmqpPresenceLink;
+  link: PresenceLink;
   gatewayId: string;
   ttlSec: number;
   metrics: GatewayMetrics;
@@ -43,13 +63,11 @@ export class GatewayPresence implements PresenceView {
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: GatewayPresenceOptions) {}
+  constructor(private readonly options: GatewayPresenceOptions) {}
 
   start(): void {
-    this.o.link.start({ change: (change) => this.changed(change), restored: () => void this.resync() }, () =>
-      this.watches.watchedUsers(),
-    );
-    this.timer = setInterval(() => this.beat(), heartbeatIntervalMs(this.o.ttlSec));
+    this.options.link.start({ change: (change) => this.changed(change), restored: () => void this.resync() });
+    this.timer = setInterval(() => this.beat(), heartbeatIntervalMs(this.options.ttlSec));
   }
 
   // ---- PresenceView ----
@@ -63,7 +81,7 @@ export class GatewayPresence implements PresenceView {
     this.local.add(session.connId, session.userId);
     this.send({
       kind: 'connected',
-      gatewayId: this.o.gatewayId,
+      gatewayId: this.options.gatewayId,
       connId: session.connId,
       userId: session.userId,
       at: Date.now(),
@@ -75,7 +93,7 @@ export class GatewayPresence implements PresenceView {
     this.apply(this.watches.unwatchAll(session));
     this.send({
       kind: 'disconnected',
-      gatewayId: this.o.gatewayId,
+      gatewayId: this.options.gatewayId,
       connId: session.connId,
       userId: session.userId,
       at: Date.now(),
@@ -92,7 +110,10 @@ export class GatewayPresence implements PresenceView {
       await this.load(others);
     } catch (err) {
       // The join goes on: members read from what is known (offline when nothing is).
-      this.o.logger.warn({ err: (err as Error).message, roomId }, 'presence of the members unavailable for joined');
+      this.options.logger.warn(
+        { err: (err as Error).message, roomId },
+        'presence of the members unavailable for joined',
+      );
     }
   }
 
@@ -119,7 +140,7 @@ export class GatewayPresence implements PresenceView {
   async close(): Promise<void> {
     clearInterval(this.timer);
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, FLUSH_MS))]);
-    await this.o.link.close();
+    await this.options.link.close();
   }
 
   // ---- internals ----
@@ -140,7 +161,7 @@ export class GatewayPresence implements PresenceView {
     for (const session of this.watches.audienceOf(change.userId)) {
       if (!session.closed && session.socket.send(frame)) sent += 1;
     }
-    this.o.metrics.framesOut.inc({ type: 'presence' }, sent);
+    this.options.metrics.framesOut.inc({ type: 'presence' }, sent);
   }
 
   /** Binds newly watched users, unbinds those no longer watched, forgets their state. */
@@ -148,10 +169,10 @@ export class GatewayPresence implements PresenceView {
     for (const userId of removed) {
       this.bindings.delete(userId);
       this.cache.forget(userId);
-      this.o.link.unbindUser(userId).catch(() => undefined);
+      this.options.link.unbindUser(userId).catch(() => undefined);
     }
     for (const userId of added) {
-      const bound = this.o.link.bindUser(userId);
+      const bound = this.options.link.bindUser(userId);
       this.bindings.set(userId, bound);
       // A failed bind fails the join that waited for it; the reconnect set-up binds every watched user.
       bound.catch(() => {
@@ -164,7 +185,7 @@ export class GatewayPresence implements PresenceView {
   private async load(userIds: readonly string[]): Promise<Map<string, PresenceChange>> {
     const newer = new Map<string, PresenceChange>();
     for (let i = 0; i < userIds.length; i += Limits.presenceQueryMax) {
-      const users = await this.o.link.query(userIds.slice(i, i + Limits.presenceQueryMax));
+      const users = await this.options.link.query(userIds.slice(i, i + Limits.presenceQueryMax));
       for (const [userId, state] of users) {
         if (this.watches.isWatched(userId) && this.cache.merge(userId, state)) {
           newer.set(userId, { userId, status: state.status, version: state.version, ts: Date.now() });
@@ -181,18 +202,18 @@ export class GatewayPresence implements PresenceView {
       const newer = await this.load([...before.keys()]);
       for (const change of newer.values()) if (before.get(change.userId) !== change.status) this.push(change);
     } catch (err) {
-      this.o.logger.warn({ err: (err as Error).message }, 'presence resync after reconnect failed');
+      this.options.logger.warn({ err: (err as Error).message }, 'presence resync after reconnect failed');
     }
   }
 
   private beat(): void {
-    if (!this.o.link.isUp()) return; // a beat queued during an outage would be stale; the next one counts
+    if (!this.options.link.isUp()) return; // a beat queued during an outage would be stale; the next one counts
     const at = Date.now();
     const parts = this.local.chunks(HEARTBEAT_MAX_CONNECTIONS);
     for (const conns of parts) {
       this.send({
         kind: 'heartbeat',
-        gatewayId: this.o.gatewayId,
+        gatewayId: this.options.gatewayId,
         at,
         conns,
         ...(parts.length > 1 ? { partial: true } : {}),
@@ -202,10 +223,10 @@ export class GatewayPresence implements PresenceView {
 
   /** Publishes without blocking the caller; a failure is repaired by the next heartbeat. */
   private send(input: PresenceInput): void {
-    const tracked = this.o.link
+    const tracked = this.options.link
       .publish(input)
       .catch((err: unknown) =>
-        this.o.logger.debug({ err: (err as Error).message, kind: input.kind }, 'presence event not published'),
+        this.options.logger.debug({ err: (err as Error).message, kind: input.kind }, 'presence event not published'),
       );
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));

@@ -3,7 +3,7 @@
  * through any router) drop the affected entry of the membership cache of the room's partition.
  */
 import { EventKey, MembershipEvent, RoomCreatedEvent, type Topology, validator } from '@coffeechat/contracts';
-import type { Broker, Logger } from '@coffeechat/service-kit';
+import { type Broker, declareExchanges, type Logger } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel } from 'amqplib';
 import type { RouterMetrics } from '../metrics.js';
@@ -25,7 +25,7 @@ export function startEventsSubscriber(options: {
     name: 'events',
     confirm: false,
     setup: async (ch: Channel) => {
-      await ch.assertExchange(topology.eventsExchange, 'topic', { durable: true });
+      await declareExchanges(ch, topology.exchanges.events);
       await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
       await ch.bindQueue(queue, topology.eventsExchange, 'membership.*');
       await ch.bindQueue(queue, topology.eventsExchange, EventKey.roomCreated);

@@ -4,7 +4,7 @@
  * the outbox lets go of them.
  */
 import { type PresenceChange, PresenceMessageType, type PresenceTopology, presenceKey } from '@coffeechat/contracts';
-import type { Broker } from '@coffeechat/service-kit';
+import { type Broker, declareExchanges } from '@coffeechat/service-kit';
 import { tracePublish } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
@@ -21,7 +21,7 @@ export class ChangePublisher {
   ) {
     this.channel = broker.connection.createChannel({
       name: 'presence-changes',
-      setup: (channel: ConfirmChannel) => channel.assertExchange(names.changesExchange, 'direct', { durable: true }),
+      setup: (channel: ConfirmChannel) => declareExchanges(channel, names.exchanges.changes),
     });
   }
 

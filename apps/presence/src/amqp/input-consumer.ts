@@ -15,7 +15,7 @@ import {
   type Validated,
   validator,
 } from '@coffeechat/contracts';
-import type { Broker, Logger } from '@coffeechat/service-kit';
+import { type Broker, declareDeadLetters, declareExchanges, type Logger } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -40,10 +40,8 @@ export interface InputConsumerOptions {
 
 /** Declares the presence exchanges and queues that the input side owns. */
 export async function declareInputTopology(channel: ConfirmChannel, names: PresenceTopology): Promise<void> {
-  await channel.assertExchange(names.deadLetterExchange, 'fanout', { durable: true });
-  await channel.assertQueue(names.deadQueue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
-  await channel.bindQueue(names.deadQueue, names.deadLetterExchange, '');
-  await channel.assertExchange(names.inputExchange, 'fanout', { durable: true });
+  await declareDeadLetters(channel, names.exchanges.deadLetter, names.deadQueue);
+  await declareExchanges(channel, names.exchanges.input);
   await channel.assertQueue(names.inputQueue, {
     durable: true,
     arguments: presenceInputQueueArguments(names.deadLetterExchange),

@@ -3,7 +3,7 @@
  * re-runs each channel's setup (exchanges, queues, bindings, consumers) after a reconnect.
  */
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 export interface Broker {
   connection: AmqpConnectionManager;

@@ -1,0 +1,79 @@
+/** A keyed queue through the real RabbitMQ, across a cut of the connection (a TCP proxy in between). */
+import { exchange } from '@coffeechat/contracts';
+import { eventually, servers, TcpProxy, uniqueNamespace } from '@coffeechat/testkit';
+import amqp, { type ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { type Broker, connectBroker } from './broker.js';
+import { declareExchanges } from './declare.js';
+import { KeyedQueue } from './keyed-queue.js';
+
+const ns = uniqueNamespace('keyed');
+const rooms = exchange(`${ns}.rooms`, 'direct');
+const logger = createLogger('keyed-queue-test', 'silent');
+let proxy: TcpProxy;
+let broker: Broker;
+let admin: ChannelModel;
+let queue: KeyedQueue;
+const received: string[] = [];
+let restored = 0;
+
+const publish = async (key: string) => {
+  const ch = await admin.createConfirmChannel();
+  ch.publish(rooms.name, key, Buffer.from(key));
+  await ch.waitForConfirms();
+  await ch.close();
+};
+
+beforeAll(async () => {
+  const target = new URL(servers.amqpUrl);
+  proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
+  const viaProxy = new URL(servers.amqpUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(await proxy.listen());
+  broker = connectBroker(viaProxy.toString(), logger, 'keyed-queue-test');
+  admin = await amqp.connect(servers.amqpUrl);
+  await declareExchanges(await admin.createChannel(), rooms);
+  queue = new KeyedQueue({
+    broker,
+    logger,
+    name: 'test-queue',
+    queue: `${ns}.mine`,
+    keyed: rooms,
+    timeoutMs: 2000,
+    onMessage: (msg) => received.push(msg.content.toString()),
+    onRestored: () => restored++,
+  });
+  queue.start();
+  await eventually(() => expect(broker.isConnected()).toBe(true), 10_000);
+});
+
+afterAll(async () => {
+  await queue?.close();
+  await broker?.close();
+  await proxy?.close();
+  const ch = await admin.createChannel();
+  await ch.deleteExchange(rooms.name);
+  await admin.close();
+});
+
+describe('KeyedQueue', () => {
+  it('receives what is published with the keys it is bound to, and nothing else', async () => {
+    await queue.bind('a');
+    await queue.bind('b');
+    await queue.unbind('b');
+    for (const key of ['a', 'b', 'c']) await publish(key);
+    await eventually(() => expect(received).toEqual(['a']));
+  });
+
+  it('refuses a bind while the broker is away, and after the reconnect restores the keys still wanted', async () => {
+    proxy.cut();
+    await eventually(() => expect(broker.isConnected()).toBe(false));
+    await expect(queue.bind('x')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await queue.unbind('x');
+    proxy.restore();
+    await eventually(() => expect(restored).toBe(1), 15_000, 100);
+    for (const key of ['x', 'a']) await publish(key);
+    await eventually(() => expect(received).toEqual(['a', 'a']));
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * A process's own queue (exclusive, auto-delete) bound to one exchange by the keys it currently needs
+ * (a gateway's rooms, the users whose presence it watches), written once: it remembers the keys bound,
+ * and after a broker reconnect (the queue is new, every binding gone) declares the queue again, binds
+ * every key still wanted, consumes, and only then reports `onRestored`, since whatever was published
+ * meanwhile is lost for this queue. The callers reference-count; this module only binds and unbinds.
+ */
+import type { Exchange } from '@coffeechat/contracts';
+import { traceConsume } from '@coffeechat/telemetry';
+import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
+import type { ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger.js';
+import type { Broker } from './broker.js';
+import { unavailable, withinDeadline } from './deadline.js';
+import { declareExchanges } from './declare.js';
+
+export interface KeyedQueueOptions {
+  broker: Broker;
+  logger: Logger;
+  /** the channel's name (in logs and the management UI) */
+  name: string;
+  queue: string;
+  /** the exchange `bind(key)` binds to */
+  keyed: Exchange;
+  /** bindings the queue always has, e.g. `membership.*` on the events exchange */
+  fixed?: ReadonlyArray<{ exchange: Exchange; key: string }>;
+  /** the longest wait for the broker to take a binding */
+  timeoutMs: number;
+  onMessage(msg: ConsumeMessage): void;
+  /** after a reconnect, once every binding is back */
+  onRestored(): void;
+}
+
+export class KeyedQueue {
+  private readonly keys = new Set<string>();
+  private channel?: ChannelWrapper;
+  private setups = 0;
+
+  constructor(private readonly options: KeyedQueueOptions) {}
+
+  start(): void {
+    const { broker, logger, name, queue, keyed, fixed = [] } = this.options;
+    this.channel = broker.connection.createChannel({
+      name,
+      confirm: false,
+      setup: async (ch: Channel) => {
+        await declareExchanges(ch, keyed, ...fixed.map((f) => f.exchange));
+        await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
+        for (const f of fixed) await ch.bindQueue(queue, f.exchange.name, f.key);
+        const keys = [...this.keys];
+        await Promise.all(keys.map((key) => ch.bindQueue(queue, keyed.name, key)));
+        if (keys.length > 0) logger.info({ queue, bindings: keys.length }, 'bindings restored');
+        await ch.consume(queue, (msg) => msg && traceConsume(msg, queue, () => this.options.onMessage(msg)), {
+          noAck: true,
+        });
+        this.setups += 1;
+        if (this.setups > 1) this.options.onRestored();
+      },
+    });
+    this.channel.on('error', (err: Error) => logger.warn({ err: err.message, channel: name }, 'channel set-up failed'));
+  }
+
+  /** Resolves once messages with `key` reach the queue; UNAVAILABLE while the broker is down or slow. */
+  async bind(key: string): Promise<void> {
+    const { broker, queue, keyed, timeoutMs } = this.options;
+    this.keys.add(key);
+    const channel = this.channel;
+    if (!channel || !broker.isConnected()) throw unavailable('broker unavailable');
+    // A bind issued while the channel's set-up is still declaring the queue would fail; wait it out.
+    await withinDeadline(channel.waitForConnect(), timeoutMs, 'broker not ready');
+    await withinDeadline(channel.bindQueue(queue, keyed.name, key), timeoutMs, 'bind failed');
+  }
+
+  async unbind(key: string): Promise<void> {
+    this.keys.delete(key);
+    // while the broker is down there is nothing to undo: the reconnect binds only the keys still wanted
+    if (!this.channel || !this.options.broker.isConnected()) return;
+    await this.channel.unbindQueue(this.options.queue, this.options.keyed.name, key);
+  }
+
+  async close(): Promise<void> {
+    await this.channel?.close();
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The asking side of request/reply over RabbitMQ, written once for every service (the way socket.io's
+ * cluster adapter keeps request/response in its base class): requests go to the servers' queue with a
+ * `correlationId`, replies come back on the direct reply-to pseudo-queue. Every call has a deadline
+ * (also set as the request's `expiration`, so a server never answers a caller that gave up), fails at
+ * once while the broker is down, and fails when the connection drops. A reply that does not pass its
+ * schema rejects the call. Requests and replies carry the trace context.
+ */
+import { randomUUID } from 'node:crypto';
+import { CodedError, WsErrorCode } from '@coffeechat/contracts';
+import { traceConsume, tracePublish } from '@coffeechat/telemetry';
+import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
+import type { ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger.js';
+import type { Broker } from './broker.js';
+import { unavailable } from './deadline.js';
+
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+export interface RpcClientOptions<Reply> {
+  broker: Broker;
+  logger: Logger;
+  /** the channel's name (in logs and the management UI) */
+  name: string;
+  /** the other side, as errors name it ("the router") */
+  peer: string;
+  queue: string;
+  timeoutMs: number;
+  isReply: (value: unknown) => value is Reply;
+  /** publish `mandatory`: without a server (no queue) a request comes back at once instead of timing out */
+  mandatory?: boolean;
+}
+
+/** The server did not answer within the deadline (UNAVAILABLE). */
+export class RpcTimeout extends CodedError<'UNAVAILABLE'> {
+  constructor(peer: string) {
+    super(WsErrorCode.UNAVAILABLE, `${peer} did not answer`);
+    this.name = 'RpcTimeout';
+  }
+}
+
+interface PendingCall<Reply> {
+  resolve: (reply: Reply) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class RpcClient<Request, Reply> {
+  private readonly calls = new Map<string, PendingCall<Reply>>();
+  private channel?: ChannelWrapper;
+
+  constructor(private readonly options: RpcClientOptions<Reply>) {}
+
+  start(): void {
+    const { broker, logger, name, mandatory } = this.options;
+    this.channel = broker.connection.createChannel({
+      name,
+      confirm: false,
+      setup: async (ch: Channel) => {
+        if (mandatory) ch.on('return', (msg: ConsumeMessage) => this.returned(msg));
+        await ch.consume(REPLY_TO, (msg) => msg && traceConsume(msg, REPLY_TO, () => this.settle(msg)), {
+          noAck: true,
+        });
+      },
+    });
+    this.channel.on('error', (err: Error) => logger.warn({ err: err.message, channel: name }, 'channel set-up failed'));
+    broker.connection.on('disconnect', () => this.failAll('broker connection lost'));
+  }
+
+  /** The server's reply; rejects with UNAVAILABLE when there is none in time (`RpcTimeout`) or no broker. */
+  call(request: Request): Promise<Reply> {
+    const { broker, queue, timeoutMs, peer, mandatory } = this.options;
+    const channel = this.channel;
+    if (!channel || !broker.isConnected()) return Promise.reject(unavailable('broker unavailable'));
+    const correlationId = randomUUID();
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.settleCall(correlationId, (call) => call.reject(new RpcTimeout(peer))),
+        timeoutMs,
+      );
+      this.calls.set(correlationId, { resolve, reject, timer });
+      tracePublish({ exchange: '', routingKey: queue, correlationId }, (headers) =>
+        channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
+          replyTo: REPLY_TO,
+          correlationId,
+          expiration: String(timeoutMs),
+          contentType: 'application/json',
+          headers,
+          timeout: timeoutMs,
+          ...(mandatory ? { mandatory } : {}),
+        }),
+      ).catch(() => this.settleCall(correlationId, (call) => call.reject(unavailable('broker unavailable'))));
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failAll('shutting down');
+    await this.channel?.close();
+  }
+
+  private settle(msg: ConsumeMessage): void {
+    const id = msg.properties.correlationId;
+    if (typeof id !== 'string') return;
+    let reply: Reply | undefined;
+    try {
+      const value: unknown = JSON.parse(msg.content.toString('utf8'));
+      if (this.options.isReply(value)) reply = value;
+    } catch {
+      // reported below
+    }
+    this.settleCall(id, (call) =>
+      reply !== undefined ? call.resolve(reply) : call.reject(new Error(`invalid reply from ${this.options.peer}`)),
+    );
+  }
+
+  /** A `mandatory` request no queue took. */
+  private returned(msg: ConsumeMessage): void {
+    const id = msg.properties.correlationId;
+    if (typeof id === 'string')
+      this.settleCall(id, (call) => call.reject(unavailable(`${this.options.peer} is not running`)));
+  }
+
+  private settleCall(id: string, settle: (call: PendingCall<Reply>) => void): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    clearTimeout(call.timer);
+    settle(call);
+  }
+
+  private failAll(why: string): void {
+    const error: CodedError = unavailable(why);
+    for (const id of [...this.calls.keys()]) this.settleCall(id, (call) => call.reject(error));
+  }
+}

@@ -1,0 +1,122 @@
+/** Request/reply through the real RabbitMQ: answers, the bad-request policy, failures, deadlines. */
+import { CodedError, exchange, validator } from '@coffeechat/contracts';
+import { eventually, servers, uniqueNamespace } from '@coffeechat/testkit';
+import { Type } from '@sinclair/typebox';
+import amqp, { type ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { type Broker, connectBroker } from './broker.js';
+import { declareDeadLetters } from './declare.js';
+import { RpcClient, RpcTimeout } from './rpc-client.js';
+import { type RpcOutcome, RpcServer } from './rpc-server.js';
+
+const Double = Type.Object({ n: Type.Integer() }, { additionalProperties: false });
+type Double = { n: number };
+type Reply = { ok: true; doubled: number } | { ok: false; message: string };
+const isReply = (value: unknown): value is Reply => typeof value === 'object' && value !== null && 'ok' in value;
+
+const ns = uniqueNamespace('rpc');
+const queue = `${ns}.rpc`;
+const deadLetters = exchange(`${ns}.dlx`, 'fanout');
+const deadQueue = `${ns}.dead`;
+const logger = createLogger('rpc-test', 'silent');
+let broker: Broker;
+let admin: ChannelModel;
+const outcomes: RpcOutcome<Reply>[] = [];
+let server: RpcServer<Double, Reply>;
+
+const client = (timeoutMs = 2000, target = queue, mandatory = false) => {
+  const c = new RpcClient<unknown, Reply>({
+    broker,
+    logger,
+    name: 'test-client',
+    peer: 'the doubler',
+    queue: target,
+    timeoutMs,
+    isReply,
+    mandatory,
+  });
+  c.start();
+  return c;
+};
+
+beforeAll(async () => {
+  broker = connectBroker(servers.amqpUrl, logger, 'rpc-test');
+  admin = await amqp.connect(servers.amqpUrl);
+  await declareDeadLetters(await admin.createChannel(), deadLetters, deadQueue);
+  server = new RpcServer<Double, Reply>({
+    broker,
+    logger,
+    name: 'test-server',
+    queue,
+    prefetch: 4,
+    deadLetterExchange: deadLetters,
+    request: validator(Double),
+    answer: async ({ n }) => {
+      if (n < 0) throw new Error('store down');
+      if (n === 999) await new Promise((r) => setTimeout(r, 300));
+      return { ok: true, doubled: n * 2 };
+    },
+    badRequest: (reason) => ({ ok: false, message: `bad: ${reason}` }),
+    failed: () => ({ ok: false, message: 'unavailable' }),
+    observe: (outcome) => outcomes.push(outcome),
+  });
+  await server.start();
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await broker?.close();
+  const ch = await admin.createChannel();
+  for (const q of [queue, deadQueue]) await ch.deleteQueue(q);
+  await ch.deleteExchange(deadLetters.name);
+  await admin.close();
+});
+
+describe('RpcClient and RpcServer', () => {
+  it('answers a request, and a failing answer with the failure reply', async () => {
+    const c = client();
+    expect(await c.call({ n: 21 })).toEqual({ ok: true, doubled: 42 });
+    expect(await c.call({ n: -1 })).toEqual({ ok: false, message: 'unavailable' });
+    expect(outcomes.map((o) => o.kind)).toEqual(['answered', 'failed']);
+    await c.close();
+  });
+
+  it('answers a malformed request at once and dead-letters a copy with the reason', async () => {
+    const c = client();
+    expect(await c.call({ n: 'x' })).toEqual({ ok: false, message: expect.stringContaining('bad: n:') });
+    const ch = await admin.createChannel();
+    const dead = await eventually(async () => {
+      const msg = await ch.get(deadQueue, { noAck: true });
+      if (!msg) throw new Error('nothing dead-lettered yet');
+      return msg;
+    });
+    expect(JSON.parse(dead.content.toString())).toEqual({ n: 'x' });
+    expect(dead.properties.headers?.['x-dead-reason']).toMatch(/^n:/);
+    expect(outcomes.at(-1)?.kind).toBe('bad_request');
+    await ch.close();
+    await c.close();
+  });
+
+  it('gives up on a server that does not answer in time, and at once when no server can take the request', async () => {
+    const slow = client(100);
+    await expect(slow.call({ n: 999 })).rejects.toBeInstanceOf(RpcTimeout);
+    await slow.close();
+    const nobody = client(5000, `${ns}.nobody`, true);
+    const started = Date.now();
+    const err = await nobody.call({ n: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CodedError);
+    expect(err).toMatchObject({ code: 'UNAVAILABLE', message: 'the doubler is not running' });
+    expect(Date.now() - started).toBeLessThan(4000);
+    await nobody.close();
+  });
+
+  it('finishes the requests in hand when stopped', async () => {
+    const c = client();
+    const pending = c.call({ n: 999 });
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    expect(await pending).toEqual({ ok: true, doubled: 1998 });
+    await c.close();
+  });
+});
