@@ -47,6 +47,8 @@ export interface LoadParams {
   routerUrl: string | undefined;
   /** CPU-profile the services (`--profile=1`): a .cpuprofile per process beside the report */
   profile: number;
+  /** faults: the measured capacity (messages/s) the overload fault doubles */
+  capacity: number;
 }
 
 export type ScenarioName = 'smoke' | 'partitions' | 'capacity' | 'connections' | 'peers' | 'failover';
@@ -61,7 +63,7 @@ export const SCENARIOS: readonly ScenarioName[] = [
 
 export const SYSTEMS = ['coffeechat', 'socketio', 'uws'];
 
-const base: LoadParams = {
+export const BASE_PARAMS: LoadParams = {
   rooms: 50,
   members: 4,
   ratePerRoom: 2,
@@ -86,15 +88,17 @@ const base: LoadParams = {
   gatewayUrls: [],
   routerUrl: undefined,
   profile: 0,
+  // docs/benchmarks.md: the maximum sustained rate measured by `capacity`
+  capacity: 100,
 };
 
 export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   // ≤ 60 s end to end including start-up: 200 connections over two gateways, 100 messages/s for 15 s;
   // the drain ends as soon as everything arrived, the 15 s are only its bound on a slow machine.
-  smoke: { ...base, rooms: 50, gateways: 2, durationSec: 15, drainSec: 15, warmupSec: 2 },
+  smoke: { ...BASE_PARAMS, rooms: 50, gateways: 2, durationSec: 15, drainSec: 15, warmupSec: 2 },
   // The V2 experiment: many rooms sending at once, a rate search for P=1 and for P=16.
   partitions: {
-    ...base,
+    ...BASE_PARAMS,
     rooms: 500,
     workers: 2,
     ratePerRoom: 0,
@@ -104,7 +108,7 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   },
   // The issue's target workload: 2,000 users in 500 rooms, rate stepped until p99 > 100 ms or loss.
   capacity: {
-    ...base,
+    ...BASE_PARAMS,
     rooms: 500,
     workers: 2,
     ratePerRoom: 0,
@@ -112,9 +116,9 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
     drainSec: 10,
     steps: [10, 25, 50, 100, 200, 400, 800, 1000, 1600, 3200],
   },
-  connections: { ...base, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
+  connections: { ...BASE_PARAMS, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
   peers: {
-    ...base,
+    ...BASE_PARAMS,
     rooms: 500,
     workers: 2,
     ratePerRoom: 0,
@@ -125,7 +129,7 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   // The smoke workload at half its rate (the store must keep up before a fail-over can be judged),
   // with a long drain: what was queued during the outage must get through before losses are counted.
   failover: {
-    ...base,
+    ...BASE_PARAMS,
     rooms: 50,
     ratePerRoom: 1,
     gateways: 2,
@@ -157,6 +161,7 @@ const numeric = new Set<keyof LoadParams>([
   'killAtSec',
   'downSec',
   'profile',
+  'capacity',
 ]);
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -165,10 +170,15 @@ export class ParamError extends Error {}
 
 /** `--rooms=10 --steps=100,200 --gateway-url=ws://…` over the scenario's defaults. */
 export function parseParams(scenario: ScenarioName, args: readonly string[]): LoadParams {
+  return applyParams(DEFAULTS[scenario], args);
+}
+
+/** `--name=value` arguments over any defaults (the fault suite has its own). */
+export function applyParams(defaults: LoadParams, args: readonly string[]): LoadParams {
   const params: LoadParams = {
-    ...DEFAULTS[scenario],
-    steps: [...DEFAULTS[scenario].steps],
-    systems: [...DEFAULTS[scenario].systems],
+    ...defaults,
+    steps: [...defaults.steps],
+    systems: [...defaults.systems],
   };
   for (const arg of args) {
     const match = /^--([a-z0-9-]+)=(.*)$/.exec(arg);

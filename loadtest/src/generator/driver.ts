@@ -25,6 +25,8 @@ export interface ConnectTarget {
   url: string;
   userId: string;
   token: string;
+  /** other gateways to try, in turn, when a connection fails before it opens (SDK driver) */
+  failoverUrls?: string[];
 }
 
 export interface ChatDriver {

@@ -144,7 +144,7 @@ class Worker {
         let conn: ChatConnection | undefined;
         try {
           conn = await this.driver.connect(
-            { url, userId: job.user.userId, token },
+            { url, userId: job.user.userId, token, failoverUrls: this.init.urls },
             this.eventsFor(job.room, job.member),
           );
           recordMs(connectLatency, performance.now() - t0);
@@ -197,8 +197,9 @@ class Worker {
     const k = room.ledger.send(phase, performance.now());
     this.interval.sent++;
     const conn = room.conns[room.ledger.senderOf(k)];
-    // a message whose sender is not connected stays unacked and is counted as such
-    if (conn?.isOpen) conn.send(room.planned.roomId, `m${k}`, this.body);
+    // The SDK keeps a send while it reconnects, as an application's would; on a bare socket a message
+    // whose sender is not connected stays unacked and is counted as such.
+    if (conn && (conn.isOpen || this.driver.retriesSends)) conn.send(room.planned.roomId, `m${k}`, this.body);
   }
 
   private resend(room: WorkerRoom, k: number): void {

@@ -5,7 +5,7 @@
 import type { ConnectResult, GeneratorHealth, PhaseResult, TimelinePoint } from '../generator/coordinator.js';
 import { cdf, type LatencySummary, summarize } from '../generator/latency.js';
 import type { LedgerCounts } from '../generator/ledger.js';
-import type { LoadParams, ScenarioName } from '../params.js';
+import type { LoadParams } from '../params.js';
 import type { HopBreakdown } from '../probes/hop-metrics.js';
 import type { MachineInfo } from '../probes/machine.js';
 import type { ProcessSample, ProcessUsage } from '../probes/process-sampler.js';
@@ -66,7 +66,8 @@ export interface TargetCheck {
 }
 
 export interface Report extends Correctness {
-  scenario: ScenarioName;
+  /** a bench scenario or a fault */
+  scenario: string;
   params: LoadParams;
   machine: MachineInfo;
   startedAt: string;

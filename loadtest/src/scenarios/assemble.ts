@@ -1,6 +1,5 @@
 /** Turns the measurements of a scenario into its report. */
 import { newHistogram, summarize } from '../generator/latency.js';
-import type { ScenarioName } from '../params.js';
 import type { MachineInfo } from '../probes/machine.js';
 import { correctness, type Report, type StepResult, sumCorrectness, type TargetCheck } from '../report/report.js';
 import type { BenchContext } from './context.js';
@@ -54,7 +53,7 @@ export function assemble(
       `Latency, throughput and processes at the top of this report are of the headline step: ${headline.system} at ${headline.rate} messages/s.`,
     );
   return {
-    scenario: ctx.scenario as ScenarioName,
+    scenario: ctx.scenario,
     params: ctx.params,
     machine,
     startedAt: startedAt.toISOString(),

@@ -1,10 +1,11 @@
 /** What every scenario gets: its parameters, the infrastructure, one clock and one process sampler. */
-import type { LoadParams, ScenarioName } from '../params.js';
+import type { LoadParams } from '../params.js';
 import { ProcessSampler } from '../probes/process-sampler.js';
 import type { InfraUrls } from '../stack/coffeechat-stack.js';
 
 export interface BenchContext {
-  scenario: ScenarioName;
+  /** a bench scenario or a fault */
+  scenario: string;
   params: LoadParams;
   infra: InfraUrls;
   jwtSecret: string;
@@ -18,7 +19,7 @@ export interface BenchContext {
 }
 
 export function createContext(
-  scenario: ScenarioName,
+  scenario: string,
   params: LoadParams,
   infra: InfraUrls,
   jwtSecret: string,

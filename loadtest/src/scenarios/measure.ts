@@ -15,6 +15,8 @@ export interface StepPlan {
   /** total messages per second */
   rate: number;
   durationSec: number;
+  /** the drain after this step (default: `--drain-sec`); 0 goes straight on to the next step */
+  drainSec?: number;
 }
 
 export interface MeasureOptions {
@@ -110,7 +112,7 @@ export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: Measur
       const to = ctx.clock();
       // read before the drain too, so the means describe the step under load, not the quiet after it
       const hopsAfter = hopsBefore ? await readHops(sut.metricsPorts().routers, sut.metricsPorts().gateways) : null;
-      const phase = await generator.drain(i, p.drainSec);
+      const phase = await generator.drain(i, step.drainSec ?? p.drainSec);
       const result = stepResult({
         system: sut.name,
         rate: step.rate,

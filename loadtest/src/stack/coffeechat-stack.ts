@@ -150,36 +150,41 @@ export class CoffeeChatStack {
     await Promise.all(this.routers.map((r) => r.stop()));
   }
 
-  /** Deletes the run's queues and exchanges (not its database, see below). */
+  /** Deletes the run's queues and exchanges (not its database, see removeNamespace). */
   async cleanup(): Promise<void> {
-    const t = topology(this.namespace);
-    // what the topology names, plus whatever else the services declared under the namespace
-    const prefix = `${this.namespace}.`;
-    const [listedQueues, listedExchanges] = await Promise.all([
-      brokerNames('queues', prefix),
-      brokerNames('exchanges', prefix),
-    ]);
-    const queues = [...new Set([...this.partitionQueues(), t.deadQueue, t.routerRpcQueue, ...listedQueues])];
-    const exchanges = [
-      ...new Set([t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange, ...listedExchanges]),
-    ];
-    try {
-      const conn = await amqp.connect(this.o.infra.amqp);
-      for (const [kind, name] of [
-        ...queues.map((q) => ['q', q] as const),
-        ...exchanges.map((e) => ['e', e] as const),
-      ]) {
-        const ch = await conn.createChannel();
-        ch.on('error', () => undefined);
-        await (kind === 'q' ? ch.deleteQueue(name) : ch.deleteExchange(name)).catch(() => undefined);
-        await ch.close().catch(() => undefined);
-      }
-      await conn.close();
-    } catch {
-      // broker gone: nothing to clean
-    }
-    // The run's database is left in place: on FerretDB v1 a dropDatabase can wait forever for the
-    // pool of a database whose clients just died, holding a lock every other request then waits for
-    // (seen here: the whole server stopped answering). Its name is in the report; drop it by hand.
+    await removeNamespace(this.o.infra.amqp, this.namespace, this.o.partitions);
   }
+}
+
+/**
+ * Deletes a run's queues and exchanges from the machine's broker: what the topology names, plus
+ * whatever else the services declared under the namespace.
+ */
+export async function removeNamespace(amqpUrl: string, namespace: string, partitions: number): Promise<void> {
+  const t = topology(namespace);
+  const prefix = `${namespace}.`;
+  const [listedQueues, listedExchanges] = await Promise.all([
+    brokerNames('queues', prefix),
+    brokerNames('exchanges', prefix),
+  ]);
+  const partitionQueues = Array.from({ length: partitions }, (_, p) => t.inboundQueue(p));
+  const queues = [...new Set([...partitionQueues, t.deadQueue, t.routerRpcQueue, ...listedQueues])];
+  const exchanges = [
+    ...new Set([t.inboundExchange, t.deadLetterExchange, t.deliveryExchange, t.eventsExchange, ...listedExchanges]),
+  ];
+  try {
+    const conn = await amqp.connect(amqpUrl);
+    for (const [kind, name] of [...queues.map((q) => ['q', q] as const), ...exchanges.map((e) => ['e', e] as const)]) {
+      const ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      await (kind === 'q' ? ch.deleteQueue(name) : ch.deleteExchange(name)).catch(() => undefined);
+      await ch.close().catch(() => undefined);
+    }
+    await conn.close();
+  } catch {
+    // broker gone: nothing to clean
+  }
+  // The run's database is left in place: on FerretDB v1 a dropDatabase can wait forever for the
+  // pool of a database whose clients just died, holding a lock every other request then waits for
+  // (seen here: the whole server stopped answering). Its name is in the report; drop it by hand.
 }

@@ -36,11 +36,26 @@ class ClientConnection implements ChatConnection {
   }
 }
 
-/** A `ws` WebSocket whose incoming frames pass through `tap` before the SDK's handler. */
-function tappedWebSocket(events: ConnectionEvents) {
+/**
+ * A `ws` WebSocket whose incoming frames pass through `tap` before the SDK's handler. With several
+ * gateways, a connection that fails before it opens makes the next attempt go to the next gateway, as a
+ * load balancer without sticky sessions would (ARCHITECTURE: a reconnect to any gateway resumes).
+ */
+function tappedWebSocket(events: ConnectionEvents, gateways: readonly string[]) {
+  let current = 0;
   return class TappedWebSocket extends WebSocket {
     constructor(url: string) {
-      super(url, { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
+      const target = new URL(url);
+      const gateway = gateways[current % gateways.length];
+      if (gateway) target.host = new URL(gateway).host;
+      super(target.toString(), { perMessageDeflate: false, handshakeTimeout: CONNECT_TIMEOUT_MS });
+      let opened = false;
+      this.on('open', () => {
+        opened = true;
+      });
+      this.on('close', () => {
+        if (!opened) current++;
+      });
       this.on('message', (data: Buffer) => {
         const frame = parseFrame(data, events);
         if (frame) report(frame, events);
@@ -52,7 +67,12 @@ function tappedWebSocket(events: ConnectionEvents) {
 export const coffeeChatClientDriver: ChatDriver = {
   retriesSends: true,
   async connect(target: ConnectTarget, events: ConnectionEvents): Promise<ChatConnection> {
-    const client = new CoffeeChatClient({ url: target.url, token: target.token, WebSocket: tappedWebSocket(events) });
+    const gateways = [target.url, ...(target.failoverUrls ?? []).filter((u) => u !== target.url)];
+    const client = new CoffeeChatClient({
+      url: target.url,
+      token: target.token,
+      WebSocket: tappedWebSocket(events, gateways),
+    });
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -67,8 +87,16 @@ export const coffeeChatClientDriver: ChatDriver = {
     } finally {
       clearTimeout(timer);
     }
-    client.on('disconnected', () => events.onClose());
-    client.on('hello', () => events.onReopen());
+    // every failed reconnect attempt is a 'disconnected' too: count only the ends of open connections
+    let open = true;
+    client.on('disconnected', () => {
+      if (open) events.onClose();
+      open = false;
+    });
+    client.on('hello', () => {
+      if (!open) events.onReopen();
+      open = true;
+    });
     return new ClientConnection(client);
   },
 };
