@@ -6,8 +6,9 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGoTool } from './go-tools.mjs';
-import { chooseSource, dockerAnswers, ensureChromium, ensureInfra } from './infra.mjs';
+import { chooseSource, dockerAnswers, ensureChromium, ensureInfra, ferretBackend } from './infra.mjs';
 import { JAEGER_DEFAULT_PORTS, startJaeger } from './jaeger.mjs';
+import { supervise } from './supervisor.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNPM_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).packageManager.split('@')[1];
@@ -79,34 +80,24 @@ async function start() {
   build();
   const traces = await maybeJaeger();
   let stopping = false;
-  const children = SERVICES.map((svc) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
-      cwd: ROOT,
-      stdio: 'inherit',
-      env: { ...process.env, ...infraEnv(infra), ...traces?.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
-    });
-    child.on('exit', (code, signal) => {
-      if (!stopping) {
-        log(`${svc.name} exited (${code ?? signal}); stopping everything`);
-        void stop(1);
-      }
-    });
-    return child;
-  });
+  // A service that crashes is started again (with backoff); only Ctrl-C or SIGTERM stops everything.
+  const services = SERVICES.map((svc) =>
+    supervise({
+      name: svc.name,
+      log,
+      start: () =>
+        spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
+          cwd: ROOT,
+          stdio: 'inherit',
+          env: { ...process.env, ...infraEnv(infra), ...traces?.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+        }),
+    }),
+  );
   const stop = async (code = 0) => {
     if (stopping) return;
     stopping = true;
     log('stopping services');
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise((r) => {
-            if (c.exitCode !== null || c.signalCode !== null) return r();
-            c.once('exit', r);
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(services.map((s) => s.stop()));
     await traces?.jaeger.stop();
     await infra.stop();
     process.exit(code);
@@ -194,6 +185,41 @@ async function bench() {
 }
 
 /**
+ * `npm run faults -- [fault|all|ci] [--name=value …]`: the fault suite (loadtest/src/faults) with the
+ * tools it starts on its own: toxiproxy and FerretDB (built once from the Go module proxy), RabbitMQ
+ * nodes and redis-server from the machine's packages (installed when missing).
+ */
+async function faults() {
+  ensureInstalled();
+  const infra = await ensureInfra();
+  let status = 1;
+  try {
+    build();
+    const toxiproxy = ensureGoTool('toxiproxy');
+    const ferret = await ferretBackend();
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'loadtest', 'dist', 'faults', 'cli.js'), ...process.argv.slice(3)],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          ...infraEnv(infra),
+          TOXIPROXY_BIN: toxiproxy,
+          FERRETDB_BIN: ferret.binary,
+          COFFEECHAT_POSTGRES_URL: ferret.postgresUrl,
+        },
+      },
+    );
+    status = r.status ?? 1;
+  } finally {
+    await infra.stop();
+  }
+  process.exit(status);
+}
+
+/**
  * `npm run check:traces [-- --messages N --keep]`: a Jaeger (started here, unless OTEL_EXPORTER_OTLP_ENDPOINT
  * names a running collector, then JAEGER_QUERY_URL names its query API), the stack exporting to it, and
  * packages/telemetry/check/check-traces.mjs asking Jaeger for each message's trace.
@@ -251,6 +277,7 @@ const commands = {
   test,
   token,
   bench,
+  faults,
   'check-deploy': checkDeploy,
   'check-traces': checkTraces,
   tool,

@@ -1,4 +1,4 @@
-// Go programs the scripts need (FerretDB, Jaeger, promtool), each built once from the Go module proxy at a
+// Go programs the scripts need (FerretDB, Jaeger, promtool, toxiproxy), each built once from the Go module proxy at a
 // pinned version and cached outside the repository (~/.cache/coffeechat/<name>-<version>/<name>).
 // Plain Node with no dependencies: it runs before anything is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,6 +30,13 @@ export const GO_TOOLS = {
     module: 'github.com/jaegertracing/jaeger',
     pkg: './cmd/jaeger',
     ldflags: ['-X', 'github.com/jaegertracing/jaeger/internal/version.latestVersion=v2.13.0'],
+  },
+  // toxiproxy v2.12.0's server: the fault suite (npm run faults) puts it between clients and servers
+  toxiproxy: {
+    version: 'v2.12.0',
+    module: 'github.com/Shopify/toxiproxy/v2',
+    pkg: './cmd/server',
+    ldflags: ['-X', 'github.com/Shopify/toxiproxy/v2.Version=v2.12.0'],
   },
   // promtool of Prometheus v2.55.1 (module v0.55.1), the version deploy/compose.yaml runs
   promtool: {

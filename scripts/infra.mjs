@@ -213,6 +213,18 @@ async function ensurePostgres(url) {
 }
 
 /**
+ * For a FerretDB of a caller's own (the fault suite starts and stops its own): the binary, and the
+ * PostgreSQL database it runs on, made ready.
+ */
+export async function ferretBackend(env = process.env) {
+  const binary = ensureGoTool('ferretdb');
+  const postgresUrl = env.COFFEECHAT_POSTGRES_URL ?? DEFAULTS.postgres;
+  await ensurePostgres(postgresUrl);
+  if (!env.COFFEECHAT_POSTGRES_URL) ensureFerretDatabase();
+  return { binary, postgresUrl };
+}
+
+/**
  * Starts FerretDB on PostgreSQL when nothing answers on the Mongo URL; returns its process or null.
  * The PostgreSQL backend writes concurrently; the SQLite one serialises every write (an eighth of the
  * throughput, docs/benchmarks.md).

@@ -3,9 +3,10 @@
  * store cut, stalled and restarted, a RabbitMQ cluster losing its busiest node, network latency,
  * bandwidth limits and resets, a reconnect storm and an overload.
  */
-import type { Link, ServiceKind } from './fault-stack.js';
-import type { FaultDef, FaultWorld } from './fault.js';
+
 import { clusterLeaderKill } from './cluster-fault.js';
+import type { FaultDef, FaultWorld } from './fault.js';
+import type { Link, ServiceKind } from './fault-stack.js';
 import type { Toxic } from './servers/toxiproxy.js';
 
 const must = <T>(value: T | undefined, what: string): T => {
@@ -107,7 +108,7 @@ export const FAULTS: FaultDef[] = [
     inject: (w) => must(w.rabbit[0], 'a RabbitMQ node').stop(),
     async heal(w) {
       const p = await must(w.rabbit[0], 'a RabbitMQ node').start();
-      w.track('rabbitmq-own', p.pid);
+      w.track('rabbitmq-0', p.pid);
     },
   },
   {
@@ -117,7 +118,7 @@ export const FAULTS: FaultDef[] = [
     inject: (w) => must(w.rabbit[0], 'a RabbitMQ node').kill(),
     async heal(w) {
       const p = await must(w.rabbit[0], 'a RabbitMQ node').start();
-      w.track('rabbitmq-own', p.pid);
+      w.track('rabbitmq-0', p.pid);
     },
   },
   clusterLeaderKill,

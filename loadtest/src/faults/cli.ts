@@ -22,15 +22,15 @@ import { type FaultRow, summaryTable } from './summary.js';
 
 const ALL: FaultDef[] = [...FAULTS, reconnectStorm, overload];
 
-/** The smoke workload at a quarter of its rate (25 messages/s, 100 deliveries/s), one fault in a 60 s run. */
+/** The smoke workload at a quarter of its rate (25 messages/s, 100 deliveries/s), one fault in a 45 s run. */
 export const FAULT_DEFAULTS: LoadParams = {
   ...BASE_PARAMS,
   rooms: 50,
   ratePerRoom: 0.5,
   gateways: 2,
   routers: 1,
-  durationSec: 60,
-  killAtSec: 20,
+  durationSec: 45,
+  killAtSec: 15,
   downSec: 10,
   drainSec: 30,
   warmupSec: 3,
@@ -118,6 +118,14 @@ async function main(argv: string[]): Promise<number> {
   console.log(`[faults] reports in ${dir}`);
   return rows.every((r) => r.report?.passed) ? 0 : 1;
 }
+
+// a fault can make any client library throw from an event handler: never leave servers behind
+process.on('uncaughtException', (err) => {
+  console.error(`[faults] uncaught: ${err.stack ?? err.message}; stopping the servers this run started`);
+  killAllServices();
+  killAllOwned();
+  process.exit(1);
+});
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

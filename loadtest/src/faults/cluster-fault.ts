@@ -48,6 +48,7 @@ export const clusterLeaderKill: FaultDef = {
     w.facts.leadersAtKill = counts;
     w.facts.killedNode = victim.node;
     w.log(`kill -9 of ${victim.node} (leads ${counts[victim.node] ?? 0} of ${w.stack.partitions} partitions)`);
+    w.markInjected();
     await victim.kill();
     const survivor = w.rabbit.find((n) => n !== victim);
     const proxy = w.toxiproxy;

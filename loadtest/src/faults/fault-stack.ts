@@ -145,9 +145,7 @@ export class FaultStack {
 
   /** The WebSocket URL clients use for each gateway (through its proxy when clients are proxied). */
   gatewayUrls(): string[] {
-    return this.instances
-      .filter((x) => x.kind === 'gateway')
-      .map((x) => `ws://127.0.0.1:${x.frontPort ?? x.port}/ws`);
+    return this.instances.filter((x) => x.kind === 'gateway').map((x) => `ws://127.0.0.1:${x.frontPort ?? x.port}/ws`);
   }
 
   routerUrl(): string {

@@ -1,6 +1,7 @@
 /** What a fault is: the servers it needs, the load it runs under, and how it starts and ends. */
-import type { Measurement, StepPlan } from '../scenarios/measure.js';
+
 import type { LoadParams } from '../params.js';
+import type { Measurement, StepPlan } from '../scenarios/measure.js';
 import type { FaultStack, Link } from './fault-stack.js';
 import type { FerretServer } from './servers/ferretdb.js';
 import type { RabbitNode } from './servers/rabbit-node.js';
@@ -21,6 +22,8 @@ export interface FaultWorld {
   log(message: string): void;
   /** fault-specific measurements for the report (e.g. how long a SIGTERM took) */
   facts: Record<string, unknown>;
+  /** the fault really starts now (after preparations inside `inject`, e.g. finding the node to kill) */
+  markInjected(): void;
   /** extra targets judged by the fault itself */
   targets: { target: string; actual: string; met: boolean | null }[];
 }

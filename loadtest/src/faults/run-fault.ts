@@ -16,8 +16,8 @@ import { type Measurement, measure } from '../scenarios/measure.js';
 import type { SystemUnderTest } from '../scenarios/systems.js';
 import type { InfraUrls } from '../stack/coffeechat-stack.js';
 import { createRooms } from '../stack/rooms.js';
-import { FaultStack } from './fault-stack.js';
 import type { FaultDef, FaultWorld } from './fault.js';
+import { FaultStack } from './fault-stack.js';
 import { JoinProbe, joinRecoverySec } from './join-probe.js';
 import { FerretServer } from './servers/ferretdb.js';
 import { RabbitNode } from './servers/rabbit-node.js';
@@ -64,7 +64,12 @@ async function startServers(def: FaultDef, w: FaultWorld, machineInfra: InfraUrl
 }
 
 async function stopServers(w: FaultWorld): Promise<void> {
-  await Promise.all([...w.rabbit.map((n) => n.stop()), w.redis?.stop(), w.ferret?.stop(), w.toxiproxy?.process.stop()]);
+  await Promise.all([
+    ...w.rabbit.map((n) => n.dispose()),
+    w.redis?.stop(),
+    w.ferret?.stop(),
+    w.toxiproxy?.process.stop(),
+  ]);
 }
 
 function systemUnderTest(stack: FaultStack, ctx: BenchContext): SystemUnderTest {
@@ -98,6 +103,7 @@ export async function runFault(
 ): Promise<Report> {
   mkdirSync(dir, { recursive: true });
   const p = ctx.params;
+  const times = { injectedAt: 0, healedAt: 0 };
   const w: FaultWorld = {
     stack: undefined as unknown as FaultStack,
     params: p,
@@ -109,11 +115,13 @@ export async function runFault(
     log: ctx.log,
     facts: {},
     targets: [],
+    markInjected: () => {
+      times.injectedAt = ctx.clock();
+    },
   };
   let stack: FaultStack | undefined;
   let probe: JoinProbe | undefined;
   let m: Measurement | undefined;
-  const times = { injectedAt: 0, healedAt: 0 };
   try {
     const infra = await startServers(def, w, machineInfra, dir, tools);
     ctx.infra = infra;
@@ -193,7 +201,10 @@ export async function runFault(
     }),
     ...w.targets,
   ];
-  const failures = [...correctnessFailures([m]), ...targets.filter((t) => t.met === false).map((t) => `${t.target}: ${t.actual}`)];
+  const failures = [
+    ...correctnessFailures([m]),
+    ...targets.filter((t) => t.met === false).map((t) => `${t.target}: ${t.actual}`),
+  ];
   const failedJoins = (probe?.attempts ?? []).filter((a) => !a.ok);
   const sat = m.generator.saturation();
   return assemble(ctx, machine, new Date(ctx.origin), [m], {

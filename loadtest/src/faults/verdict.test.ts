@@ -29,7 +29,12 @@ describe('faultTargets', () => {
 });
 
 describe('joinRecoverySec', () => {
-  const a = (startedAt: number, ok: boolean) => ({ startedAt, endedAt: startedAt + 0.5, ok, outcome: ok ? 'joined' : 'timeout' });
+  const a = (startedAt: number, ok: boolean) => ({
+    startedAt,
+    endedAt: startedAt + 0.5,
+    ok,
+    outcome: ok ? 'joined' : 'timeout',
+  });
 
   it('counts from the end of the fault to the first join started after it that worked', () => {
     expect(joinRecoverySec([a(9, true), a(10, false), a(11, false), a(12, true)], 10)).toBe(2.5);

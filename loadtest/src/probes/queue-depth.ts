@@ -48,9 +48,11 @@ export class QueueDepthProbe {
   readonly snapshots: QueueSnapshot[] = [];
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  private lost = false;
+  private amqpUrl = '';
 
   private constructor(
-    private readonly conn: amqp.ChannelModel,
+    private conn: amqp.ChannelModel,
     private channel: amqp.Channel,
     private readonly partitionQueues: string[],
     private readonly prefix: string,
@@ -63,18 +65,42 @@ export class QueueDepthProbe {
     prefix: string,
     clock: () => number,
   ): Promise<QueueDepthProbe> {
-    const conn = await amqp.connect(amqpUrl);
-    const channel = await conn.createChannel();
-    channel.on('error', () => undefined);
+    const { conn, channel } = await QueueDepthProbe.open(amqpUrl);
     const probe = new QueueDepthProbe(conn, channel, partitionQueues, prefix, clock);
+    probe.amqpUrl = amqpUrl;
+    probe.watch(conn);
     probe.timer = setInterval(() => void probe.poll(), 1000);
     return probe;
+  }
+
+  private static async open(amqpUrl: string): Promise<{ conn: amqp.ChannelModel; channel: amqp.Channel }> {
+    const conn = await amqp.connect(amqpUrl);
+    conn.on('error', () => undefined);
+    const channel = await conn.createChannel();
+    channel.on('error', () => undefined);
+    return { conn, channel };
+  }
+
+  /** A broker that restarts or is cut (the fault suite) closes the connection: the next poll opens a new one. */
+  private watch(conn: amqp.ChannelModel): void {
+    conn.on('close', () => {
+      if (this.conn === conn) this.lost = true;
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    const { conn, channel } = await QueueDepthProbe.open(this.amqpUrl);
+    this.conn = conn;
+    this.channel = channel;
+    this.lost = false;
+    this.watch(conn);
   }
 
   private async poll(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
     try {
+      if (this.lost) await this.reconnect();
       let inbound = 0;
       let maxPartition = 0;
       for (const q of this.partitionQueues) {
@@ -114,6 +140,7 @@ export class QueueDepthProbe {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.lost = false;
     await this.conn.close().catch(() => undefined);
   }
 }

@@ -19,7 +19,7 @@ function value(v: unknown): string {
 export function summaryMarkdown(r: Report, chartFile: string): string {
   const m = r.machine;
   const lines: string[] = [
-    `# Benchmark \`${r.scenario}\` — ${r.startedAt}`,
+    `# ${r.results.fault ? 'Fault' : 'Benchmark'} \`${r.scenario}\` — ${r.startedAt}`,
     '',
     `**${r.passed ? 'PASSED' : 'FAILED'}**${r.failures.length ? `: ${r.failures.join('; ')}` : ''}`,
     '',

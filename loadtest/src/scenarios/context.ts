@@ -18,12 +18,7 @@ export interface BenchContext {
   log(message: string): void;
 }
 
-export function createContext(
-  scenario: string,
-  params: LoadParams,
-  infra: InfraUrls,
-  jwtSecret: string,
-): BenchContext {
+export function createContext(scenario: string, params: LoadParams, infra: InfraUrls, jwtSecret: string): BenchContext {
   const origin = Date.now();
   const clock = () => (Date.now() - origin) / 1000;
   return {

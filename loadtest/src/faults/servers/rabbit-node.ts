@@ -5,7 +5,7 @@
  * suite. Several nodes with the same HOME share the cookie and can form a cluster.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from '@coffeechat/testkit';
@@ -100,5 +100,11 @@ export class RabbitNode {
 
   async kill(): Promise<void> {
     await this.process?.kill();
+  }
+
+  /** Stops the node and removes its data (its logs stay with the run's report). */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(path.join(this.base, 'mnesia'), { recursive: true, force: true });
   }
 }

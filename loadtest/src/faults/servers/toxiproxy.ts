@@ -35,6 +35,7 @@ export class Toxiproxy {
       name: 'toxiproxy',
       command: binary,
       args: ['-host', '127.0.0.1', '-port', String(port)],
+      env: { LOG_LEVEL: 'info' },
       logFile: `${logDir}/toxiproxy.log`,
       ready: { tcp: port },
     });
