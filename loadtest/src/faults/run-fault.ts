@@ -221,6 +221,8 @@ export async function runFault(
       joinFailures: failedJoins.length,
       joinFailureOutcomes: tally(failedJoins.map((a) => a.outcome)),
       lateDeliveries: m.steps.reduce((a, s) => a + s.late, 0),
+      // duplicate and out-of-order frames as they arrived (receiving member, seq, timeline seconds)
+      anomalies: m.total.anomalies,
       generatorSaturatedSec: sat.saturatedSeconds,
       logs: dir,
       ...w.facts,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Histogram, type LatencySummary, merge, newHistogram, summarize } from './latency.js';
 import { addCounts, emptyCounts, type LedgerCounts } from './ledger.js';
-import type { ConnectReport, DrainReport, DriverName, FromWorker, ToWorker, WorkerTick } from './messages.js';
+import type { Anomaly, ConnectReport, DrainReport, DriverName, FromWorker, ToWorker, WorkerTick } from './messages.js';
 import { type PlannedMember, type PlannedRoom, shareOf } from './plan.js';
 import { isSaturated, isStarved } from './self-monitor.js';
 
@@ -68,6 +68,8 @@ export interface PhaseResult {
   retries: number;
   disconnects: number;
   connected: number;
+  /** the first duplicate and out-of-order frames, `at` in timeline seconds */
+  anomalies: Anomaly[];
 }
 
 interface Bucket {
@@ -265,6 +267,10 @@ export class Generator {
       retries: got.reduce((s, r) => s + r.retries, 0),
       disconnects: got.reduce((s, r) => s + r.disconnects, 0),
       connected: got.reduce((s, r) => s + r.connected, 0),
+      anomalies: got
+        .flatMap((r) => r.anomalies)
+        .map((a) => ({ ...a, at: Math.round((a.at - this.t0) / 100) / 10 }))
+        .sort((a, b) => a.at - b.at),
     };
   }
 

@@ -69,6 +69,20 @@ export interface DrainReport {
   disconnects: number;
   /** connections open when the report was made */
   connected: number;
+  /** the first duplicate and out-of-order frames seen, as evidence */
+  anomalies: Anomaly[];
+}
+
+/** One duplicate or out-of-order `message` frame, as it arrived. */
+export interface Anomaly {
+  kind: 'duplicate' | 'order';
+  roomId: string;
+  /** the receiving member's index in the room */
+  member: number;
+  clientMsgId: string;
+  seq: number | undefined;
+  /** Date.now() when it arrived */
+  at: number;
 }
 
 export type FromWorker = WorkerTick | ConnectReport | DrainReport | { kind: 'fatal'; worker: number; message: string };

@@ -10,7 +10,7 @@ import { socketIoDriver } from './drivers/socketio.js';
 import { specWsDriver } from './drivers/spec-ws.js';
 import { encode, type Histogram, newHistogram, recordMs } from './latency.js';
 import { addCounts, emptyCounts, RoomLedger } from './ledger.js';
-import type { DrainReport, FromWorker, ToWorker, WorkerInit } from './messages.js';
+import type { Anomaly, DrainReport, FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { dueSends, type PlannedMember, type PlannedRoom } from './plan.js';
 import { SelfMonitor } from './self-monitor.js';
 
@@ -20,6 +20,8 @@ const MAX_RETRIES = 5;
 const UNAVAILABLE_RETRY_MS = 250;
 const PACE_MS = 2;
 const CONNECT_ATTEMPTS = 3;
+/** duplicate and out-of-order frames kept as evidence, per worker */
+const MAX_ANOMALIES = 20;
 
 interface WorkerRoom {
   planned: PlannedRoom;
@@ -45,6 +47,7 @@ class Worker {
   private disconnects = 0;
   private retries = 0;
   private readonly errors: Record<string, number> = {};
+  private readonly anomalies: Anomaly[] = [];
   private readonly retryTimer: NodeJS.Timeout;
   private readonly tickTimer: NodeJS.Timeout;
   private stopping = false;
@@ -93,6 +96,10 @@ class Worker {
         }
         const k = Number(clientMsgId.slice(1));
         const outcome = room.ledger.deliver(member, k, seq, performance.now());
+        if ((outcome.duplicate || outcome.orderViolation) && this.anomalies.length < MAX_ANOMALIES) {
+          const kind = outcome.duplicate ? 'duplicate' : 'order';
+          this.anomalies.push({ kind, roomId, member, clientMsgId, seq, at: Date.now() });
+        }
         if (outcome.latencyMs === undefined) return;
         this.interval.delivered++;
         recordMs(this.intervalDeliver, outcome.latencyMs);
@@ -268,6 +275,7 @@ class Worker {
       retries: this.retries,
       disconnects: this.disconnects,
       connected: this.connected,
+      anomalies: [...this.anomalies],
     };
     post(report);
   }
