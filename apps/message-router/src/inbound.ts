@@ -1,5 +1,22 @@
-/** Parsing what a gateway put on a partition queue: JSON, then the contracts schema of its `kind`. */
+/**
+ * What a gateway put on a partition queue: one delivery as the partition worker sees it (the AMQP
+ * adapter makes them), and its parsing: JSON, then the contracts schema of its `kind`.
+ */
 import { type Inbound, InboundRead, InboundSend, validator } from '@coffeechat/contracts';
+import type { ConsumeSpan } from '@coffeechat/telemetry';
+import type { PublishOptions } from './publications.js';
+
+export interface InboundDelivery {
+  content: Buffer;
+  redelivered: boolean;
+  /** the partition's routing key and the message's properties, to dead-letter a copy as RabbitMQ would */
+  routingKey: string;
+  properties: PublishOptions;
+  /** when the gateway published it (epoch ms), for the inbound hop */
+  sentAt?: number;
+  /** its CONSUMER span, from arrival until it is settled */
+  span?: ConsumeSpan;
+}
 
 const byKind = { send: validator(InboundSend), read: validator(InboundRead) } as const;
 

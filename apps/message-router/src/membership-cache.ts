@@ -3,6 +3,8 @@
  * Membership events drop entries at once; the TTL bounds staleness if an event was missed (e.g. while
  * the router's event queue was being re-declared after a broker reconnect).
  */
+import { partitionOf } from '@coffeechat/contracts';
+
 export interface RoomInfo {
   roomId: string;
   postId: string | null;
@@ -70,5 +72,27 @@ export class MembershipCache {
 
   private now(): number {
     return (this.options.now ?? Date.now)();
+  }
+}
+
+/** A cache per partition (each partition's owner reads its own), and a room's entry dropped in its partition's. */
+export class PartitionMemberships {
+  private readonly caches: MembershipCache[];
+
+  constructor(
+    private readonly partitions: number,
+    load: RoomLoader,
+  ) {
+    this.caches = Array.from({ length: partitions }, () => new MembershipCache(load));
+  }
+
+  of(partition: number): MembershipCache {
+    const cache = this.caches[partition];
+    if (!cache) throw new Error(`no partition ${partition}`);
+    return cache;
+  }
+
+  invalidate(roomId: string): void {
+    this.caches[partitionOf(roomId, this.partitions)]?.invalidate(roomId);
   }
 }

@@ -20,13 +20,21 @@ import {
 import type { TraceContext } from '@coffeechat/telemetry';
 import type { Options } from 'amqplib';
 
+export type PublishOptions = Options.Publish;
+
 export interface Publication {
   exchange: string;
   routingKey: string;
   content: Buffer;
-  options: Options.Publish;
+  options: PublishOptions;
   /** the trace this publication continues: that of the inbound message it answers */
   trace?: TraceContext;
+}
+
+/** Where publications go (implemented in amqp/publisher.ts). */
+export interface Publisher {
+  /** resolves once the broker confirmed every publication; `PublishError` otherwise */
+  publishAll(publications: readonly Publication[]): Promise<void>;
 }
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));

@@ -6,15 +6,36 @@
 import { randomUUID } from 'node:crypto';
 import type { CreateRoomBody, MyRoom, Room, Topology } from '@coffeechat/contracts';
 import { HttpProblem, type Logger } from '@coffeechat/service-kit';
-import type { RoomDoc } from './mongo/database.js';
-import type { MongoRoomRepository } from './mongo/room-repository.js';
-import type { Publisher } from './partition-worker.js';
-import { membershipChanged, roomCreated } from './publications.js';
+import { membershipChanged, type Publisher, roomCreated } from './publications.js';
 import { type ReadPositionSources, readPositions } from './read-position.js';
 
-function toRoom(doc: RoomDoc, lastSeq: number): Room {
+/** A room as it is stored (its `lastSeq` is not: it is read from the messages). */
+export interface RoomRecord {
+  roomId: string;
+  postId: string | null;
+  title: string | null;
+  memberIds: string[];
+  createdAt: Date;
+}
+
+export type AddMemberOutcome = 'added' | 'already' | 'full' | 'missing';
+export type RemoveMemberOutcome = 'removed' | 'absent' | 'missing';
+
+/** Where rooms are kept (implemented in mongo/room-repository.ts). */
+export interface RoomStore {
+  /** false when a room with this id exists */
+  create(room: RoomRecord): Promise<boolean>;
+  get(roomId: string): Promise<RoomRecord | null>;
+  /** adds a member unless the room is full; two concurrent adds cannot both pass the size check */
+  addMember(roomId: string, userId: string, maxMembers: number): Promise<AddMemberOutcome>;
+  removeMember(roomId: string, userId: string): Promise<RemoveMemberOutcome>;
+  /** a member's rooms in id order, after `afterRoomId` */
+  listForMember(userId: string, afterRoomId: string | undefined, limit: number): Promise<RoomRecord[]>;
+}
+
+function toRoom(doc: RoomRecord, lastSeq: number): Room {
   return {
-    roomId: doc._id,
+    roomId: doc.roomId,
     postId: doc.postId,
     title: doc.title,
     memberIds: doc.memberIds,
@@ -29,7 +50,7 @@ export interface RoomPositions extends ReadPositionSources {
 }
 
 export interface RoomServiceDeps {
-  rooms: MongoRoomRepository;
+  rooms: RoomStore;
   positions: RoomPositions;
   publisher: Publisher;
   topology: Topology;
@@ -52,36 +73,36 @@ export class RoomService {
       throw new HttpProblem('BAD_REQUEST', `body.memberIds: at most ${this.deps.maxMembers} members`, 'memberIds');
     }
     const at = this.now();
-    const doc: RoomDoc = {
-      _id: body.roomId ?? randomUUID(),
+    const doc: RoomRecord = {
+      roomId: body.roomId ?? randomUUID(),
       postId: body.postId ?? null,
       title: body.title ?? null,
       memberIds: body.memberIds,
       createdAt: new Date(at),
     };
-    if (!(await this.deps.rooms.create(doc))) throw new HttpProblem('CONFLICT', `room ${doc._id} exists`);
-    this.deps.invalidate(doc._id);
+    if (!(await this.deps.rooms.create(doc))) throw new HttpProblem('CONFLICT', `room ${doc.roomId} exists`);
+    this.deps.invalidate(doc.roomId);
     // The room exists either way; a lost event only leaves the feed's chat counter short, so it is logged, not failed.
     await this.deps.publisher
       .publishAll([
-        roomCreated(this.deps.topology, { roomId: doc._id, postId: doc.postId, memberIds: doc.memberIds, at }),
+        roomCreated(this.deps.topology, { roomId: doc.roomId, postId: doc.postId, memberIds: doc.memberIds, at }),
       ])
       .catch((err: unknown) =>
-        this.deps.logger.warn({ err: (err as Error).message, roomId: doc._id }, 'room.created not published'),
+        this.deps.logger.warn({ err: (err as Error).message, roomId: doc.roomId }, 'room.created not published'),
       );
     return toRoom(doc, 0);
   }
 
-  async get(roomId: string): Promise<RoomDoc> {
+  async get(roomId: string): Promise<RoomRecord> {
     const doc = await this.deps.rooms.get(roomId);
     if (!doc) throw new HttpProblem('NOT_FOUND', `no room ${roomId}`);
     return doc;
   }
 
   /** The room as `GET /rooms/:roomId` shows it, its `lastSeq` read from the messages. */
-  async view(doc: RoomDoc): Promise<Room> {
-    const lastSeqs = await this.deps.positions.lastSeqs([doc._id]);
-    return toRoom(doc, lastSeqs.get(doc._id) ?? 0);
+  async view(doc: RoomRecord): Promise<Room> {
+    const lastSeqs = await this.deps.positions.lastSeqs([doc.roomId]);
+    return toRoom(doc, lastSeqs.get(doc.roomId) ?? 0);
   }
 
   async addMember(roomId: string, userId: string): Promise<void> {
@@ -106,16 +127,16 @@ export class RoomService {
   ): Promise<{ rooms: MyRoom[]; next: string | null }> {
     const docs = await this.deps.rooms.listForMember(userId, afterRoomId, limit + 1);
     const page = docs.slice(0, limit);
-    const roomIds = page.map((d) => d._id);
+    const roomIds = page.map((d) => d.roomId);
     const [lastSeqs, reads] = await Promise.all([
       this.deps.positions.lastSeqs(roomIds),
       readPositions(this.deps.positions, userId, roomIds),
     ]);
     const rooms = page.map((doc): MyRoom => {
-      const lastSeq = lastSeqs.get(doc._id) ?? 0;
-      const readSeq = Math.min(reads.get(doc._id) ?? 0, lastSeq);
+      const lastSeq = lastSeqs.get(doc.roomId) ?? 0;
+      const readSeq = Math.min(reads.get(doc.roomId) ?? 0, lastSeq);
       return {
-        roomId: doc._id,
+        roomId: doc.roomId,
         postId: doc.postId,
         title: doc.title,
         memberIds: doc.memberIds,
@@ -125,7 +146,7 @@ export class RoomService {
       };
     });
     const last = page[page.length - 1];
-    return { rooms, next: docs.length > limit && last ? last._id : null };
+    return { rooms, next: docs.length > limit && last ? last.roomId : null };
   }
 
   /**

@@ -4,10 +4,12 @@
  * another when its channel goes away. Each (re)opened channel gets a fresh worker: a new owner
  * trusts nothing a previous one knew.
  */
-import type { Topology } from '@coffeechat/contracts';
+import { Header, type Topology } from '@coffeechat/contracts';
 import type { Broker, Logger } from '@coffeechat/service-kit';
+import { startConsumeSpan } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import type { InboundDelivery } from '../inbound.js';
 import type { RouterMetrics } from '../metrics.js';
 import type { PartitionWorker, Settler } from '../partition-worker.js';
 import { declarePartition } from './topology.js';
@@ -76,10 +78,16 @@ export class PartitionConsumers {
         logger.warn({ err: (err as Error).message, partition }, `${what} failed; the broker will redeliver`);
       }
     };
+    // each delivery as the worker sees it, and the AMQP message it settles
+    const messages = new WeakMap<InboundDelivery, ConsumeMessage>();
+    const settle = (d: InboundDelivery, what: string, fn: (msg: ConsumeMessage) => void) => {
+      const msg = messages.get(d);
+      if (msg) guard(what, () => fn(msg));
+    };
     const settler: Settler = {
       isOpen: () => open,
-      ack: (d, upTo) => guard('ack', () => ch.ack(d, upTo)),
-      nack: (d, requeue) => guard('nack', () => ch.nack(d, false, requeue)),
+      ack: (d, upTo) => settle(d, 'ack', (msg) => ch.ack(msg, upTo)),
+      nack: (d, requeue) => settle(d, 'nack', (msg) => ch.nack(msg, false, requeue)),
     };
     const worker = createWorker(partition, settler);
     ch.once('close', () => {
@@ -93,11 +101,26 @@ export class PartitionConsumers {
     await ch.consume(
       queue,
       (msg: ConsumeMessage | null) => {
-        if (msg) worker.push(msg);
+        if (!msg) return;
+        const delivery = inboundDelivery(msg, queue);
+        messages.set(delivery, msg);
+        worker.push(delivery);
       },
       { noAck: false },
     );
     this.active.set(partition, { channel: ch, worker });
     metrics.activePartitions.inc();
   }
+}
+
+function inboundDelivery(msg: ConsumeMessage, queue: string): InboundDelivery {
+  const sentAt = msg.properties.headers?.[Header.sentAt];
+  return {
+    content: msg.content,
+    redelivered: msg.fields.redelivered,
+    routingKey: msg.fields.routingKey,
+    properties: msg.properties,
+    ...(typeof sentAt === 'number' ? { sentAt } : {}),
+    span: startConsumeSpan(msg, queue),
+  };
 }

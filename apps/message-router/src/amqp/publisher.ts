@@ -9,8 +9,7 @@ import { tracePublish, withTraceContext } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel } from 'amqplib';
 import { PublishError } from '../failures.js';
-import type { Publisher } from '../partition-worker.js';
-import type { Publication } from '../publications.js';
+import type { Publication, Publisher } from '../publications.js';
 import { declareShared } from './topology.js';
 
 export interface ConfirmPublisher extends Publisher {

@@ -3,6 +3,7 @@ import type { Verifier } from '@coffeechat/auth';
 import {
   AdminLimits,
   CreateRoomBody,
+  type DeadLetter,
   DeadLettersQuery,
   HistoryQuery,
   type HistoryResponse,
@@ -11,14 +12,13 @@ import {
   MyRoomsQuery,
   type MyRoomsResponse,
   ReplayDeadLettersBody,
+  type ReplayDeadLettersResponse,
   RoomLimits,
   RoomParams,
 } from '@coffeechat/contracts';
 import { HttpProblem, handle, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
 import { type ErrorRequestHandler, Router } from 'express';
-import type { DeadLetterAdmin } from '../amqp/dead-letters.js';
 import { isTransient } from '../failures.js';
-import type { MongoMessageRepository } from '../mongo/message-repository.js';
 import type { RoomService } from '../rooms.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -37,11 +37,22 @@ function limitOf(value: string | undefined, fallback: number, max: number): numb
   return n;
 }
 
+/** A room's stored messages, a page at a time (implemented in mongo/message-repository.ts). */
+export interface HistorySource {
+  page(roomId: string, range: { afterSeq?: number; beforeSeq?: number; limit: number }): Promise<HistoryResponse>;
+}
+
+/** The operator's view of the dead letters (implemented in amqp/dead-letter-admin.ts). */
+export interface DeadLetterOperations {
+  peek(limit: number): Promise<{ total: number; deadLetters: DeadLetter[] }>;
+  replay(limit: number): Promise<ReplayDeadLettersResponse>;
+}
+
 export interface RoutesDeps {
   verify: Verifier;
   rooms: RoomService;
-  messages: MongoMessageRepository;
-  deadLetters: DeadLetterAdmin;
+  messages: HistorySource;
+  deadLetters: DeadLetterOperations;
 }
 
 export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps): Router {

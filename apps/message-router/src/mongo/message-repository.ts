@@ -2,13 +2,12 @@
  * `messages`: what the partition workers store, what history and replays read, and what a room's
  * `lastSeq` and a sender's own read position are derived from (the newest message, by index).
  */
-import type { StoredMessage } from '@coffeechat/contracts';
+import type { HistoryResponse, StoredMessage } from '@coffeechat/contracts';
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { type SendRequest, sendKey } from '../sequencer.js';
 import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
-
-const DUPLICATE_KEY = 11000;
+import { DUPLICATE_KEY, storeCall } from './store-errors.js';
 
 export function toStored(doc: MessageDoc): StoredMessage {
   return {
@@ -21,16 +20,12 @@ export function toStored(doc: MessageDoc): StoredMessage {
   };
 }
 
-export interface HistoryPage {
-  messages: StoredMessage[];
-  hasMore: boolean;
-}
-
 export class MongoMessageRepository implements MessageRepository {
   constructor(private readonly db: RouterDb) {}
 
   async findByKeys(requests: readonly SendRequest[]): Promise<StoredMessage[]> {
-    const found = await this.db.dialect.findByIds(this.db.messages, [...new Set(requests.map(sendKey))]);
+    const ids = [...new Set(requests.map(sendKey))];
+    const found = await storeCall(() => this.db.dialect.findByIds(this.db.messages, ids));
     return found.map(toStored);
   }
 
@@ -47,7 +42,9 @@ export class MongoMessageRepository implements MessageRepository {
   private async newestSeqs(filters: readonly (readonly [string, Filter<MessageDoc>])[]): Promise<Map<string, number>> {
     const newest = await Promise.all(
       filters.map(async ([key, filter]) => {
-        const top = await this.db.messages.find(filter).sort({ seq: -1 }).limit(1).project({ seq: 1 }).toArray();
+        const top = await storeCall(() =>
+          this.db.messages.find(filter).sort({ seq: -1 }).limit(1).project({ seq: 1 }).toArray(),
+        );
         return [key, (top[0]?.seq as number | undefined) ?? 0] as const;
       }),
     );
@@ -56,16 +53,18 @@ export class MongoMessageRepository implements MessageRepository {
 
   async insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
     const docs: MessageDoc[] = messages.map((m) => ({ _id: sendKey(m), ...m }));
-    try {
-      await this.db.messages.insertMany(docs, { ordered: true });
-      return { stored: docs.length };
-    } catch (err) {
-      if (!(err instanceof MongoBulkWriteError)) throw err;
-      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-      // An ordered insert stops at its first error: everything before it is stored, nothing after.
-      return { stored: Math.min(...errors.map((e) => e.index)) };
-    }
+    return storeCall(async () => {
+      try {
+        await this.db.messages.insertMany(docs, { ordered: true });
+        return { stored: docs.length };
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError)) throw err;
+        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+        if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+        // An ordered insert stops at its first error: everything before it is stored, nothing after.
+        return { stored: Math.min(...errors.map((e) => e.index)) };
+      }
+    });
   }
 
   /**
@@ -75,16 +74,18 @@ export class MongoMessageRepository implements MessageRepository {
   async page(
     roomId: string,
     { afterSeq, beforeSeq, limit }: { afterSeq?: number; beforeSeq?: number; limit: number },
-  ): Promise<HistoryPage> {
+  ): Promise<HistoryResponse> {
     const seq: { $gt?: number; $lt?: number } = {};
     if (afterSeq !== undefined) seq.$gt = afterSeq;
     if (beforeSeq !== undefined) seq.$lt = beforeSeq;
     const forward = afterSeq !== undefined;
-    const docs = await this.db.messages
-      .find({ roomId, ...(Object.keys(seq).length > 0 ? { seq } : {}) })
-      .sort({ seq: forward ? 1 : -1 })
-      .limit(limit + 1)
-      .toArray();
+    const docs = await storeCall(() =>
+      this.db.messages
+        .find({ roomId, ...(Object.keys(seq).length > 0 ? { seq } : {}) })
+        .sort({ seq: forward ? 1 : -1 })
+        .limit(limit + 1)
+        .toArray(),
+    );
     const hasMore = docs.length > limit;
     const page = docs.slice(0, limit).map(toStored);
     return { messages: forward ? page : page.reverse(), hasMore };
@@ -96,11 +97,13 @@ export class MongoMessageRepository implements MessageRepository {
     afterSeq: number,
     max: number,
   ): Promise<{ messages: StoredMessage[]; truncated: boolean }> {
-    const docs = await this.db.messages
-      .find({ roomId, seq: { $gt: afterSeq } })
-      .sort({ seq: -1 })
-      .limit(max + 1)
-      .toArray();
+    const docs = await storeCall(() =>
+      this.db.messages
+        .find({ roomId, seq: { $gt: afterSeq } })
+        .sort({ seq: -1 })
+        .limit(max + 1)
+        .toArray(),
+    );
     return { messages: docs.slice(0, max).map(toStored).reverse(), truncated: docs.length > max };
   }
 }

@@ -8,7 +8,7 @@
 import type { DeadLetter, ReplayDeadLettersResponse, Topology } from '@coffeechat/contracts';
 import { type Broker, HttpProblem, type Logger } from '@coffeechat/service-kit';
 import type { Channel, ConfirmChannel, GetMessage, Options } from 'amqplib';
-import { describeDeadLetter, replayTarget } from '../dead-letter.js';
+import { describeDeadLetter, replayTarget } from '../dead-letter-triage.js';
 import type { RouterMetrics } from '../metrics.js';
 import { DEATH_HEADERS, deadLetter } from '../publications.js';
 

@@ -1,6 +1,6 @@
 import { partitionOf } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
-import { describeDeadLetter, replayTarget } from './dead-letter.js';
+import { describeDeadLetter, replayTarget } from './dead-letter-triage.js';
 
 const send = {
   kind: 'send',

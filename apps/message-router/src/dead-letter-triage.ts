@@ -1,4 +1,4 @@
-/** Describing a dead letter and deciding where a replay sends it. Pure; the I/O is in amqp/dead-letters.ts. */
+/** Describing a dead letter and deciding where a replay sends it. Pure; the I/O is in amqp/dead-letter-admin.ts. */
 import { type DeadLetter, Header, partitionOf } from '@coffeechat/contracts';
 import { parseInbound } from './inbound.js';
 
