@@ -65,6 +65,15 @@ function infraEnv(infra) {
 }
 
 /**
+ * SPEC §2: `npm start`, `npm test` and the benches choose the built-in development secret (the one
+ * `npm run token` signs with) explicitly; a service given no choice refuses to start. A JWT_SECRET or
+ * JWT_JWKS_URL from the shell is used instead.
+ */
+function devSecretEnv() {
+  return process.env.JWT_SECRET || process.env.JWT_JWKS_URL ? {} : { JWT_DEV_SECRET: '1' };
+}
+
+/**
  * `npm start -- --jaeger`: the cached Jaeger on its default ports, and the services export every trace to
  * it (unless OTEL_EXPORTER_OTLP_ENDPOINT already names a collector).
  */
@@ -89,7 +98,13 @@ async function start() {
         spawn(process.execPath, [path.join(ROOT, 'apps', svc.name, 'dist', 'main.js')], {
           cwd: ROOT,
           stdio: 'inherit',
-          env: { ...process.env, ...infraEnv(infra), ...traces?.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+          env: {
+            ...process.env,
+            ...infraEnv(infra),
+            ...devSecretEnv(),
+            ...traces?.env,
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+          },
         }),
     }),
   );
@@ -135,7 +150,13 @@ async function test() {
       {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, ...(infra ? infraEnv(infra) : {}), ...tools, CHROMIUM_PATH: chromium },
+        env: {
+          ...process.env,
+          ...(infra ? infraEnv(infra) : {}),
+          ...devSecretEnv(),
+          ...tools,
+          CHROMIUM_PATH: chromium,
+        },
       },
     );
     status = r.status ?? 1;
@@ -175,7 +196,7 @@ async function bench() {
     const r = spawnSync(process.execPath, args, {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...infraEnv(infra) },
+      env: { ...process.env, ...infraEnv(infra), ...devSecretEnv() },
     });
     status = r.status ?? 1;
   } finally {
@@ -206,6 +227,7 @@ async function faults() {
         env: {
           ...process.env,
           ...infraEnv(infra),
+          ...devSecretEnv(),
           TOXIPROXY_BIN: toxiproxy,
           FERRETDB_BIN: ferret.binary,
           COFFEECHAT_POSTGRES_URL: ferret.postgresUrl,
@@ -239,7 +261,7 @@ async function checkTraces() {
     const r = spawnSync(
       process.execPath,
       [path.join(ROOT, 'packages', 'telemetry', 'check', 'check-traces.mjs'), ...process.argv.slice(3)],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra), ...traceEnv } },
+      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra), ...devSecretEnv(), ...traceEnv } },
     );
     status = r.status ?? 1;
   } finally {

@@ -4,7 +4,7 @@
  */
 import type { Post } from '@coffeechat/contracts';
 import { createLogger } from '@coffeechat/service-kit';
-import { mongoUrlFor, servers, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
+import { mongoUrlFor, servers, TEST_AUTH_ENV, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { type Feed, startFeed } from '../src/service.js';
@@ -19,6 +19,7 @@ export interface TestFeed {
 export async function startTestFeed(options: { ns?: string; cache?: boolean; clock?: Clock } = {}): Promise<TestFeed> {
   const ns = options.ns ?? uniqueNamespace('feed');
   const config = loadConfig({
+    ...TEST_AUTH_ENV,
     CC_NAMESPACE: ns,
     FEED_PORT: '0',
     AMQP_URL: servers.amqpUrl,

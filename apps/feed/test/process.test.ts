@@ -8,6 +8,7 @@ import {
   removeFeedNamespace,
   servers,
   startService,
+  TEST_AUTH_ENV,
   uniqueNamespace,
 } from '@coffeechat/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const MAIN = path.resolve(fileURLToPath(import.meta.url), '../../dist/main.js');
 const ns = uniqueNamespace('feedp');
 const env = {
+  ...TEST_AUTH_ENV,
   CC_NAMESPACE: ns,
   AMQP_URL: servers.amqpUrl,
   REDIS_URL: servers.redisUrl,
@@ -34,6 +36,30 @@ describe('feed process', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(`config error: ${name}:`);
+  });
+
+  const stderrOf = (extra: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [MAIN], { env: { ...process.env, ...env, ...extra }, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    return r.stderr.trim();
+  };
+
+  it('refuses to start without a choice of token settings, and the development secret in production', () => {
+    expect(stderrOf({ JWT_DEV_SECRET: '' })).toMatch(/^config error: JWT_SECRET: no token verification configured/);
+    const production = { NODE_ENV: 'production', JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'chat' };
+    expect(stderrOf(production)).toBe(
+      'config error: JWT_DEV_SECRET: NODE_ENV=production refuses the built-in development secret',
+    );
+    expect(stderrOf({ JWT_DEV_SECRET: '', JWT_SECRET: 'short-secret' })).toMatch(
+      /JWT_SECRET: must be at least 32 bytes/,
+    );
+  });
+
+  it('never prints the password of a connection string it refuses', () => {
+    const line = stderrOf({ MONGO_URL: 'mongodb://chat:Sup3r/Secret@db1:27017,db2:27017/chat' });
+    expect(line).toMatch(/^config error: MONGO_URL: not a MongoDB connection string/);
+    expect(line).not.toContain('Sup3r');
   });
 
   it('serves health, readiness and metrics, logs JSON, and stops on SIGTERM', async () => {

@@ -47,13 +47,13 @@ describe('web server', () => {
   });
 
   it('with any other secret there is no /dev/token', async () => {
-    const base = await start({ JWT_SECRET: 'a-real-secret-of-the-deployment' });
+    const base = await start({ JWT_SECRET: 'a-real-secret-of-the-deployment-00' });
     expect((await postToken(base, { userId: 'alice' })).status).toBe(404);
     expect(await (await fetch(`${base}/config.json`)).json()).toEqual({ devSignIn: false });
   });
 
   it('serves the app for client-side routes, 404 for missing files, and the service endpoints', async () => {
-    const base = await start({ JWT_SECRET: 'a-real-secret-of-the-deployment' });
+    const base = await start({ JWT_SECRET: 'a-real-secret-of-the-deployment-00' });
     for (const route of ['/', '/rooms/coffee-1', '/posts/popular']) {
       const res = await fetch(`${base}${route}`);
       expect(res.status).toBe(200);

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PresenceHeartbeat, PresenceMessageType, presenceTopology } from '@coffeechat/contracts';
+import { testAuthEnv } from '@coffeechat/testkit';
 import amqp, { type ConfirmChannel } from 'amqplib';
 import { Redis } from 'ioredis';
 
@@ -52,6 +53,7 @@ async function startPresence(namespace: string, port: number): Promise<ChildProc
   const child = spawn(process.execPath, [PRESENCE_MAIN], {
     env: {
       ...process.env,
+      ...testAuthEnv(process.env),
       CC_NAMESPACE: namespace,
       PRESENCE_PORT: String(port),
       PRESENCE_TTL_SEC: String(TTL_SEC),

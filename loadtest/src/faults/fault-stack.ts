@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { topology } from '@coffeechat/contracts';
-import { freePort, uniqueNamespace } from '@coffeechat/testkit';
-import { type InfraUrls, removeNamespace, withDatabase } from '../stack/coffeechat-stack.js';
+import { freePort, uniqueNamespace, withMongoDatabase } from '@coffeechat/testkit';
+import { type InfraUrls, removeNamespace } from '../stack/coffeechat-stack.js';
 import { type ServiceProcess, spawnService } from '../stack/service-process.js';
 import type { Toxiproxy } from './servers/toxiproxy.js';
 
@@ -93,7 +93,7 @@ export class FaultStack {
         ? this.o.infra.amqp
         : link === 'redis'
           ? this.o.infra.redis
-          : withDatabase(this.o.infra.mongo, this.database);
+          : withMongoDatabase(this.o.infra.mongo, this.database);
     if (!this.o.toxiproxy || !this.o.proxied.includes(link)) return direct;
     const port = await this.o.toxiproxy.proxy(`${link}-${name}`, hostPort(direct));
     return viaPort(direct, port);

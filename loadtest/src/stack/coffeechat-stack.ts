@@ -5,21 +5,15 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEV_JWT_SECRET } from '@coffeechat/auth';
 import { topology } from '@coffeechat/contracts';
-import { freePort, uniqueNamespace } from '@coffeechat/testkit';
+import { freePort, uniqueNamespace, withMongoDatabase } from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { brokerNames } from './rabbitmqctl.js';
 import { type ServiceProcess, spawnService } from './service-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const script = (app: string) => path.join(ROOT, 'apps', app, 'dist', 'main.js');
-
-/** The store URL with its database replaced: one database per run. */
-export function withDatabase(mongoUrl: string, database: string): string {
-  const url = new URL(mongoUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
 
 export interface InfraUrls {
   amqp: string;
@@ -86,10 +80,13 @@ export class CoffeeChatStack {
       CC_NAMESPACE: this.namespace,
       AMQP_URL: this.o.infra.amqp,
       REDIS_URL: this.o.infra.redis,
-      MONGO_URL: withDatabase(this.o.infra.mongo, this.database),
+      MONGO_URL: withMongoDatabase(this.o.infra.mongo, this.database),
       ROUTER_PARTITIONS: String(this.o.partitions),
       ROUTER_BATCH_MAX: String(this.o.batchMax),
-      JWT_SECRET: this.o.jwtSecret,
+      // SPEC §2: the benches choose the development secret explicitly (or run with the JWT_SECRET given)
+      ...(this.o.jwtSecret === DEV_JWT_SECRET
+        ? { JWT_DEV_SECRET: '1', JWT_SECRET: '' }
+        : { JWT_SECRET: this.o.jwtSecret, JWT_DEV_SECRET: '' }),
     };
   }
 

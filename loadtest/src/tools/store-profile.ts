@@ -10,10 +10,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { withMongoDatabase } from '@coffeechat/testkit';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../config.js';
 import { REPORTS_DIR } from '../report/write.js';
-import { withDatabase } from '../stack/coffeechat-stack.js';
 
 interface MessageDoc {
   _id: string;
@@ -37,7 +37,7 @@ const repeat = Number(arg('repeat', '5'));
 
 const config = loadConfig(process.env);
 const database = `bench_store_${process.pid}`;
-const client = new MongoClient(withDatabase(config.infra.mongo, database), { serverSelectionTimeoutMS: 5000 });
+const client = new MongoClient(withMongoDatabase(config.infra.mongo, database), { serverSelectionTimeoutMS: 5000 });
 await client.connect();
 const db = client.db(database);
 const messages = db.collection<MessageDoc>('messages');

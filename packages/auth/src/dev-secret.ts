@@ -1,6 +1,7 @@
 /**
- * The built-in development secret that `npm start` and `npm run token` share. A service refuses to
- * start on it with NODE_ENV=production.
+ * The built-in development secret that `npm start`, `npm test`, the benches and `npm run token` share.
+ * Services use it only when it is chosen explicitly (`JWT_DEV_SECRET=1`, or `JWT_SECRET` set to it), and
+ * never with NODE_ENV=production (SPEC §2): anyone can read it here and mint admin tokens with it.
  */
 export const DEV_JWT_SECRET = 'coffeechat-dev-secret-do-not-use-in-production';
 

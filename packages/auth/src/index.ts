@@ -1,4 +1,6 @@
+export * from './auth-settings.js';
 export * from './caching-verifier.js';
 export * from './dev-secret.js';
 export * from './mint.js';
+export * from './token-policy.js';
 export * from './verifier.js';

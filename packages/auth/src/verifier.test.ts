@@ -6,8 +6,12 @@ import { mintToken } from './mint.js';
 import { AuthError, bearerToken, createVerifier } from './verifier.js';
 
 const secret = 'test-secret-of-enough-length-000000';
+const key = new TextEncoder().encode(secret);
 const verify = createVerifier({ kind: 'secret', secret });
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const nowSec = () => Math.floor(Date.now() / 1000);
+/** An HS256 token with exactly these claims (and no others). */
+const signed = (claims: Record<string, unknown>) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(key);
 
 describe('createVerifier (HS256)', () => {
   it('accepts a valid token and reads the admin role', async () => {
@@ -19,12 +23,7 @@ describe('createVerifier (HS256)', () => {
   });
 
   it('rejects an expired token', async () => {
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('a')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(new TextEncoder().encode(secret));
-    await expect(verify(token)).rejects.toThrow(/expired/);
+    await expect(verify(await signed({ sub: 'a', exp: nowSec() - 60 }))).rejects.toThrow(/expired/);
   });
 
   it('rejects a wrong signature', async () => {
@@ -34,22 +33,64 @@ describe('createVerifier (HS256)', () => {
   });
 
   it('rejects alg none', async () => {
-    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'a', exp: Math.floor(Date.now() / 1000) + 60 })}.`;
+    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'a', exp: nowSec() + 60 })}.`;
     await expect(verify(token)).rejects.toBeInstanceOf(AuthError);
   });
 
   it('rejects a token without exp', async () => {
-    const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject('a')
-      .sign(new TextEncoder().encode(secret));
-    await expect(verify(token)).rejects.toThrow(/exp/);
+    await expect(verify(await signed({ sub: 'a' }))).rejects.toThrow(/exp/);
   });
 
   it('checks issuer and audience when configured', async () => {
     const strict = createVerifier({ kind: 'secret', secret, issuer: 'cc', audience: 'chat' });
     await expect(strict(await mintToken('a', { secret }))).rejects.toBeInstanceOf(AuthError);
     expect((await strict(await mintToken('a', { secret, issuer: 'cc', audience: 'chat' }))).userId).toBe('a');
+  });
+
+  it('takes `sub` only when it is a user id of the contracts (no spaces, no control characters, ≤ 128)', async () => {
+    for (const sub of ['has space', 'tab\there', 'nl\n', '', 'x'.repeat(129), 42]) {
+      await expect(verify(await signed({ sub, exp: nowSec() + 60 })), JSON.stringify(sub)).rejects.toThrow(AuthError);
+    }
+    await expect(verify(await signed({ sub: 'has space', exp: nowSec() + 60 }))).rejects.toThrow(/sub/);
+    expect((await verify(await signed({ sub: 'ünïcødé@example.com', exp: nowSec() + 60 }))).userId).toBe(
+      'ünïcødé@example.com',
+    );
+  });
+});
+
+describe('token policy: maximum age and clock tolerance', () => {
+  const policy = { maxAgeSec: 3600, clockToleranceSec: 30 };
+  const strict = createVerifier({ kind: 'secret', secret, policy });
+
+  it('refuses a token that lives longer than the maximum age, with or without iat', async () => {
+    const now = nowSec();
+    expect((await strict(await signed({ sub: 'a', iat: now, exp: now + 3600 }))).userId).toBe('a');
+    await expect(strict(await signed({ sub: 'a', iat: now, exp: now + 3600 + 31 }))).rejects.toThrow(
+      /lives longer than 3600 s/,
+    );
+    await expect(strict(await signed({ sub: 'a', exp: now + 7200 }))).rejects.toThrow(/lives longer/);
+    // an old iat with a far exp is as long-lived as a new one
+    await expect(strict(await signed({ sub: 'a', iat: now - 3000, exp: now + 1000 }))).rejects.toThrow(/lives longer/);
+    expect(await verify(await mintToken('a', { secret, ttl: '24h' }))).toMatchObject({ userId: 'a' });
+    await expect(verify(await mintToken('a', { secret, ttl: '25h' }))).rejects.toThrow(/lives longer/);
+  });
+
+  it('forgives clock skew up to the tolerance, and no more', async () => {
+    const now = nowSec();
+    expect((await strict(await signed({ sub: 'a', iat: now + 20, exp: now + 600 }))).userId).toBe('a');
+    await expect(strict(await signed({ sub: 'a', iat: now + 60, exp: now + 600 }))).rejects.toThrow(/iat/);
+    expect((await strict(await signed({ sub: 'a', exp: now - 20 }))).userId).toBe('a');
+    await expect(strict(await signed({ sub: 'a', exp: now - 40 }))).rejects.toThrow(/expired/);
+    await expect(strict(await signed({ sub: 'a', nbf: now + 60, exp: now + 600 }))).rejects.toThrow(/nbf/);
+  });
+
+  it('reads the time from the clock it is given', async () => {
+    let at = Date.now();
+    const clocked = createVerifier({ kind: 'secret', secret, policy }, () => at);
+    const token = await signed({ sub: 'a', iat: nowSec(), exp: nowSec() + 60 });
+    expect((await clocked(token)).userId).toBe('a');
+    at += 95_000;
+    await expect(clocked(token)).rejects.toThrow(/expired/);
   });
 });
 

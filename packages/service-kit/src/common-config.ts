@@ -1,6 +1,7 @@
 /** Settings every service shares (SPEC §2). */
-import { type AuthSettings, DEV_JWT_SECRET } from '@coffeechat/auth';
-import { ConfigError, type Env, list, oneOf, optionalStr, parseEnv, str, url } from './env.js';
+import { type AuthSettings, AuthSettingsError, DEFAULT_TOKEN_POLICY, resolveAuthSettings } from '@coffeechat/auth';
+import { ConfigError, type Env, int, list, oneOf, optionalStr, parseEnv, str, url } from './env.js';
+import { mongoUrlField } from './mongo-url.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,28 +19,33 @@ export interface CommonConfig {
 
 export const amqpUrl = url('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']);
 export const redisUrl = url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']);
-export const mongoUrl = url('MONGO_URL', 'mongodb://127.0.0.1:27017/coffeechat', ['mongodb:', 'mongodb+srv:']);
+export const mongoUrl = mongoUrlField('MONGO_URL', 'mongodb://127.0.0.1:27017/coffeechat');
 export const allowedOrigins = list('ALLOWED_ORIGINS');
 
+/** The token settings of SPEC §2–§3; `resolveAuthSettings` (packages/auth) holds the rules. */
 export function authSettings(env: Env, production: boolean): AuthSettings {
-  const { secret, jwksUrl, issuer, audience } = parseEnv(env, {
+  const choice = parseEnv(env, {
     secret: optionalStr('JWT_SECRET'),
     jwksUrl: optionalStr('JWT_JWKS_URL'),
+    devSecret: oneOf('JWT_DEV_SECRET', '0', ['0', '1'] as const),
     issuer: optionalStr('JWT_ISSUER'),
     audience: optionalStr('JWT_AUDIENCE'),
+    maxAgeSec: int('JWT_MAX_AGE_SEC', DEFAULT_TOKEN_POLICY.maxAgeSec, { min: 60, max: 30 * 24 * 3600 }),
+    clockToleranceSec: int('JWT_CLOCK_TOLERANCE_SEC', DEFAULT_TOKEN_POLICY.clockToleranceSec, { min: 0, max: 300 }),
   });
-  const claims = { ...(issuer ? { issuer } : {}), ...(audience ? { audience } : {}) };
-  if (secret && jwksUrl) throw new ConfigError('JWT_JWKS_URL', 'set either JWT_SECRET or JWT_JWKS_URL, not both');
-  if (jwksUrl) {
-    url('JWT_JWKS_URL', '', ['https:', 'http:'])(env);
-    return { kind: 'jwks', jwksUrl, ...claims };
+  try {
+    return resolveAuthSettings(
+      {
+        ...choice,
+        devSecret: choice.devSecret === '1',
+        policy: { maxAgeSec: choice.maxAgeSec, clockToleranceSec: choice.clockToleranceSec },
+      },
+      { production },
+    );
+  } catch (err) {
+    if (err instanceof AuthSettingsError) throw new ConfigError(err.variable, err.message);
+    throw err;
   }
-  const effective = secret ?? DEV_JWT_SECRET;
-  if (production && effective === DEV_JWT_SECRET) {
-    throw new ConfigError('JWT_SECRET', 'NODE_ENV=production refuses the built-in development secret');
-  }
-  if (effective.length < 16) throw new ConfigError('JWT_SECRET', 'must be at least 16 characters');
-  return { kind: 'secret', secret: effective, ...claims };
 }
 
 export function commonConfig(env: Env): CommonConfig {

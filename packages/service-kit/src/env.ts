@@ -2,6 +2,8 @@
  * Settings from environment variables, parsed once at start-up into a typed object. A bad value stops
  * the process with one line naming the variable (SPEC §2). Nothing else reads `process.env`.
  */
+import { redactUrl } from './url-redaction.js';
+
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -51,7 +53,7 @@ export const url =
     try {
       parsed = new URL(value);
     } catch {
-      throw new ConfigError(name, `not a URL: "${value}"`);
+      throw new ConfigError(name, `not a URL: "${redactUrl(value)}"`);
     }
     if (!protocols.includes(parsed.protocol)) {
       throw new ConfigError(name, `expected ${protocols.join(' or ')} URL, got ${parsed.protocol}`);

@@ -11,4 +11,6 @@ export * from './http.js';
 export * from './http-problem.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './mongo-url.js';
 export * from './shutdown.js';
+export * from './url-redaction.js';

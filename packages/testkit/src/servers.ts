@@ -3,6 +3,7 @@
  * the run and passed in the environment), and the names that keep each test run apart.
  */
 import { randomBytes } from 'node:crypto';
+import { ConnectionString } from 'mongodb-connection-string-url';
 
 export const servers = {
   amqpUrl: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
@@ -15,9 +16,14 @@ export function uniqueNamespace(label = ''): string {
   return `t${label.replace(/[^a-z0-9]/g, '').slice(0, 12)}${randomBytes(4).toString('hex')}`;
 }
 
-/** The Mongo URL with its database replaced by `database`. */
+/** The same connection string (a replica set's seed list too) with another database; one per run. */
+export function withMongoDatabase(url: string, database: string): string {
+  const parsed = new ConnectionString(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+/** The Mongo URL (a replica set's seed list too) with its database replaced by `database`. */
 export function mongoUrlFor(database: string): string {
-  const url = new URL(servers.mongoUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
+  return withMongoDatabase(servers.mongoUrl, database);
 }

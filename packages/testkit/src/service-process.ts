@@ -1,10 +1,12 @@
 /**
  * Starts one of the services as a separate process (its built `dist/main.js`), waits for `/readyz`,
- * and stops it by its process id: SIGTERM (graceful) or SIGKILL (crash).
+ * and stops it by its process id: SIGTERM (graceful) or SIGKILL (crash). Unless `env` chooses token
+ * settings, the service uses the development secret that `tokenFor` signs with.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testAuthEnv } from './tokens.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -35,7 +37,7 @@ export async function startService(
   { readyTimeoutMs = 20_000, waitReady = true } = {},
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'apps', name, 'dist', 'main.js')], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, [portVariable[name]]: String(port) },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...testAuthEnv(env), ...env, [portVariable[name]]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
