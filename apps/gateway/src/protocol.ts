@@ -15,6 +15,7 @@ import {
   WsErrorCode,
 } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
+import { activeTraceContext, withTraceContext } from '@coffeechat/telemetry';
 import { type ChatBackend, type ConnFrame, type RoomFrame, UnconfirmedPublish } from './chat-backend.js';
 import { judgeFrame, tooManyBadFrames } from './frame-guard.js';
 import { traceFrame } from './frame-span.js';
@@ -202,6 +203,7 @@ export class ChatProtocol {
   private async join(session: Session, frame: JoinFrame): Promise<void> {
     const { roomId } = frame;
     const context = contextOf(frame);
+    const trace = activeTraceContext();
     const current = session.rooms.get(roomId);
     if (current && current.phase !== 'live') {
       return this.fail(session, WsErrorCode.BAD_REQUEST, 'a join of this room is already in progress', context);
@@ -224,12 +226,14 @@ export class ChatProtocol {
     let reply: Awaited<ReturnType<ChatBackend['join']>>;
     try {
       await bound;
-      reply = await this.deps.backend.join({
-        kind: 'join',
-        roomId,
-        userId: session.userId,
-        ...(frame.afterSeq !== undefined ? { afterSeq: frame.afterSeq } : {}),
-      });
+      reply = await withTraceContext(trace, () =>
+        this.deps.backend.join({
+          kind: 'join',
+          roomId,
+          userId: session.userId,
+          ...(frame.afterSeq !== undefined ? { afterSeq: frame.afterSeq } : {}),
+        }),
+      );
     } catch (err) {
       if (session.rooms.get(roomId) !== link) return; // left or closed meanwhile
       this.dropLink(session, roomId);
@@ -283,6 +287,7 @@ export class ChatProtocol {
 
   private async send(session: Session, frame: SendFrame): Promise<void> {
     const context = contextOf(frame);
+    const trace = activeTraceContext();
     if (!session.rooms.has(frame.roomId))
       return this.fail(session, WsErrorCode.NOT_JOINED, 'join the room first', context);
     if (!(await this.deps.budgets.take('send', session.connId))) {
@@ -315,15 +320,17 @@ export class ChatProtocol {
     this.sendsInFlight += 1;
     this.deps.metrics.sendsInFlight.set(this.sendsInFlight);
     try {
-      await this.deps.backend.publishSend({
-        roomId: frame.roomId,
-        senderId: session.userId,
-        clientMsgId: frame.clientMsgId,
-        body: frame.body,
-        ...(frame.id !== undefined ? { id: frame.id } : {}),
-        connId: session.connId,
-        receivedAt: Date.now(),
-      });
+      await withTraceContext(trace, () =>
+        this.deps.backend.publishSend({
+          roomId: frame.roomId,
+          senderId: session.userId,
+          clientMsgId: frame.clientMsgId,
+          body: frame.body,
+          ...(frame.id !== undefined ? { id: frame.id } : {}),
+          connId: session.connId,
+          receivedAt: Date.now(),
+        }),
+      );
     } catch (err) {
       // Unconfirmed, the broker may have it: its ack may come, and a resend meanwhile is absorbed
       // (the entry goes at the ack, a broker reconnect or the deadline). Refused: a resend must go through.
@@ -365,12 +372,15 @@ export class ChatProtocol {
 
   private async typing(session: Session, roomId: string, id: string | undefined): Promise<void> {
     const context = { roomId, ...(id !== undefined ? { id } : {}) };
+    const trace = activeTraceContext();
     if (!session.rooms.has(roomId)) return this.fail(session, WsErrorCode.NOT_JOINED, 'join the room first', context);
     if (!(await this.deps.budgets.take('typing', session.connId))) {
       return this.fail(session, WsErrorCode.RATE_LIMITED, 'too many typing frames', context);
     }
     try {
-      await this.deps.backend.publishTyping(roomId, session.userId, typingFrame(roomId, session.userId));
+      await withTraceContext(trace, () =>
+        this.deps.backend.publishTyping(roomId, session.userId, typingFrame(roomId, session.userId)),
+      );
     } catch (err) {
       this.failWith(session, err, context);
     }

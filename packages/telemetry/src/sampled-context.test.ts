@@ -94,6 +94,17 @@ describe('SampledContextManager', () => {
     manager.disable();
   });
 
+  it('without async propagation, keeps even a sampled context to the synchronous part', async () => {
+    const manager = new SampledContextManager({ async: false });
+    const seen = await manager.with(sampled, async () => {
+      const before = manager.active();
+      await Promise.resolve();
+      return [before, manager.active()];
+    });
+    expect(seen).toEqual([sampled, ROOT_CONTEXT]);
+    expect(manager.isPropagating).toBe(false);
+  });
+
   it('binds functions to a context', () => {
     const manager = new SampledContextManager();
     const bound = manager.bind(unsampled, () => manager.active());

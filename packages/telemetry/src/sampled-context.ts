@@ -24,8 +24,18 @@ export function isSampled(ctx: Context): boolean {
   return spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
+export interface SampledContextOptions {
+  /**
+   * false: never AsyncLocalStorage, every context is active for the synchronous part of its `with` only;
+   * for a process whose code carries the context past its awaits itself (`activeTraceContext`), which then
+   * pays no async hooks at all.
+   */
+  async?: boolean;
+}
+
 export class SampledContextManager implements ContextManager {
   private readonly storage = new AsyncLocalStorage<Context>();
+  private readonly async: boolean;
   /** whether `storage` is enabled (its async hooks run) */
   private propagating = false;
   /** the context of a `with` running outside the storage, for its synchronous part */
@@ -33,6 +43,10 @@ export class SampledContextManager implements ContextManager {
   /** sampled spans started and not yet ended */
   private open = 0;
   private switchOffPending = false;
+
+  constructor({ async = true }: SampledContextOptions = {}) {
+    this.async = async;
+  }
 
   /** Whether contexts currently travel across async hops (the storage and its hooks are on). */
   get isPropagating(): boolean {
@@ -51,7 +65,7 @@ export class SampledContextManager implements ContextManager {
   ): ReturnType<F> {
     const cb = thisArg == null ? fn : (fn.bind(thisArg) as F);
     const outer = this.current;
-    if (this.propagating || isSampled(context)) {
+    if (this.propagating || (this.async && isSampled(context))) {
       this.propagating = true;
       this.current = undefined;
       try {

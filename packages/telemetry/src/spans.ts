@@ -97,6 +97,14 @@ export function startSpan(name: string, options: Omit<WithSpanOptions, 'parent'>
 }
 
 /**
+ * The active context, to be carried past an await by hand (`withTraceContext` after it) in a process that
+ * starts tracing without async context propagation (`startTelemetry(…, { asyncContext: false })`).
+ */
+export function activeTraceContext(): Context {
+  return context.active();
+}
+
+/**
  * Runs `fn` with `ctx` active: work for one message done outside its consumer callback (a batch flush).
  * Untraced work under untraced work just runs: no context switch where neither side is sampled.
  */

@@ -48,6 +48,12 @@ export interface StartOptions {
   resolveFrom?: string;
   /** bound on the final export at shutdown (default 3 s, well inside the 10 s shutdown budget) */
   shutdownTimeoutMs?: number;
+  /**
+   * Whether the trace context follows async work by itself (AsyncLocalStorage while a sampled trace is
+   * being worked on; default true). false: only synchronously, for a service whose code carries it past
+   * its awaits (`activeTraceContext`, `withTraceContext`) and whose instrumented libraries need none.
+   */
+  asyncContext?: boolean;
 }
 
 // Only this module's own code loads the SDK, and only when tracing is on: a process without an endpoint
@@ -118,12 +124,17 @@ function preloadInstrumented(resolveFrom: string | undefined): void {
   }
 }
 
-function startSdk(settings: Extract<TracingSettings, { enabled: true }>, serviceName: string, version: string) {
+function startSdk(
+  settings: Extract<TracingSettings, { enabled: true }>,
+  serviceName: string,
+  version: string,
+  asyncContext: boolean,
+) {
   const { NodeSDK } = load('@opentelemetry/sdk-node') as SdkNode;
   const { BatchSpanProcessor } = load('@opentelemetry/sdk-trace-base') as TraceBase;
   const { defaultResource, resourceFromAttributes } = load('@opentelemetry/resources') as Resources;
   const { W3CTraceContextPropagator } = load('@opentelemetry/core') as Core;
-  const contextManager = new SampledContextManager();
+  const contextManager = new SampledContextManager({ async: asyncContext });
   const sdk = new NodeSDK({
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are merged over these by the SDK's env detector
     resource: defaultResource().merge(
@@ -160,7 +171,7 @@ export function currentTelemetry(): Telemetry {
  * A bad `OTEL_*` value stops the process with one line naming the variable, like every other setting.
  */
 export function startTelemetry(serviceName: string, version: string, options: StartOptions = {}): Telemetry {
-  const { env = process.env, resolveFrom = process.argv[1], shutdownTimeoutMs = 3000 } = options;
+  const { env = process.env, resolveFrom = process.argv[1], shutdownTimeoutMs = 3000, asyncContext = true } = options;
   let settings: TracingSettings;
   try {
     settings = tracingSettings(env);
@@ -176,7 +187,7 @@ export function startTelemetry(serviceName: string, version: string, options: St
     current = { enabled: false, description, shutdown: async () => {} };
     return current;
   }
-  const sdk = startSdk(settings, serviceName, version);
+  const sdk = startSdk(settings, serviceName, version, asyncContext);
   setSamplingFollowsParent(settings.sampler.kind.startsWith('parentbased_'));
   setRootRatio(rootRatioOf(settings.sampler));
   preloadInstrumented(resolveFrom);
