@@ -123,7 +123,7 @@ async function start() {
     const scheme = svc.name === 'gateway' ? 'ws' : 'http';
     log(`${svc.name.padEnd(15)} ${scheme}://127.0.0.1:${svc.port}${svc.path}`);
   }
-  if (traces) log(`traces         ${traces.jaeger.queryUrl} (Jaeger)`);
+  if (traces) log(`${'traces'.padEnd(15)} ${traces.jaeger.queryUrl} (Jaeger)`);
   log('mint a token with: npm run token -- <userId> [--admin]');
   log('open the app at http://127.0.0.1:8084/ and sign in with any user name');
 }
