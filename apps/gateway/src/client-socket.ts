@@ -1,5 +1,7 @@
 /** What socket handling needs from one client WebSocket (implemented over uWS in `ws/`). */
-import type { Payload } from './replay-merge.js';
+
+/** A frame as written to a socket: JSON text the gateway built, or bytes forwarded as they came. */
+export type Payload = string | Uint8Array;
 
 export interface ClientSocket {
   /** false when the frame was not queued (socket closed or over its send-buffer bound) */

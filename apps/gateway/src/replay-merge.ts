@@ -4,11 +4,9 @@
  * `joined`, the replayed messages, and the buffered frames that come after both, before it is
  * subscribed to the room's live traffic.
  */
-import { type JoinReply, messageFrameJson } from '@coffeechat/contracts';
-import type { PresenceView } from './presence-view.js';
+import { type JoinReply, messageFrameJson, type PresenceStatus } from '@coffeechat/contracts';
+import type { Payload } from './client-socket.js';
 import { joinedFrame } from './server-frames.js';
-
-export type Payload = string | Uint8Array;
 
 /** A room frame as it arrived from the broker: `seq` for messages, `userId` for typing. */
 export interface LiveFrame {
@@ -29,7 +27,7 @@ export interface JoinPlan {
 export function planJoin(
   reply: JoinAccepted,
   request: { id?: string; afterSeq?: number },
-  presence: PresenceView,
+  presence: { statusOf(userIds: readonly string[]): Record<string, PresenceStatus> },
 ): JoinPlan {
   const frames: Payload[] = [
     joinedFrame({

@@ -1,15 +1,17 @@
 /**
- * The rooms this gateway carries traffic for. The gateway's queue is bound to a room while at least
- * one local socket has joined or is joining it (reference counted); each arriving room frame is
- * de-duplicated by seq, published once to the room's uWS topic for the live sockets, and held for
- * sockets still joining. After a broker reconnect (the gateway's queue is new, whatever was published
- * meanwhile is lost for it) each room asks a router for what its live sockets missed.
+ * The rooms this gateway carries traffic for, and the room feed that brings it. The gateway's queue is
+ * bound to a room while a local socket has joined or is joining it, or awaits an ack there (reference
+ * counted); each arriving room frame is de-duplicated by seq and published once to the room's uWS topic
+ * for the live sockets (sockets still joining hold it in their link, see room-joins.ts). After a broker
+ * reconnect (the gateway's queue is new, whatever was published meanwhile is lost for it) each room
+ * asks a router for what its live sockets missed.
  */
-import { CloseCode, messageFrameJson, type StoredMessage } from '@coffeechat/contracts';
+import { messageFrameJson, type StoredMessage } from '@coffeechat/contracts';
 import { secondsSince } from '@coffeechat/telemetry';
-import type { ChatBackend, RoomFrame } from './chat-backend.js';
 import type { TopicPublisher } from './client-socket.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { RoomFeed, RoomFrame } from './room-feed.js';
+import type { RouterClient } from './router-client.js';
 import { SeqFilter } from './seq-filter.js';
 import type { Session } from './session.js';
 
@@ -17,9 +19,8 @@ interface HubRoom {
   refs: number;
   bound: Promise<void>;
   live: Set<Session>;
-  joining: Set<Session>;
   /** set while the room is re-synchronized after a broker reconnect: live frames wait here */
-  held?: RoomFrame[];
+  resyncHeld?: RoomFrame[];
 }
 
 /** At most this many rooms ask the routers for their missed messages at once after a reconnect. */
@@ -36,18 +37,17 @@ export class RoomHub {
   private readonly seqs = new SeqFilter();
 
   constructor(
-    private readonly backend: Pick<ChatBackend, 'bindRoom' | 'unbindRoom' | 'join'>,
+    private readonly feed: Pick<RoomFeed, 'bindRoom' | 'unbindRoom'>,
+    private readonly router: Pick<RouterClient, 'join'>,
     private readonly topics: TopicPublisher,
     private readonly metrics: GatewayMetrics,
-    /** a joining socket holding more than this reads too slowly and is closed */
-    private readonly holdLimitBytes: number,
   ) {}
 
   /** Takes a reference on the room's binding; resolves once room traffic reaches this gateway. */
   async retain(roomId: string): Promise<void> {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { refs: 0, bound: this.backend.bindRoom(roomId), live: new Set(), joining: new Set() };
+      room = { refs: 0, bound: this.feed.bindRoom(roomId), live: new Set() };
       // A failed bind is reported to the joins awaiting it; the entry goes with their releases.
       room.bound.catch(() => undefined);
       this.rooms.set(roomId, room);
@@ -65,43 +65,37 @@ export class RoomHub {
     this.rooms.delete(roomId);
     this.seqs.forget(roomId);
     this.metrics.roomsBound.set(this.rooms.size);
-    this.backend.unbindRoom(roomId).catch(() => undefined);
+    this.feed.unbindRoom(roomId).catch(() => undefined);
   }
 
-  markJoining(roomId: string, session: Session): void {
-    const room = this.rooms.get(roomId);
-    room?.live.delete(session);
-    room?.joining.add(session);
+  /** The socket reads the room's topic now (it went live). */
+  addLive(roomId: string, session: Session): void {
+    this.rooms.get(roomId)?.live.add(session);
   }
 
-  markLive(roomId: string, session: Session): void {
-    const room = this.rooms.get(roomId);
-    room?.joining.delete(session);
-    room?.live.add(session);
+  removeLive(roomId: string, session: Session): void {
+    this.rooms.get(roomId)?.live.delete(session);
   }
 
-  detach(roomId: string, session: Session): void {
-    const room = this.rooms.get(roomId);
-    room?.joining.delete(session);
-    room?.live.delete(session);
+  /** The local sockets that read the room's topic. */
+  liveIn(roomId: string): Iterable<Session> {
+    return this.rooms.get(roomId)?.live ?? [];
   }
 
-  /** Every local socket joined to or joining the room. */
-  sessionsIn(roomId: string): Session[] {
-    const room = this.rooms.get(roomId);
-    return room ? [...room.live, ...room.joining] : [];
-  }
-
-  deliver(frame: RoomFrame): void {
+  /**
+   * A room frame from the feed, to the room's live sockets. False when it is not for them: the room is
+   * not bound here any more, or the frame's seq was forwarded before.
+   */
+  deliver(frame: RoomFrame): boolean {
     const room = this.rooms.get(frame.roomId);
-    if (!room) return; // arrived after the last local socket left
+    if (!room) return false; // arrived after the last local socket left
     if (frame.seq !== undefined && !this.seqs.accept(frame.roomId, frame.seq)) {
       this.metrics.duplicatesDropped.inc();
-      return;
+      return false;
     }
     const kind = frameKind(frame);
-    if (room.held) {
-      room.held.push(frame);
+    if (room.resyncHeld) {
+      room.resyncHeld.push(frame);
     } else if (frame.userId !== undefined) {
       // Typing skips the typist's own sockets, which a topic cannot do: write to each socket.
       let sent = 0;
@@ -115,15 +109,7 @@ export class RoomHub {
     if (frame.sentAt !== undefined) this.metrics.sendToDeliver.observe(secondsSince(frame.sentAt));
     if (frame.storedAt !== undefined)
       this.metrics.hopLatency.observe({ hop: 'delivery' }, secondsSince(frame.storedAt));
-    for (const session of room.joining) {
-      const link = session.rooms.get(frame.roomId);
-      if (!link || link.phase === 'live') continue;
-      link.hold(frame);
-      if (link.bufferedBytes > this.holdLimitBytes) {
-        this.metrics.closes.inc({ reason: 'slow_reader' });
-        session.socket.end(CloseCode.POLICY_VIOLATION, 'send buffer full');
-      }
-    }
+    return true;
   }
 
   /**
@@ -132,7 +118,7 @@ export class RoomHub {
    * live frames that arrived meanwhile (held until then), so the sockets keep a gapless stream.
    */
   async resync(): Promise<void> {
-    const queue = [...this.rooms.entries()].filter(([, room]) => room.live.size > 0 && !room.held);
+    const queue = [...this.rooms.entries()].filter(([, room]) => room.live.size > 0 && !room.resyncHeld);
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) await this.resyncRoom(next[0], next[1]);
     };
@@ -146,11 +132,11 @@ export class RoomHub {
     for (const session of room.live)
       positions.set(session, Math.max(session.rooms.get(roomId)?.position ?? 0, forwarded));
     const afterSeq = Math.min(...positions.values());
-    room.held = [];
+    room.resyncHeld = [];
     let replay: StoredMessage[] = [];
     try {
       for (const userId of new Set([...room.live].map((s) => s.userId))) {
-        const reply = await this.backend.join({ kind: 'join', roomId, userId, afterSeq });
+        const reply = await this.router.join({ kind: 'join', roomId, userId, afterSeq });
         if (reply.ok) {
           replay = reply.replay;
           break;
@@ -159,8 +145,8 @@ export class RoomHub {
     } catch {
       // The router is unreachable: the sockets keep what they have; the SDK re-joins on the gap it sees.
     }
-    const held = room.held;
-    room.held = undefined;
+    const held = room.resyncHeld ?? [];
+    room.resyncHeld = undefined;
     if (this.rooms.get(roomId) !== room) return;
     // Sockets that went live meanwhile got everything up to their own join point.
     for (const session of room.live)

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientSocket } from '../client-socket.js';
-import { RoomLink, Session } from '../session.js';
+import { RoomLink } from '../room-link.js';
+import { Session } from '../session.js';
 import { PresenceWatch } from './presence-watch.js';
 
-const socket = {} as ClientSocket;
+const socket = { send: () => true, bufferedAmount: () => 0 } as unknown as ClientSocket;
 const session = (userId: string, connId = `${userId}-1`) => new Session(connId, userId, socket);
+/** a link driven to `live` the way a join does: answered, then written out */
 const live = (s: Session, roomId: string) => {
-  const link = new RoomLink(undefined);
-  link.phase = 'live';
+  const link = new RoomLink();
+  link.answered({ frames: [], resumeAfter: 0 });
+  link.pump(socket, 0, s.userId);
   s.rooms.set(roomId, link);
 };
 
@@ -53,7 +56,7 @@ describe('PresenceWatch', () => {
     w.watch(alice, 'r1', ['alice', 'bob']);
     w.watch(carol, 'r2', ['carol', 'bob']);
     live(alice, 'r1');
-    carol.rooms.set('r2', new RoomLink(undefined)); // still joining
+    carol.rooms.set('r2', new RoomLink()); // still joining
     expect([...w.audienceOf('bob')]).toEqual([alice]);
     expect([...w.audienceOf('alice')]).toEqual([]);
   });

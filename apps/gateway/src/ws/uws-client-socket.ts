@@ -1,7 +1,6 @@
 /** `ClientSocket` over a uWS WebSocket, which must not be touched once its close handler ran. */
 import type { WebSocket } from 'uWebSockets.js';
-import type { ClientSocket } from '../client-socket.js';
-import type { Payload } from '../replay-merge.js';
+import type { ClientSocket, Payload } from '../client-socket.js';
 
 /** uWS `send` result meaning the frame was dropped (the socket is over its backpressure bound). */
 const DROPPED = 2;

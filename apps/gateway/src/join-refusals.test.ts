@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MembershipCache } from './membership-cache.js';
+import { JoinRefusals } from './join-refusals.js';
 
-describe('MembershipCache', () => {
+describe('JoinRefusals', () => {
   it('remembers a refusal until its ttl passes', () => {
     let now = 1000;
-    const cache = new MembershipCache(5000, () => now);
+    const cache = new JoinRefusals(5000, () => now);
     expect(cache.refused('r', 'u')).toBe(false);
     cache.rememberRefusal('r', 'u');
     expect(cache.refused('r', 'u')).toBe(true);
@@ -14,14 +14,14 @@ describe('MembershipCache', () => {
   });
 
   it('drops a refusal when a membership event names the pair', () => {
-    const cache = new MembershipCache(5000);
+    const cache = new JoinRefusals(5000);
     cache.rememberRefusal('r', 'u');
     cache.invalidate('r', 'u');
     expect(cache.refused('r', 'u')).toBe(false);
   });
 
   it('stays bounded, forgetting the oldest refusal first', () => {
-    const cache = new MembershipCache(5000, Date.now, 2);
+    const cache = new JoinRefusals(5000, Date.now, 2);
     cache.rememberRefusal('r', 'a');
     cache.rememberRefusal('r', 'b');
     cache.rememberRefusal('r', 'c');
@@ -30,7 +30,7 @@ describe('MembershipCache', () => {
   });
 
   it('caches nothing with a zero ttl', () => {
-    const cache = new MembershipCache(0);
+    const cache = new JoinRefusals(0);
     cache.rememberRefusal('r', 'u');
     expect(cache.refused('r', 'u')).toBe(false);
   });

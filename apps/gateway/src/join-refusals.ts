@@ -4,7 +4,7 @@
  * router, which answers with the room's current position (`lastSeq`, `readSeq`, replay). Entries are
  * dropped when a membership event names the pair.
  */
-export class MembershipCache {
+export class JoinRefusals {
   private readonly refusals = new Map<string, number>();
 
   constructor(
@@ -18,7 +18,7 @@ export class MembershipCache {
   }
 
   refused(roomId: string, userId: string): boolean {
-    const key = MembershipCache.key(roomId, userId);
+    const key = JoinRefusals.key(roomId, userId);
     const until = this.refusals.get(key);
     if (until === undefined) return false;
     if (until > this.now()) return true;
@@ -33,10 +33,10 @@ export class MembershipCache {
       const oldest = this.refusals.keys().next().value;
       if (oldest !== undefined) this.refusals.delete(oldest);
     }
-    this.refusals.set(MembershipCache.key(roomId, userId), this.now() + this.ttlMs);
+    this.refusals.set(JoinRefusals.key(roomId, userId), this.now() + this.ttlMs);
   }
 
   invalidate(roomId: string, userId: string): void {
-    this.refusals.delete(MembershipCache.key(roomId, userId));
+    this.refusals.delete(JoinRefusals.key(roomId, userId));
   }
 }

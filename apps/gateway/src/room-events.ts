@@ -1,0 +1,39 @@
+/**
+ * Where what arrives on the gateway's queue goes: a room frame to the room's live sockets (hub), to the
+ * links of sockets still joining (joins), and, when it answers a local send, its ack (sends); the
+ * router's frame for one connection to it; membership changes to the join refusals, the rooms and
+ * presence; after a broker reconnect, the rooms catch up and no send is awaited any more.
+ */
+import type { MembershipEvent } from '@coffeechat/contracts';
+import type { JoinRefusals } from './join-refusals.js';
+import type { RoomFeedEvents } from './room-feed.js';
+import type { RoomHub } from './room-hub.js';
+import type { RoomJoins } from './room-joins.js';
+import type { SendsInFlight } from './sends-in-flight.js';
+
+export interface RoomEventsTargets {
+  hub: RoomHub;
+  joins: RoomJoins;
+  sends: SendsInFlight;
+  refusals: JoinRefusals;
+  presence: { membership(event: MembershipEvent): void };
+}
+
+export function roomEvents({ hub, joins, sends, refusals, presence }: RoomEventsTargets): RoomFeedEvents {
+  return {
+    roomFrame: (frame) => {
+      if (hub.deliver(frame)) joins.hold(frame);
+      sends.answered(frame);
+    },
+    connFrame: (frame) => sends.connFrame(frame),
+    membership: (event) => {
+      refusals.invalidate(event.roomId, event.userId);
+      if (event.kind === 'removed') joins.removed(event);
+      presence.membership(event);
+    },
+    restored: () => {
+      sends.brokerRestored();
+      void hub.resync();
+    },
+  };
+}
