@@ -1,19 +1,9 @@
 /** The feed's settings (SPEC §2), parsed once at start-up. */
-import {
-  type CommonConfig,
-  commonConfig,
-  type Env,
-  mongoUrl,
-  oneOf,
-  parseEnv,
-  port,
-  redisUrl,
-} from '@coffeechat/service-kit';
+import { type CommonConfig, commonConfig, type Env, mongoUrl, oneOf, parseEnv, port } from '@coffeechat/service-kit';
 
 export interface FeedConfig {
   common: CommonConfig;
   port: number;
-  redisUrl: string;
   mongoUrl: string;
   /** FEED_CACHE=off bypasses every cache (benchmarks compare against it); rankings stay in Redis */
   cache: boolean;
@@ -22,7 +12,6 @@ export interface FeedConfig {
 export function loadConfig(env: Env): FeedConfig {
   const own = parseEnv(env, {
     port: port('FEED_PORT', 8083),
-    redisUrl,
     mongoUrl,
     cache: oneOf('FEED_CACHE', 'on', ['on', 'off'] as const),
   });

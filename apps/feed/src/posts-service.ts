@@ -2,13 +2,14 @@
  * Writes and single-post reads (SPEC §5 feed): create, edit and delete by the author or an admin, reads
  * that count a view once per user and hour, idempotent likes. Every change reaches the cache before the
  * response (write-through, or a tombstone), and pages whose order it changes get a new generation, so
- * every read agrees at once (SPEC promises within 1 s).
+ * every read agrees at once (SPEC promises within 1 s); for likes, within the coalescing window.
  */
 import { randomBytes } from 'node:crypto';
 import type { Identity } from '@coffeechat/auth';
 import type { CreatePostBody, UpdatePostBody } from '@coffeechat/contracts';
 import { HttpProblem } from '@coffeechat/service-kit';
 import type { Clock } from './clock.js';
+import type { CoalescedBumps } from './coalesced-bumps.js';
 import { type EngagementRecorder, rankedOf } from './engagement.js';
 import type { LikesStore } from './mongo/likes-store.js';
 import type { PostsStore } from './mongo/posts-store.js';
@@ -28,6 +29,8 @@ export interface PostsServiceDeps {
   rankings: RankingsStore;
   guards: EngagementGuards;
   engagement: EngagementRecorder;
+  /** likes and unlikes reorder the ranked pages: their bumps are coalesced (a like loop is no cache flush loop) */
+  rankBumps: CoalescedBumps;
   clock: Clock;
 }
 
@@ -111,7 +114,7 @@ export class PostsService {
       throw notFound();
     }
     await this.d.engagement.rank(rankedOf(counted.doc), WEIGHTS.like, at);
-    await this.d.pages.bump(['rank']);
+    await this.d.rankBumps.request('rank');
   }
 
   async unlike(caller: Identity, postId: string): Promise<void> {
@@ -121,7 +124,7 @@ export class PostsService {
     if (!(await this.d.engagement.count(postId, 'likes', -1))) throw notFound();
     // take back exactly what the like added: same time, same tags, so the same buckets and amounts
     await this.d.engagement.rank({ postId, authorId: like.authorId, tags: like.tags }, -WEIGHTS.like, like.at);
-    await this.d.pages.bump(['rank']);
+    await this.d.rankBumps.request('rank');
   }
 
   private async authorized(caller: Identity, postId: string) {

@@ -13,11 +13,15 @@ import {
   type Logger,
   listen,
   type Metrics,
+  RATE_LIMIT_REDIS_OPTIONS,
+  requireAuth,
+  UserRateLimit,
 } from '@coffeechat/service-kit';
 import { Redis } from 'ioredis';
 import { type EventsConsumer, startEventsConsumer } from './amqp/events-consumer.js';
 import { ChatEngagement } from './chat-engagement.js';
 import { type Clock, systemClock } from './clock.js';
+import { CoalescedBumps } from './coalesced-bumps.js';
 import type { FeedConfig } from './config.js';
 import { EngagementRecorder } from './engagement.js';
 import { feedMetrics } from './feed-metrics.js';
@@ -34,6 +38,9 @@ import { feedKeys } from './redis/keys.js';
 import { noPageCache, redisPageCache } from './redis/page-cache.js';
 import { noPostCache, redisPostCache } from './redis/post-cache.js';
 import { redisRankingsStore } from './redis/rankings-store.js';
+
+/** A like shows in the ranked pages within this (SPEC §5: 1 s); a replica recomputes them at most 4 times a second. */
+const RANK_BUMP_WINDOW_MS = 250;
 
 export interface Feed {
   server: Server;
@@ -53,7 +60,7 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   const keys = feedKeys(ns);
 
   const database = await connectDatabase(config.mongoUrl, (name) => fm.dbCommand(name));
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(config.common.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
   await redis.ping();
   const broker = connectBroker(config.common.amqpUrl, logger, 'feed');
@@ -66,7 +73,12 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   const postCache = config.cache ? redisPostCache(redis, keys) : noPostCache;
   const reader = new PostReader(postCache, store, fm, config.cache);
   const engagement = new EngagementRecorder(store, reader, rankings, clock);
-  const posts = new PostsService({ store, likes, reader, pages, rankings, guards, engagement, clock });
+  const rankBumps = new CoalescedBumps(
+    (g) => pages.bump(g),
+    RANK_BUMP_WINDOW_MS,
+    (err) => logger.warn({ err }, 'ranked pages not invalidated'),
+  );
+  const posts = new PostsService({ store, likes, reader, pages, rankings, guards, engagement, rankBumps, clock });
   const reads = new ReadsService({ store, reader, pages, rankings, metrics: fm, clock, cacheEnabled: config.cache });
   const consumer = await startEventsConsumer(broker, ns, new ChatEngagement(guards, engagement, clock), fm, logger);
 
@@ -78,7 +90,15 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   });
   // pages are assembled per request; hashing each body for an ETag would cost more than it saves
   app.set('etag', false);
-  feedRoutes(app, cachingVerifier(createVerifier(config.common.auth), clock), posts, reads);
+  // requests per user, counted in Redis across the replicas (SPEC §2)
+  const limitRedis = new Redis(config.common.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: 'feed-limit' });
+  const limit = new UserRateLimit(
+    limitRedis,
+    { namespace: ns, service: 'feed', ...config.common.httpLimits },
+    logger,
+    metrics,
+  );
+  feedRoutes(app, requireAuth(cachingVerifier(createVerifier(config.common.auth), clock), limit), posts, reads);
   app.use(backendUnavailable);
   finishHttpApp(app, logger);
   const server = await listen(app, config.port);
@@ -96,8 +116,10 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
     async close() {
       await closeServer(server);
       await consumer.stop();
+      await rankBumps.flush().catch((err: unknown) => logger.warn({ err }, 'ranked pages not invalidated'));
       await broker.close();
       await redis.quit();
+      limitRedis.disconnect();
       await database.close();
     },
   };

@@ -16,8 +16,12 @@ import {
   type Logger,
   listen,
   type Metrics,
+  RATE_LIMIT_REDIS_OPTIONS,
+  requireAuth,
   runSteps,
+  UserRateLimit,
 } from '@coffeechat/service-kit';
+import { Redis } from 'ioredis';
 import { startBacklogMonitor } from './amqp/backlog-monitor.js';
 import { DeadLetterAdmin } from './amqp/dead-letter-admin.js';
 import { startEventsSubscriber } from './amqp/events-subscriber.js';
@@ -134,7 +138,16 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     allowedOrigins: config.allowedOrigins,
     ready: () => broker.isConnected() && db.isReachable(),
   });
-  app.use(chatRoutes({ verify: cachingVerifier(createVerifier(config.auth)), rooms, messages, deadLetters }));
+  // requests per user, counted in Redis across the routers (SPEC §2)
+  const limitRedis = new Redis(config.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: `router-${routerId}` });
+  const limit = new UserRateLimit(
+    limitRedis,
+    { namespace: config.namespace, service: 'router', ...config.httpLimits },
+    logger,
+    metrics,
+  );
+  const auth = requireAuth(cachingVerifier(createVerifier(config.auth)), limit);
+  app.use(chatRoutes({ auth, rooms, messages, deadLetters }));
   finishHttpApp(app, logger);
   await consumers.waitForConsumers();
   const server = await listen(app, config.port);
@@ -155,6 +168,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         () => publisher.close(),
         () => broker.close(),
         () => db.close(),
+        () => limitRedis.disconnect(),
       ]),
   };
 }

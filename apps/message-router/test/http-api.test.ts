@@ -1,5 +1,5 @@
 /** The chat HTTP API of SPEC §5 on a running router: every success path and every 4xx it promises. */
-import { eventually, tokenFor } from '@coffeechat/testkit';
+import { burst, eventually, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, createStack, type Stack, user } from './support.js';
 
@@ -213,6 +213,21 @@ describe('every 4xx', () => {
     const res = await stack.http('POST', '/rooms', { token: adminToken, body });
     expectError(res, 400, 'BAD_REQUEST', field);
     expect(res.body?.error?.message).toContain(field);
+  });
+
+  it('429 with Retry-After past 50 requests a second of one user (SPEC §2); other users go on', async () => {
+    const eager = await user('eager');
+    const { admitted, refused, windows } = await burst(70, () =>
+      fetch(`http://127.0.0.1:${stack.port}/me/rooms`, { headers: { authorization: `Bearer ${eager}` } }),
+    );
+    expect(admitted).toBeGreaterThanOrEqual(50);
+    expect(admitted).toBeLessThanOrEqual(50 * windows);
+    expect(refused).toHaveLength(70 - admitted);
+    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await refused[0]?.json()).toEqual({
+      error: { code: 'RATE_LIMITED', message: 'more than 50 requests per second' },
+    });
+    expect((await stack.http('GET', '/me/rooms', { token: await user('calm') })).status).toBe(200);
   });
 
   it('400 for a body that is not JSON', async () => {

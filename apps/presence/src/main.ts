@@ -15,8 +15,12 @@ import {
   listen,
   loadOrExit,
   onShutdown,
+  RATE_LIMIT_REDIS_OPTIONS,
+  requireAuth,
+  UserRateLimit,
 } from '@coffeechat/service-kit';
 import { currentTelemetry } from '@coffeechat/telemetry';
+import { Redis } from 'ioredis';
 import { ChangePublisher } from './amqp/change-publisher.js';
 import { InputConsumer } from './amqp/input-consumer.js';
 import { queryServer } from './amqp/query-server.js';
@@ -88,8 +92,19 @@ const app = createHttpApp({
   allowedOrigins: config.allowedOrigins,
   ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
 });
+// requests per user, counted in Redis across the replicas (SPEC §2)
+const limitRedis = new Redis(config.redisUrl, {
+  ...RATE_LIMIT_REDIS_OPTIONS,
+  connectionName: `presence-limit-${replicaId}`,
+});
+const limit = new UserRateLimit(
+  limitRedis,
+  { namespace: config.namespace, service: 'presence', ...config.httpLimits },
+  logger,
+  baseMetrics,
+);
 addPresenceRoutes(app, {
-  verify: cachingVerifier(createVerifier(config.auth)),
+  auth: requireAuth(cachingVerifier(createVerifier(config.auth)), limit),
   read: (userIds) => store.read(userIds),
   onQuery: () => metrics.queries.inc({ via: 'http' }),
 });
@@ -106,6 +121,7 @@ onShutdown(logger, [
   () => publisher.close(),
   () => broker.close(),
   () => redis.quit().then(() => undefined),
+  () => limitRedis.disconnect(),
   () => telemetry.shutdown(),
 ]);
 

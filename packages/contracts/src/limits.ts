@@ -12,4 +12,7 @@ export const Limits = {
   historyPageDefault: 50,
   roomMaxMembersDefault: 4,
   presenceQueryMax: 100,
+  /** HTTP requests per user per service and second (SPEC §2); admin/service callers get their own, higher budget */
+  httpRequestsPerSecond: 50,
+  httpAdminRequestsPerSecond: 1000,
 } as const;

@@ -1,5 +1,6 @@
 /** Settings every service shares (SPEC §2). */
 import { type AuthSettings, AuthSettingsError, DEFAULT_TOKEN_POLICY, resolveAuthSettings } from '@coffeechat/auth';
+import { Limits } from '@coffeechat/contracts';
 import { ConfigError, type Env, int, list, oneOf, optionalStr, parseEnv, str, url } from './env.js';
 import { mongoUrlField } from './mongo-url.js';
 
@@ -15,6 +16,10 @@ export interface CommonConfig {
   auth: AuthSettings;
   /** origins whose pages may use the APIs and the WebSocket (`ALLOWED_ORIGINS`); empty = any */
   allowedOrigins: string[];
+  /** Redis: presence's and the feed's store, and where every HTTP API counts requests per user */
+  redisUrl: string;
+  /** requests per user and second on this service's HTTP API (SPEC §2), for users and for admins */
+  httpLimits: { perSecond: number; adminPerSecond: number };
 }
 
 export const amqpUrl = url('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']);
@@ -61,5 +66,12 @@ export function commonConfig(env: Env): CommonConfig {
     amqpUrl: amqpUrl(env),
     auth: authSettings(env, production),
     allowedOrigins: allowedOrigins(env),
+    redisUrl: redisUrl(env),
+    httpLimits: {
+      perSecond: int('HTTP_REQUESTS_PER_SEC', Limits.httpRequestsPerSecond, { min: 1, max: 1_000_000 })(env),
+      adminPerSecond: int('HTTP_ADMIN_REQUESTS_PER_SEC', Limits.httpAdminRequestsPerSecond, { min: 1, max: 1_000_000 })(
+        env,
+      ),
+    },
   };
 }

@@ -19,6 +19,7 @@ import { corsFor } from './cors.js';
 import { HttpProblem } from './http-problem.js';
 import type { Logger } from './logger.js';
 import { type Metrics, registerReadiness } from './metrics.js';
+import type { UserRateLimit } from './user-rate-limit.js';
 
 const identities = new WeakMap<Request, Identity>();
 
@@ -82,18 +83,23 @@ export function finishHttpApp(app: express.Express, logger: Logger): void {
   app.use(onError);
 }
 
-/** Requires a valid bearer token; `identityOf(req)` gives the caller after it. */
-export function requireAuth(verify: Verifier): RequestHandler {
-  return (req, _res, next) => {
+/**
+ * Requires a valid bearer token; `identityOf(req)` gives the caller after it. With `limit`, a caller over
+ * their requests per second gets 429 with `Retry-After` (SPEC §2, §5).
+ */
+export function requireAuth(verify: Verifier, limit?: UserRateLimit): RequestHandler {
+  return (req, res, next) => {
     const token = bearerToken(req.headers.authorization);
     if (!token) return next(new HttpProblem('UNAUTHORIZED', 'missing bearer token'));
-    verify(token).then(
-      (identity) => {
+    verify(token)
+      .then(async (identity) => {
         identities.set(req, identity);
-        next();
-      },
-      (err: unknown) => next(err instanceof AuthError ? new HttpProblem('UNAUTHORIZED', err.message) : err),
-    );
+        const admission = limit ? await limit.admit(identity) : { ok: true as const };
+        if (admission.ok) return next();
+        res.set('retry-after', String(admission.retryAfterSec));
+        next(new HttpProblem('RATE_LIMITED', `more than ${admission.limit} requests per second`));
+      })
+      .catch((err: unknown) => next(err instanceof AuthError ? new HttpProblem('UNAUTHORIZED', err.message) : err));
   };
 }
 

@@ -14,3 +14,4 @@ export * from './metrics.js';
 export * from './mongo-url.js';
 export * from './shutdown.js';
 export * from './url-redaction.js';
+export * from './user-rate-limit.js';

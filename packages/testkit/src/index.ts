@@ -1,3 +1,4 @@
+export * from './burst.js';
 export * from './containers.js';
 export * from './eventually.js';
 export * from './feed-namespace.js';

@@ -1,5 +1,4 @@
 /** The feed's HTTP API (SPEC §5 feed). Every route needs a bearer token; bodies and queries are strict. */
-import type { Verifier } from '@coffeechat/auth';
 import {
   CreatePostBody,
   FeedLimits,
@@ -9,8 +8,8 @@ import {
   RankingQuery,
   UpdatePostBody,
 } from '@coffeechat/contracts';
-import { HttpProblem, handle, identityOf, parsePart, requireAuth } from '@coffeechat/service-kit';
-import type { Express, Response } from 'express';
+import { HttpProblem, handle, identityOf, parsePart } from '@coffeechat/service-kit';
+import type { Express, RequestHandler, Response } from 'express';
 import { decodeCursor } from '../cursor.js';
 import type { PostsService } from '../posts-service.js';
 import type { ReadsService } from '../reads-service.js';
@@ -30,9 +29,8 @@ const sendJson = (res: Response, status: number, json: string) => {
 
 const limitOf = (limit: string | undefined) => (limit === undefined ? FeedLimits.pageDefault : Number(limit));
 
-export function feedRoutes(app: Express, verify: Verifier, posts: PostsService, reads: ReadsService): void {
-  const auth = requireAuth(verify);
-
+/** `auth`: `requireAuth`, the caller's token and their requests per second */
+export function feedRoutes(app: Express, auth: RequestHandler, posts: PostsService, reads: ReadsService): void {
   app.post(
     '/posts',
     auth,

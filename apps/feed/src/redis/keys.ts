@@ -6,7 +6,7 @@
 import type { Ranking } from '../ranking-sets.js';
 
 export type PageKind = 'feed' | 'popular' | 'authors' | 'tags';
-/** What bumps a generation: `feed` on create/delete, `rank` on like/unlike/edit/delete. */
+/** What bumps a generation: `feed` on create/delete, `rank` on delete and (coalesced) like/unlike. */
 export type Generation = 'feed' | 'rank';
 
 const rankingTag = (r: Ranking): string =>

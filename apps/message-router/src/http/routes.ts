@@ -1,5 +1,4 @@
 /** The chat HTTP API of SPEC §5 and the operator's dead-letter endpoints. */
-import type { Verifier } from '@coffeechat/auth';
 import {
   AdminLimits,
   CreateRoomBody,
@@ -16,8 +15,8 @@ import {
   RoomLimits,
   RoomParams,
 } from '@coffeechat/contracts';
-import { HttpProblem, handle, identityOf, parsePart, requireAdmin, requireAuth } from '@coffeechat/service-kit';
-import { type ErrorRequestHandler, Router } from 'express';
+import { HttpProblem, handle, identityOf, parsePart, requireAdmin } from '@coffeechat/service-kit';
+import { type ErrorRequestHandler, type RequestHandler, Router } from 'express';
 import { isTransient } from '../failures.js';
 import type { RoomService } from '../rooms.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -49,15 +48,16 @@ export interface DeadLetterOperations {
 }
 
 export interface RoutesDeps {
-  verify: Verifier;
+  /** `requireAuth`: the caller's token, and their requests per second */
+  auth: RequestHandler;
   rooms: RoomService;
   messages: HistorySource;
   deadLetters: DeadLetterOperations;
 }
 
-export function chatRoutes({ verify, rooms, messages, deadLetters }: RoutesDeps): Router {
+export function chatRoutes({ auth, rooms, messages, deadLetters }: RoutesDeps): Router {
   const router = Router();
-  router.use(requireAuth(verify));
+  router.use(auth);
 
   router.post(
     '/rooms',

@@ -55,7 +55,7 @@ message-router:
   key: messageRouter
   portVar: ROUTER_PORT
   port: 8081
-  needs: [amqp, mongo]
+  needs: [amqp, redis, mongo]
 presence:
   key: presence
   portVar: PRESENCE_PORT

@@ -16,6 +16,14 @@ export const errorResponse = (description: string) => ({ description, ...json(re
 export const standardErrors = {
   '400': errorResponse('validation failed; `error.field` names the field'),
   '401': errorResponse('missing, invalid or expired bearer token'),
+  '429': {
+    ...errorResponse(
+      'more than `HTTP_REQUESTS_PER_SEC` requests (default 50) by this user to this service in a second',
+    ),
+    headers: {
+      'Retry-After': { description: 'seconds until the user may call again', schema: { type: 'integer', minimum: 1 } },
+    },
+  },
 };
 
 /** Query parameters from a TypeBox object schema of optional string fields. */
