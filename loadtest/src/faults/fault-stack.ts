@@ -41,6 +41,8 @@ export interface FaultStackOptions {
   jwtSecret: string;
   toxiproxy?: Toxiproxy;
   proxied: readonly Link[];
+  /** each service's whole output goes to `<logDir>/<name>.log` */
+  logDir: string;
 }
 
 interface Instance {
@@ -67,8 +69,6 @@ export class FaultStack {
   readonly namespace = uniqueNamespace('faults');
   readonly database = `faults_${this.namespace}`;
   private readonly instances: Instance[] = [];
-  /** service logs of processes that were replaced, kept for the run's log files */
-  private readonly oldTails: { name: string; tail: string }[] = [];
 
   private constructor(private readonly o: FaultStackOptions) {}
 
@@ -126,6 +126,7 @@ export class FaultStack {
       port,
       env: { ...env, LOG_LEVEL: 'info' },
       readyTimeoutMs: 60_000,
+      logFile: path.join(this.o.logDir, `${name}.log`),
     });
   }
 
@@ -181,7 +182,6 @@ export class FaultStack {
   /** Starts the service again on its port with the same settings; resolves when it is ready. */
   async restart(name: string): Promise<{ name: string; pid: number }> {
     const inst = this.get(name);
-    this.oldTails.push({ name: `${name}.${this.oldTails.length}`, tail: inst.proc.tail() });
     inst.proc = await this.spawn(name, inst.kind, inst.port, inst.env);
     return { name, pid: inst.proc.pid };
   }
@@ -189,11 +189,6 @@ export class FaultStack {
   /** The proxies of `link` (of every service using it, or of the clients); empty without toxiproxy. */
   proxies(link: Link): string[] {
     return this.o.toxiproxy?.names((p) => p.name.startsWith(`${link}-`)) ?? [];
-  }
-
-  /** Every service's output (info and up), the replaced processes' included. */
-  logs(): { name: string; tail: string }[] {
-    return [...this.oldTails, ...this.instances.map((x) => ({ name: x.name, tail: x.proc.tail() }))];
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,7 @@
  * fault's step and ends it --down-sec later; drains and settles; judges the run by the targets and
  * writes its report (JSON, Markdown, SVG with the fault marked) and the services' logs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { mintToken } from '@coffeechat/auth';
 import type { PlannedRoom } from '../generator/plan.js';
@@ -139,6 +139,7 @@ export async function runFault(
       jwtSecret: ctx.jwtSecret,
       ...(w.toxiproxy ? { toxiproxy: w.toxiproxy } : {}),
       proxied: def.setup.proxied ?? [],
+      logDir: dir,
     });
     w.stack = stack;
     const s = stack;
@@ -179,7 +180,6 @@ export async function runFault(
     await probe?.stop();
     if (stack) {
       await stack.stop();
-      for (const l of stack.logs()) writeFileSync(path.join(dir, `${l.name}.log`), l.tail);
       if (!w.rabbit.length) await stack.cleanup(machineInfra.amqp);
     }
     await stopServers(w);

@@ -4,6 +4,7 @@
  * its health URL answers 200, stopped by its pid. Output is kept as a bounded tail for errors.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 
 export interface ServiceProcess {
   readonly name: string;
@@ -29,6 +30,8 @@ export interface SpawnOptions {
   fdLimit?: number;
   /** options for node itself, before the script (e.g. `--cpu-prof`) */
   nodeArgs?: string[];
+  /** every line of output is also appended here (the tail kept in memory is bounded) */
+  logFile?: string;
 }
 
 const TAIL_BYTES = 32 * 1024;
@@ -57,7 +60,10 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
   live.add(child);
   child.once('exit', () => live.delete(child));
   let out = '';
+  const log = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
+  child.once('exit', () => log?.end());
   const keep = (d: Buffer) => {
+    log?.write(d);
     out += d.toString();
     if (out.length > TAIL_BYTES * 2) out = out.slice(-TAIL_BYTES);
   };
