@@ -10,6 +10,7 @@ import {
   type ChatConnection,
   type ChatDriver,
   CONNECT_TIMEOUT_MS,
+  JOIN_TIMEOUT_MS,
   type ConnectionEvents,
   type ConnectTarget,
 } from '../driver.js';
@@ -22,8 +23,19 @@ class ClientConnection implements ChatConnection {
     return this.client.state === 'open';
   }
 
+  /** The SDK keeps trying a join until it works; the generator gives up on it after JOIN_TIMEOUT_MS. */
   async join(roomId: string): Promise<void> {
-    await this.client.join(roomId);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.join(roomId),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no joined in ${JOIN_TIMEOUT_MS} ms`)), JOIN_TIMEOUT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   send(roomId: string, clientMsgId: string, body: string): void {
