@@ -10,9 +10,9 @@ import {
   type ChatConnection,
   type ChatDriver,
   CONNECT_TIMEOUT_MS,
-  JOIN_TIMEOUT_MS,
   type ConnectionEvents,
   type ConnectTarget,
+  JOIN_TIMEOUT_MS,
 } from '../driver.js';
 import { parseFrame, report } from './wire-tap.js';
 
