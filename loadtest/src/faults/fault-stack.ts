@@ -28,7 +28,7 @@ const APPS: Record<ServiceKind, { app: string; portEnv: string }> = {
 /** which servers each service talks to (the gateway keeps nothing in the store) */
 const USES: Record<ServiceKind, Link[]> = {
   gateway: ['amqp', 'redis'],
-  router: ['amqp', 'mongo'],
+  router: ['amqp', 'redis', 'mongo'],
   presence: ['amqp', 'redis'],
   feed: ['amqp', 'redis', 'mongo'],
 };
