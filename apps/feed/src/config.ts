@@ -1,8 +1,7 @@
 /** The feed's settings (SPEC §2), parsed once at start-up. */
 import { type CommonConfig, commonConfig, type Env, mongoUrl, oneOf, parseEnv, port } from '@coffeechat/service-kit';
 
-export interface FeedConfig {
-  common: CommonConfig;
+export interface FeedConfig extends CommonConfig {
   port: number;
   mongoUrl: string;
   /** FEED_CACHE=off bypasses every cache (benchmarks compare against it); rankings stay in Redis */
@@ -15,5 +14,5 @@ export function loadConfig(env: Env): FeedConfig {
     mongoUrl,
     cache: oneOf('FEED_CACHE', 'on', ['on', 'off'] as const),
   });
-  return { common: commonConfig(env), ...own, cache: own.cache === 'on' };
+  return { ...commonConfig(env), ...own, cache: own.cache === 'on' };
 }

@@ -37,10 +37,10 @@ export interface PostsServiceDeps {
 const notFound = () => new HttpProblem('NOT_FOUND', 'no such post');
 
 export class PostsService {
-  constructor(private readonly d: PostsServiceDeps) {}
+  constructor(private readonly deps: PostsServiceDeps) {}
 
   async create(caller: Identity, body: CreatePostBody): Promise<PostEntry> {
-    const now = this.d.clock();
+    const now = this.deps.clock();
     const doc: PostDoc = {
       _id: randomBytes(12).toString('base64url'),
       authorId: caller.userId,
@@ -55,52 +55,52 @@ export class PostsService {
       rooms: 0,
       rev: 1,
     };
-    await this.d.store.insert(doc);
-    const [entry] = await this.d.reader.writeThrough([doc]);
-    await this.d.pages.bump(['feed']);
+    await this.deps.store.insert(doc);
+    const [entry] = await this.deps.reader.writeThrough([doc]);
+    await this.deps.pages.bump(['feed']);
     return entry as PostEntry;
   }
 
   /** The post, counting the caller's view when it is their first in an hour. */
   async view(caller: Identity, postId: string): Promise<PostEntry> {
-    const entry = await this.d.reader.get(postId);
+    const entry = await this.deps.reader.get(postId);
     if (!entry) throw notFound();
-    if (!(await this.d.guards.firstViewThisHour(postId, caller.userId))) return entry;
-    const counted = await this.d.engagement.count(postId, 'views', 1);
+    if (!(await this.deps.guards.firstViewThisHour(postId, caller.userId))) return entry;
+    const counted = await this.deps.engagement.count(postId, 'views', 1);
     if (!counted) throw notFound();
-    await this.d.engagement.rank(rankedOf(counted.doc), WEIGHTS.view, this.d.clock());
+    await this.deps.engagement.rank(rankedOf(counted.doc), WEIGHTS.view, this.deps.clock());
     return counted.entry;
   }
 
   async update(caller: Identity, postId: string, body: UpdatePostBody): Promise<PostEntry> {
     await this.authorized(caller, postId);
-    const doc = await this.d.store.update(postId, {
+    const doc = await this.deps.store.update(postId, {
       ...(body.title !== undefined ? { title: body.title } : {}),
       ...(body.body !== undefined ? { body: body.body } : {}),
       ...(body.tags !== undefined ? { tags: normalizeTags(body.tags) } : {}),
-      updatedAt: this.d.clock(),
+      updatedAt: this.deps.clock(),
     });
     if (!doc) throw notFound();
     // feed and popular pages hold ids and read posts through the cache: the new copy is all they need
-    const [entry] = await this.d.reader.writeThrough([doc]);
+    const [entry] = await this.deps.reader.writeThrough([doc]);
     return entry as PostEntry;
   }
 
   async remove(caller: Identity, postId: string): Promise<void> {
     const post = await this.authorized(caller, postId);
-    if (!(await this.d.store.remove(postId))) throw notFound();
-    await this.d.reader.markDeleted(postId);
-    await this.d.likes.removeAll(postId);
-    await this.d.rankings.remove(postId, postBuckets(post.tags, this.d.clock()));
-    await this.d.pages.bump(['feed', 'rank']);
+    if (!(await this.deps.store.remove(postId))) throw notFound();
+    await this.deps.reader.markDeleted(postId);
+    await this.deps.likes.removeAll(postId);
+    await this.deps.rankings.remove(postId, postBuckets(post.tags, this.deps.clock()));
+    await this.deps.pages.bump(['feed', 'rank']);
   }
 
   async like(caller: Identity, postId: string): Promise<void> {
-    const entry = await this.d.reader.get(postId);
+    const entry = await this.deps.reader.get(postId);
     if (!entry) throw notFound();
     const post = postOf(entry);
-    const at = this.d.clock();
-    const added = await this.d.likes.add({
+    const at = this.deps.clock();
+    const added = await this.deps.likes.add({
       postId,
       userId: caller.userId,
       at,
@@ -108,27 +108,27 @@ export class PostsService {
       tags: post.tags,
     });
     if (!added) return;
-    const counted = await this.d.engagement.count(postId, 'likes', 1);
+    const counted = await this.deps.engagement.count(postId, 'likes', 1);
     if (!counted) {
-      await this.d.likes.remove(postId, caller.userId);
+      await this.deps.likes.remove(postId, caller.userId);
       throw notFound();
     }
-    await this.d.engagement.rank(rankedOf(counted.doc), WEIGHTS.like, at);
-    await this.d.rankBumps.request('rank');
+    await this.deps.engagement.rank(rankedOf(counted.doc), WEIGHTS.like, at);
+    await this.deps.rankBumps.request('rank');
   }
 
   async unlike(caller: Identity, postId: string): Promise<void> {
-    if (!(await this.d.reader.get(postId))) throw notFound();
-    const like = await this.d.likes.remove(postId, caller.userId);
+    if (!(await this.deps.reader.get(postId))) throw notFound();
+    const like = await this.deps.likes.remove(postId, caller.userId);
     if (!like) return;
-    if (!(await this.d.engagement.count(postId, 'likes', -1))) throw notFound();
+    if (!(await this.deps.engagement.count(postId, 'likes', -1))) throw notFound();
     // take back exactly what the like added: same time, same tags, so the same buckets and amounts
-    await this.d.engagement.rank({ postId, authorId: like.authorId, tags: like.tags }, -WEIGHTS.like, like.at);
-    await this.d.rankBumps.request('rank');
+    await this.deps.engagement.rank({ postId, authorId: like.authorId, tags: like.tags }, -WEIGHTS.like, like.at);
+    await this.deps.rankBumps.request('rank');
   }
 
   private async authorized(caller: Identity, postId: string) {
-    const entry = await this.d.reader.get(postId);
+    const entry = await this.deps.reader.get(postId);
     if (!entry) throw notFound();
     const post = postOf(entry);
     if (post.authorId !== caller.userId && !caller.admin) {

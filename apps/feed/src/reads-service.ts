@@ -56,13 +56,13 @@ export interface ReadsServiceDeps {
 export class ReadsService {
   private readonly flight = new SingleFlight<Loaded>();
 
-  constructor(private readonly d: ReadsServiceDeps) {}
+  constructor(private readonly deps: ReadsServiceDeps) {}
 
   async feed(after: FeedPosition | null, cursorText: string | null, limit: number): Promise<string> {
-    const depth = this.d.cacheEnabled ? FeedLimits.pageMax : limit;
+    const depth = this.deps.cacheEnabled ? FeedLimits.pageMax : limit;
     const loaded = await this.page('feed', cursorText ?? 'head', 'feed', PageTtl.feedMs, async () => {
-      const docs = await this.d.store.page(after, depth + 1);
-      const entries = await this.d.reader.writeThrough(docs.slice(0, depth));
+      const docs = await this.deps.store.page(after, depth + 1);
+      const entries = await this.deps.reader.writeThrough(docs.slice(0, depth));
       const page: FeedPage = {
         items: docs.slice(0, depth).map((d) => [d._id, d.createdAt]),
         more: docs.length > depth,
@@ -71,7 +71,7 @@ export class ReadsService {
     });
     const page = JSON.parse(loaded.value) as FeedPage;
     const shown = page.items.slice(0, limit);
-    const posts = loaded.posts ?? (await this.d.reader.getMany(shown.map(([id]) => id)));
+    const posts = loaded.posts ?? (await this.deps.reader.getMany(shown.map(([id]) => id)));
     const json: string[] = [];
     for (const [id] of shown) {
       const entry = posts.get(id);
@@ -86,11 +86,11 @@ export class ReadsService {
 
   async popular(window: WindowName, tag: string | null, limit: number): Promise<string> {
     const ranking = { kind: 'posts', window, tag } as const;
-    const depth = this.d.cacheEnabled ? RANKED_DEPTH : limit + HYDRATE_SLACK;
+    const depth = this.deps.cacheEnabled ? RANKED_DEPTH : limit + HYDRATE_SLACK;
     const variant = `${window}:${tag === null ? 'all' : `t:${tag}`}`;
     const loaded = await this.page('popular', variant, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.d.rankings.top(mergePlan(ranking, this.d.clock()), depth);
-      const posts = await this.d.reader.getMany(top.slice(0, limit + HYDRATE_SLACK).map((r) => r.member));
+      const top = await this.deps.rankings.top(mergePlan(ranking, this.deps.clock()), depth);
+      const posts = await this.deps.reader.getMany(top.slice(0, limit + HYDRATE_SLACK).map((r) => r.member));
       return { value: JSON.stringify(top.map((r) => [r.member, score(r.score)])), posts };
     });
     const ranked = JSON.parse(loaded.value) as Array<[string, number]>;
@@ -100,7 +100,7 @@ export class ReadsService {
       from += chunk.length;
       const cached = loaded.posts;
       const missing = cached ? chunk.filter(([id]) => !cached.has(id)).map(([id]) => id) : chunk.map(([id]) => id);
-      const posts = missing.length > 0 ? await this.d.reader.getMany(missing) : new Map<string, PostEntry>();
+      const posts = missing.length > 0 ? await this.deps.reader.getMany(missing) : new Map<string, PostEntry>();
       for (const [id, s] of chunk) {
         const entry = cached?.get(id) ?? posts.get(id);
         if (entry && json.length < limit) json.push(`{"score":${s},${entry.json.slice(1)}`);
@@ -111,7 +111,7 @@ export class ReadsService {
 
   async authors(window: RankingWindow, limit: number): Promise<string> {
     const loaded = await this.page('authors', `${window}:${limit}`, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.d.rankings.top(mergePlan({ kind: 'authors', window }, this.d.clock()), limit);
+      const top = await this.deps.rankings.top(mergePlan({ kind: 'authors', window }, this.deps.clock()), limit);
       const authors = top.map((r) => ({ authorId: r.member, score: score(r.score) }));
       return { value: JSON.stringify({ window, authors }) };
     });
@@ -120,7 +120,7 @@ export class ReadsService {
 
   async tags(window: RankingWindow, limit: number): Promise<string> {
     const loaded = await this.page('tags', `${window}:${limit}`, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.d.rankings.top(mergePlan({ kind: 'tags', window }, this.d.clock()), limit);
+      const top = await this.deps.rankings.top(mergePlan({ kind: 'tags', window }, this.deps.clock()), limit);
       return { value: JSON.stringify({ window, tags: top.map((r) => ({ tag: r.member, score: score(r.score) })) }) };
     });
     return loaded.value;
@@ -133,17 +133,17 @@ export class ReadsService {
     ttlMs: number,
     load: () => Promise<Loaded>,
   ): Promise<Loaded> {
-    if (!this.d.cacheEnabled) return load();
-    const read = await this.d.pages.get(kind, variant, generation);
+    if (!this.deps.cacheEnabled) return load();
+    const read = await this.deps.pages.get(kind, variant, generation);
     if (read.hit) {
-      this.d.metrics.cacheHits(kind);
+      this.deps.metrics.cacheHits(kind);
       return { value: read.value };
     }
-    this.d.metrics.cacheMisses(kind);
+    this.deps.metrics.cacheMisses(kind);
     return this.flight.run(`${kind}:${variant}@${read.generation}`, async () => {
-      this.d.metrics.cacheLoad(kind);
+      this.deps.metrics.cacheLoad(kind);
       const loaded = await load();
-      await this.d.pages.put(kind, variant, read.generation, loaded.value, ttlMs);
+      await this.deps.pages.put(kind, variant, read.generation, loaded.value, ttlMs);
       return loaded;
     });
   }

@@ -1,20 +1,17 @@
 /**
  * Builds the feed from its parts and starts it: stores, caches, rankings, the events consumer and the
  * HTTP server. `main.ts` calls it with the parsed config; integration tests call it in-process.
+ * `stop()` is the graceful shutdown of SPEC §2.
  */
-import type { Server } from 'node:http';
 import { cachingVerifier, createVerifier } from '@coffeechat/auth';
+import type { Logger, Metrics, RunningService } from '@coffeechat/service-kit';
 import {
-  closeServer,
   connectBroker,
-  createHttpApp,
   createMetrics,
-  finishHttpApp,
-  type Logger,
-  listen,
-  type Metrics,
   RATE_LIMIT_REDIS_OPTIONS,
   requireAuth,
+  runSteps,
+  startHttpApi,
   UserRateLimit,
 } from '@coffeechat/service-kit';
 import { Redis } from 'ioredis';
@@ -42,28 +39,25 @@ import { redisRankingsStore } from './redis/rankings-store.js';
 /** A like shows in the ranked pages within this (SPEC §5: 1 s); a replica recomputes them at most 4 times a second. */
 const RANK_BUMP_WINDOW_MS = 250;
 
-export interface Feed {
-  server: Server;
+export interface Feed extends RunningService {
   port: number;
   database: Database;
   redis: Redis;
   metrics: Metrics;
   consumer: EventsConsumer;
-  /** graceful: stop accepting, finish requests and events in hand, close connections */
-  close(): Promise<void>;
 }
 
 export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock = systemClock): Promise<Feed> {
   const metrics = createMetrics('feed');
   const fm = feedMetrics(metrics);
-  const ns = config.common.namespace;
+  const ns = config.namespace;
   const keys = feedKeys(ns);
 
   const database = await connectDatabase(config.mongoUrl, (name) => fm.dbCommand(name));
-  const redis = new Redis(config.common.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis error'));
   await redis.ping();
-  const broker = connectBroker(config.common.amqpUrl, logger, 'feed');
+  const broker = connectBroker(config.amqpUrl, logger, 'feed');
 
   const store = await mongoPostsStore(database.db);
   const likes = await mongoLikesStore(database.db);
@@ -82,45 +76,44 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   const reads = new ReadsService({ store, reader, pages, rankings, metrics: fm, clock, cacheEnabled: config.cache });
   const consumer = await startEventsConsumer(broker, ns, new ChatEngagement(guards, engagement, clock), fm, logger);
 
-  const app = createHttpApp({
-    logger,
-    metrics,
-    allowedOrigins: config.common.allowedOrigins,
-    ready: () => consumer.isReady() && redis.status === 'ready' && database.isUp(),
-  });
-  // pages are assembled per request; hashing each body for an ETag would cost more than it saves
-  app.set('etag', false);
   // requests per user, counted in Redis across the replicas (SPEC §2)
-  const limitRedis = new Redis(config.common.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: 'feed-limit' });
+  const limitRedis = new Redis(config.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: 'feed-limit' });
   const limit = new UserRateLimit(
     limitRedis,
-    { namespace: ns, service: 'feed', ...config.common.httpLimits },
+    { namespace: ns, service: 'feed', ...config.httpLimits },
     logger,
     metrics,
   );
-  feedRoutes(app, requireAuth(cachingVerifier(createVerifier(config.common.auth), clock), limit), posts, reads);
-  app.use(backendUnavailable);
-  finishHttpApp(app, logger);
-  const server = await listen(app, config.port);
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  logger.info({ port, cache: config.cache ? 'on' : 'off' }, 'feed listening');
+  const http = await startHttpApi({
+    logger,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    ready: () => consumer.isReady() && redis.status === 'ready' && database.isUp(),
+    port: config.port,
+    routes: (app) => {
+      // pages are assembled per request; hashing each body for an ETag would cost more than it saves
+      app.set('etag', false);
+      feedRoutes(app, requireAuth(cachingVerifier(createVerifier(config.auth), clock), limit), posts, reads);
+      app.use(backendUnavailable);
+    },
+  });
+  logger.info({ port: http.port, cache: config.cache ? 'on' : 'off' }, 'feed listening');
 
   return {
-    server,
-    port,
+    port: http.port,
     database,
     redis,
     metrics,
     consumer,
-    async close() {
-      await closeServer(server);
-      await consumer.stop();
-      await rankBumps.flush().catch((err: unknown) => logger.warn({ err }, 'ranked pages not invalidated'));
-      await broker.close();
-      await redis.quit();
-      limitRedis.disconnect();
-      await database.close();
-    },
+    stop: () =>
+      runSteps(logger, [
+        () => http.close(),
+        () => consumer.stop(),
+        () => rankBumps.flush(),
+        () => broker.close(),
+        () => redis.quit(),
+        () => limitRedis.disconnect(),
+        () => database.close(),
+      ]),
   };
 }

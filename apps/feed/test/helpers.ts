@@ -40,7 +40,7 @@ export async function startTestFeed(options: TestFeedOptions = {}): Promise<Test
     HTTP_REQUESTS_PER_SEC: String(options.httpRequestsPerSec ?? 100_000),
   });
   const feed = await startFeed(config, createLogger('feed', 'silent'), options.clock);
-  return { feed, ns, url: `http://127.0.0.1:${feed.port}`, close: () => feed.close() };
+  return { feed, ns, url: `http://127.0.0.1:${feed.port}`, close: () => feed.stop() };
 }
 
 export interface Reply {

@@ -5,7 +5,14 @@
  */
 import { createVerifier } from '@coffeechat/auth';
 import { CloseCode, Limits, presenceTopology, topology as topologyOf } from '@coffeechat/contracts';
-import { connectBroker, createMetrics, type Logger, type Metrics, runSteps } from '@coffeechat/service-kit';
+import {
+  connectBroker,
+  createMetrics,
+  type Logger,
+  type Metrics,
+  type RunningService,
+  runSteps,
+} from '@coffeechat/service-kit';
 import { AmqpRoomFeed } from './amqp/amqp-room-feed.js';
 import { AmqpRouterClient } from './amqp/amqp-router-client.js';
 import type { GatewayConfig } from './config.js';
@@ -23,11 +30,10 @@ import { SendsInFlight } from './sends-in-flight.js';
 import { SessionRegistry } from './sessions.js';
 import { GatewayServer } from './ws/gateway-server.js';
 
-export interface Gateway {
+/** `stop()`: stop accepting, close every socket with 1001, tell presence, close the broker connection. */
+export interface Gateway extends RunningService {
   port: number;
   metrics: Metrics;
-  /** graceful: stop accepting, close every socket with 1001, tell presence, close the broker connection */
-  stop(): Promise<void>;
 }
 
 /** How long a join waits for presence: members fall back to what is known. */

@@ -4,21 +4,16 @@
  * with the parsed config; tests may call it in-process. `stop()` is the graceful shutdown of SPEC §2.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import { topology as topologyOf } from '@coffeechat/contracts';
+import type { Logger, Metrics, RunningService } from '@coffeechat/service-kit';
 import {
-  closeServer,
   connectBroker,
-  createHttpApp,
   createMetrics,
-  finishHttpApp,
-  type Logger,
-  listen,
-  type Metrics,
   RATE_LIMIT_REDIS_OPTIONS,
   requireAuth,
   runSteps,
+  startHttpApi,
   UserRateLimit,
 } from '@coffeechat/service-kit';
 import { Redis } from 'ioredis';
@@ -41,12 +36,10 @@ import { PartitionWorker } from './partition-worker.js';
 import { readPositions } from './read-position.js';
 import { type RoomPositions, RoomService } from './rooms.js';
 
-export interface Router {
+export interface Router extends RunningService {
   port: number;
   routerId: string;
   metrics: Metrics;
-  /** graceful: stop taking requests and deliveries, finish the batches in hand, close the connections */
-  stop(): Promise<void>;
 }
 
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<Router> {
@@ -132,12 +125,6 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     logger,
   });
 
-  const app = createHttpApp({
-    logger,
-    metrics,
-    allowedOrigins: config.allowedOrigins,
-    ready: () => broker.isConnected() && db.isReachable(),
-  });
   // requests per user, counted in Redis across the routers (SPEC §2)
   const limitRedis = new Redis(config.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: `router-${routerId}` });
   const limit = new UserRateLimit(
@@ -147,11 +134,16 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     metrics,
   );
   const auth = requireAuth(cachingVerifier(createVerifier(config.auth)), limit);
-  app.use(chatRoutes({ auth, rooms, messages, deadLetters }));
-  finishHttpApp(app, logger);
   await consumers.waitForConsumers();
-  const server = await listen(app, config.port);
-  const port = (server.address() as AddressInfo).port;
+  const http = await startHttpApi({
+    logger,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    ready: () => broker.isConnected() && db.isReachable(),
+    port: config.port,
+    routes: (app) => app.use(chatRoutes({ auth, rooms, messages, deadLetters })),
+  });
+  const { port } = http;
   logger.info(
     { port, partitions: config.partitions, routerId, namespace: config.namespace },
     'message-router listening',
@@ -163,7 +155,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     metrics,
     stop: () =>
       runSteps(logger, [
-        () => Promise.all([closeServer(server), consumers.stop(), joins.stop()]),
+        () => Promise.all([http.close(), consumers.stop(), joins.stop()]),
         () => Promise.all([events.stop(), backlog.stop()]),
         () => publisher.close(),
         () => broker.close(),

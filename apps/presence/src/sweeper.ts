@@ -24,10 +24,10 @@ export class Sweeper {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly o: SweeperOptions) {}
+  constructor(private readonly options: SweeperOptions) {}
 
   start(): void {
-    this.interval = setInterval(() => this.trigger(), this.o.everyMs);
+    this.interval = setInterval(() => this.trigger(), this.options.everyMs);
     this.trigger();
   }
 
@@ -67,12 +67,12 @@ export class Sweeper {
   private async run(): Promise<void> {
     try {
       for (;;) {
-        const outcome = await this.o.sweep();
-        this.o.onSwept(outcome);
+        const outcome = await this.options.sweep();
+        this.options.onSwept(outcome);
         if (!outcome.more || this.stopped) return;
       }
     } catch (err) {
-      this.o.logger.warn({ err }, 'presence sweep failed; the next period retries');
+      this.options.logger.warn({ err }, 'presence sweep failed; the next period retries');
     }
   }
 }

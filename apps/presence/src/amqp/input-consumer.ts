@@ -56,16 +56,16 @@ export class InputConsumer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
 
-  constructor(private readonly o: InputConsumerOptions) {
-    this.channel = o.broker.connection.createChannel({
+  constructor(private readonly options: InputConsumerOptions) {
+    this.channel = options.broker.connection.createChannel({
       name: 'presence-input',
-      setup: (channel: ConfirmChannel) => declareInputTopology(channel, o.names),
+      setup: (channel: ConfirmChannel) => declareInputTopology(channel, options.names),
     });
     this.channel.on('connect', () => this.generation++);
   }
 
   async start(): Promise<void> {
-    const queue = this.o.names.inputQueue;
+    const queue = this.options.names.inputQueue;
     await this.channel.consume(
       queue,
       (msg) => this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation))),
@@ -91,17 +91,17 @@ export class InputConsumer {
   private async handle(msg: ConsumeMessage, generation: number): Promise<void> {
     const input = this.parse(msg);
     if (!input) {
-      this.o.onMalformed();
+      this.options.onMalformed();
       if (generation === this.generation) this.channel.nack(msg, false, false);
       return;
     }
     for (;;) {
       try {
-        await this.o.apply(input);
+        await this.options.apply(input);
         if (generation === this.generation) this.channel.ack(msg);
         return;
       } catch (err) {
-        this.o.logger.warn({ err, kind: input.kind }, 'applying presence input failed; retrying');
+        this.options.logger.warn({ err, kind: input.kind }, 'applying presence input failed; retrying');
         if (this.stopping || generation !== this.generation) {
           if (generation === this.generation) this.channel.nack(msg, false, true);
           return;
@@ -116,7 +116,7 @@ export class InputConsumer {
     try {
       value = JSON.parse(msg.content.toString('utf8'));
     } catch {
-      this.o.logger.warn(
+      this.options.logger.warn(
         { type: msg.properties.type, bytes: msg.content.length },
         'dead-lettering presence input: not JSON',
       );
@@ -131,7 +131,7 @@ export class InputConsumer {
       ? check.validate(value)
       : { ok: false as const, message: `unknown kind ${JSON.stringify(kind)}` };
     if (result.ok) return result.value;
-    this.o.logger.warn(
+    this.options.logger.warn(
       { type: msg.properties.type, reason: result.message },
       'dead-lettering malformed presence input',
     );

@@ -38,7 +38,7 @@ export class Outbox {
   private lastClaim = 0;
   private lastForget = Date.now();
 
-  constructor(private readonly o: OutboxOptions) {}
+  constructor(private readonly options: OutboxOptions) {}
 
   start(): void {
     this.loop ??= this.run();
@@ -47,7 +47,7 @@ export class Outbox {
   /** Finishes the batch in hand, then stops reading. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.o.blocking.disconnect();
+    this.options.blocking.disconnect();
     await this.loop;
   }
 
@@ -56,16 +56,16 @@ export class Outbox {
     while (!this.stopping) {
       try {
         if (!groupReady) groupReady = await this.ensureGroup();
-        const reply = await this.o.blocking.xreadgroup(
+        const reply = await this.options.blocking.xreadgroup(
           'GROUP',
           GROUP,
-          this.o.consumer,
+          this.options.consumer,
           'COUNT',
           READ_COUNT,
           'BLOCK',
           BLOCK_MS,
           'STREAMS',
-          this.o.keys.outbox,
+          this.options.keys.outbox,
           '>',
         );
         const streams = (reply ?? []) as Array<[string, unknown]>;
@@ -74,7 +74,7 @@ export class Outbox {
       } catch (err) {
         if (this.stopping) break;
         if (String(err).includes('NOGROUP')) groupReady = false;
-        this.o.logger.warn({ err }, 'outbox: read failed; retrying');
+        this.options.logger.warn({ err }, 'outbox: read failed; retrying');
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -82,7 +82,7 @@ export class Outbox {
 
   private async ensureGroup(): Promise<boolean> {
     try {
-      await this.o.redis.xgroup('CREATE', this.o.keys.outbox, GROUP, '0', 'MKSTREAM');
+      await this.options.redis.xgroup('CREATE', this.options.keys.outbox, GROUP, '0', 'MKSTREAM');
     } catch (err) {
       if (!String(err).includes('BUSYGROUP')) throw err;
     }
@@ -94,14 +94,14 @@ export class Outbox {
     const changes: PresenceChange[] = [];
     for (const entry of entries) {
       if (entry.change) changes.push(entry.change);
-      else this.o.logger.error({ id: entry.id }, 'outbox: dropping an entry that is not a presence change');
+      else this.options.logger.error({ id: entry.id }, 'outbox: dropping an entry that is not a presence change');
     }
-    await this.o.publish(changes);
+    await this.options.publish(changes);
     const ids = entries.map((e) => e.id);
-    await this.o.redis
+    await this.options.redis
       .multi()
-      .xack(this.o.keys.outbox, GROUP, ...ids)
-      .xdel(this.o.keys.outbox, ...ids)
+      .xack(this.options.keys.outbox, GROUP, ...ids)
+      .xdel(this.options.keys.outbox, ...ids)
       .exec();
   }
 
@@ -110,10 +110,10 @@ export class Outbox {
     const now = Date.now();
     if (now - this.lastClaim >= CLAIM_EVERY_MS) {
       this.lastClaim = now;
-      const [, entries] = (await this.o.redis.xautoclaim(
-        this.o.keys.outbox,
+      const [, entries] = (await this.options.redis.xautoclaim(
+        this.options.keys.outbox,
         GROUP,
-        this.o.consumer,
+        this.options.consumer,
         CLAIM_IDLE_MS,
         '0-0',
         'COUNT',
@@ -121,19 +121,22 @@ export class Outbox {
       )) as [string, unknown];
       const claimed = decodeOutboxEntries(entries);
       if (claimed.length > 0) {
-        this.o.logger.warn({ count: claimed.length }, 'outbox: publishing transitions another replica left pending');
+        this.options.logger.warn(
+          { count: claimed.length },
+          'outbox: publishing transitions another replica left pending',
+        );
         await this.deliver(claimed);
       }
     }
     if (now - this.lastForget >= FORGET_EVERY_MS) {
       this.lastForget = now;
-      const consumers = (await this.o.redis.xinfo('CONSUMERS', this.o.keys.outbox, GROUP)) as unknown[][];
+      const consumers = (await this.options.redis.xinfo('CONSUMERS', this.options.keys.outbox, GROUP)) as unknown[][];
       for (const info of consumers) {
         const fields = Object.fromEntries(
           Array.from({ length: info.length / 2 }, (_, i) => [String(info[2 * i]), info[2 * i + 1]]),
         );
         if (Number(fields.pending) === 0 && Number(fields.idle) > FORGET_CONSUMER_IDLE_MS) {
-          await this.o.redis.xgroup('DELCONSUMER', this.o.keys.outbox, GROUP, String(fields.name));
+          await this.options.redis.xgroup('DELCONSUMER', this.options.keys.outbox, GROUP, String(fields.name));
         }
       }
     }
