@@ -42,6 +42,12 @@ export function sampleSum(samples: readonly Sample[], name: string, where: Recor
     .reduce((sum, s) => sum + s.value, 0);
 }
 
+/** The sum of a metric on a service's /metrics; 0 when it cannot be read (the process is gone). */
+export async function scrapeSum(port: number | undefined, name: string): Promise<number> {
+  if (port === undefined) return 0;
+  return sampleSum(await scrapeMetrics(port).catch(() => []), name);
+}
+
 const ID_SHAPED = [
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, // UUID
   /^[0-9a-f]{16,}$/i, // ObjectId, hashes, random hex

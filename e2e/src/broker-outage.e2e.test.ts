@@ -3,19 +3,17 @@
  * cuts. While cut, sends get UNAVAILABLE and /readyz answers 503; once restored the gateway
  * reconnects, re-binds its rooms and the chat flows again.
  */
-import { eventually, servers, TcpProxy, tokenFor } from '@coffeechat/testkit';
+import { ChatStack, eventually, RawSocket, servers, TcpProxy, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSocket } from './raw-socket.js';
-import { Stack } from './stack.js';
 
-let stack: Stack;
+let stack: ChatStack;
 let proxy: TcpProxy;
 
 beforeAll(async () => {
   const amqp = new URL(servers.amqpUrl);
   proxy = new TcpProxy(amqp.hostname, Number(amqp.port || 5672));
   await proxy.listen();
-  stack = await Stack.start({ label: 'outage', routers: 1, gateways: 1 });
+  stack = await ChatStack.start({ label: 'outage', routers: 1, gateways: 1 });
   const viaProxy = new URL(servers.amqpUrl);
   viaProxy.hostname = '127.0.0.1';
   viaProxy.port = String(proxy.port);

@@ -3,16 +3,24 @@
  * over WebSockets see co-members come and go, and `GET /presence` agrees.
  */
 import { presenceTopology } from '@coffeechat/contracts';
-import { deleteRedisKeys, freePort, type ServiceProcess, servers, startService, tokenFor } from '@coffeechat/testkit';
+import {
+  ChatStack,
+  deleteRedisKeys,
+  type Frame,
+  freePort,
+  RawSocket,
+  type ServiceProcess,
+  servers,
+  startService,
+  tokenFor,
+} from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Frame, RawSocket } from './raw-socket.js';
-import { Stack } from './stack.js';
 
 const TTL_SEC = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let stack: Stack;
+let stack: ChatStack;
 const presences: ServiceProcess[] = [];
 const sockets: RawSocket[] = [];
 let roomId: string;
@@ -65,7 +73,7 @@ function closeCleanly(socket: RawSocket): number {
 }
 
 beforeAll(async () => {
-  stack = await Stack.start({
+  stack = await ChatStack.start({
     label: 'presence',
     routers: 1,
     gateways: 2,

@@ -3,17 +3,15 @@
  * queue: a reply that breaks the contract gives INTERNAL, no reply at all gives UNAVAILABLE.
  */
 import { topology } from '@coffeechat/contracts';
-import { servers, tokenFor } from '@coffeechat/testkit';
+import { ChatStack, RawSocket, servers, tokenFor } from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RawSocket } from './raw-socket.js';
-import { Stack } from './stack.js';
 
-let stack: Stack;
+let stack: ChatStack;
 let connection: amqp.ChannelModel;
 
 beforeAll(async () => {
-  stack = await Stack.start({
+  stack = await ChatStack.start({
     label: 'faults',
     routers: 0,
     gateways: 1,

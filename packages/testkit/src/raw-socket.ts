@@ -1,7 +1,6 @@
 /** A plain `ws` connection to a gateway that records every frame, for protocol-level assertions. */
 import WebSocket from 'ws';
-
-export type Frame = Record<string, unknown> & { type: string };
+import type { Frame } from './recording-client.js';
 
 export class RawSocket {
   readonly frames: Frame[] = [];

@@ -7,11 +7,9 @@
 
 import { CoffeeChatClient } from '@coffeechat/client';
 import type { AckFrame, MessageFrame } from '@coffeechat/contracts';
-import { tokenFor } from '@coffeechat/testkit';
+import { ChatStack, scrapeSum, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { scrape } from './metrics-text.js';
-import { Stack } from './stack.js';
 
 const ROOMS = 50;
 const PER_ROOM = 4;
@@ -43,14 +41,14 @@ function countingWebSocket(key: string) {
   };
 }
 
-let stack: Stack;
+let stack: ChatStack;
 const members: Member[] = [];
 const rooms: string[] = [];
 const report: Record<string, number | string> = {};
 
 beforeAll(async () => {
   const started = Date.now();
-  stack = await Stack.start({ label: 'load', partitions: 8 });
+  stack = await ChatStack.start({ label: 'load', partitions: 8 });
   const created = await Promise.all(
     Array.from({ length: ROOMS }, (_, r) => {
       const userIds = Array.from({ length: PER_ROOM }, (_, k) => `u${r}x${k}`);
@@ -147,9 +145,11 @@ async function stallWatch(done: () => Promise<unknown>, quietMs = 45_000): Promi
       lastChange = Date.now();
     } else if (Date.now() - lastChange > quietMs) {
       const stored = await Promise.all(
-        stack.routers.map((r) => scrape(r.port, 'coffeechat_router_messages_stored_total')),
+        stack.routers.map((r) => scrapeSum(r.port, 'coffeechat_router_messages_stored_total')),
       );
-      const batches = await Promise.all(stack.routers.map((r) => scrape(r.port, 'coffeechat_router_batch_size_count')));
+      const batches = await Promise.all(
+        stack.routers.map((r) => scrapeSum(r.port, 'coffeechat_router_batch_size_count')),
+      );
       if (process.env.GATEWAY_E2E_PROBE) {
         const { MongoClient } = await import('mongodb');
         const { mongoUrlFor } = await import('@coffeechat/testkit');
@@ -253,7 +253,7 @@ describe('50 rooms × 4 users on two gateways and two routers', () => {
 
   it('kill -9 of the active router under load: no acked message lost or duplicated, order kept', async () => {
     const owners = await Promise.all(
-      stack.routers.map((r) => scrape(r.port, 'coffeechat_router_partitions_consuming')),
+      stack.routers.map((r) => scrapeSum(r.port, 'coffeechat_router_partitions_consuming')),
     );
     const victim = owners[1] !== undefined && owners[1] > (owners[0] ?? 0) ? 1 : 0;
     const started = Date.now();
@@ -271,16 +271,18 @@ describe('50 rooms × 4 users on two gateways and two routers', () => {
     report.totalDeliveries = members.reduce((n, m) => n + m.received.length, 0);
     await verify();
     const survivor = stack.routers[1 - victim];
-    report.routerRedeliveries = await scrape(survivor?.port, 'coffeechat_router_redeliveries_total');
-    const batches = await scrape(survivor?.port, 'coffeechat_router_batch_size_count');
-    report.survivorAvgBatch = Math.round((await scrape(survivor?.port, 'coffeechat_router_batch_size_sum')) / batches);
-    report.survivorAvgBatchMs = Math.round(
-      (1000 * (await scrape(survivor?.port, 'coffeechat_router_store_latency_seconds_sum'))) / batches,
+    report.routerRedeliveries = await scrapeSum(survivor?.port, 'coffeechat_router_redeliveries_total');
+    const batches = await scrapeSum(survivor?.port, 'coffeechat_router_batch_size_count');
+    report.survivorAvgBatch = Math.round(
+      (await scrapeSum(survivor?.port, 'coffeechat_router_batch_size_sum')) / batches,
     );
-    report.routerDuplicates = await scrape(survivor?.port, 'coffeechat_router_duplicates_total');
+    report.survivorAvgBatchMs = Math.round(
+      (1000 * (await scrapeSum(survivor?.port, 'coffeechat_router_store_latency_seconds_sum'))) / batches,
+    );
+    report.routerDuplicates = await scrapeSum(survivor?.port, 'coffeechat_router_duplicates_total');
     let dropped = 0;
     for (const g of stack.gateways)
-      dropped += await scrape(g.port, 'coffeechat_gateway_duplicate_frames_dropped_total');
+      dropped += await scrapeSum(g.port, 'coffeechat_gateway_duplicate_frames_dropped_total');
     report.gatewayDuplicateFramesDropped = dropped;
     report.wireDuplicates = wireDuplicates();
     expect(wireDuplicates(), duplicateExamples()).toBe(0);

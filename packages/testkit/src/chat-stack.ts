@@ -1,23 +1,17 @@
 /**
- * A CoffeeChat chat stack of separate processes for end-to-end tests: message-routers and gateways
- * (their built `dist/main.js`) on free ports, in a fresh namespace and Mongo database, torn down
- * afterwards with their queues and exchanges.
+ * CoffeeChat as separate processes for the end-to-end suites: message-routers and gateways (their
+ * built `dist/main.js`), and presence and feed when a suite asks for them, on free ports, in a fresh
+ * namespace and database; torn down afterwards with everything they left (queues, exchanges, database,
+ * Redis keys).
  */
 import { CoffeeChatClient } from '@coffeechat/client';
-import { type Room, topology } from '@coffeechat/contracts';
-import {
-  freePort,
-  mongoUrlFor,
-  type ServiceName,
-  type ServiceProcess,
-  servers,
-  startService,
-  tokenFor,
-  uniqueNamespace,
-  waitForReady,
-} from '@coffeechat/testkit';
-import amqp from 'amqplib';
+import type { Room } from '@coffeechat/contracts';
 import WebSocket from 'ws';
+import { freePort } from './ports.js';
+import { mongoUrlFor, servers, uniqueNamespace } from './servers.js';
+import { type ServiceName, type ServiceProcess, startService, waitForReady } from './service-process.js';
+import { removeStackNamespace } from './stack-namespace.js';
+import { tokenFor } from './tokens.js';
 
 /** Starts a service and waits for /readyz; a process that never gets ready is killed, not left behind. */
 async function launch(name: ServiceName, env: Record<string, string>): Promise<ServiceProcess> {
@@ -37,7 +31,7 @@ export interface StoredSummary {
   senderId: string;
 }
 
-export interface StackOptions {
+export interface ChatStackOptions {
   label: string;
   routers?: number;
   gateways?: number;
@@ -46,9 +40,11 @@ export interface StackOptions {
   gatewayEnv?: (index: number) => Record<string, string>;
 }
 
-export class Stack {
+export class ChatStack {
   readonly routers: ServiceProcess[] = [];
   readonly gateways: ServiceProcess[] = [];
+  /** presence and feed replicas, when the suite started them */
+  readonly others: ServiceProcess[] = [];
   private readonly clients: CoffeeChatClient[] = [];
 
   private constructor(
@@ -57,10 +53,10 @@ export class Stack {
     readonly env: Record<string, string>,
   ) {}
 
-  static async start(options: StackOptions): Promise<Stack> {
+  static async start(options: ChatStackOptions): Promise<ChatStack> {
     const namespace = uniqueNamespace(options.label);
     const partitions = options.partitions ?? 4;
-    const stack = new Stack(namespace, partitions, {
+    const stack = new ChatStack(namespace, partitions, {
       CC_NAMESPACE: namespace,
       MONGO_URL: mongoUrlFor(namespace),
       AMQP_URL: servers.amqpUrl,
@@ -96,6 +92,13 @@ export class Stack {
     return launch('gateway', { ...this.env, ...env });
   }
 
+  /** A presence or feed replica on this stack's broker, with Redis (same namespace, same database). */
+  async startService(name: 'presence' | 'feed', env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const proc = await launch(name, { ...this.env, REDIS_URL: servers.redisUrl, ...env });
+    this.others.push(proc);
+    return proc;
+  }
+
   wsUrl(gateway = 0): string {
     const g = this.gateways[gateway];
     if (!g) throw new Error(`no gateway ${gateway}`);
@@ -113,8 +116,10 @@ export class Stack {
     return this.http(await tokenFor('ops', { admin: true }), method, path, body);
   }
 
-  async http(token: string, method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(`${this.routerUrl()}${path}`, {
+  /** A call to the router's HTTP API (or, with `port`, another service's). */
+  async http(token: string, method: string, path: string, body?: unknown, port?: number): Promise<Response> {
+    const base = port === undefined ? this.routerUrl() : `http://127.0.0.1:${port}`;
+    return fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
@@ -158,7 +163,7 @@ export class Stack {
 
   /** Every process's output, for a failing test's message. */
   outputs(): string {
-    return [...this.routers, ...this.gateways]
+    return [...this.routers, ...this.gateways, ...this.others]
       .map(
         (p) =>
           `--- ${p.name} :${p.port} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'})\n${p.output().slice(-4000)}`,
@@ -168,34 +173,8 @@ export class Stack {
 
   async stop(): Promise<void> {
     for (const c of this.clients) c.close();
-    await Promise.all([...this.gateways, ...this.routers].map((p) => p.stop()));
-    await this.dropBrokerObjects().catch(() => undefined);
-    // The run's Mongo database is left in place: on FerretDB v1 (SQLite) a dropDatabase racing a busy
-    // database has hung the whole server for every test run sharing it.
-  }
-
-  private async dropBrokerObjects(): Promise<void> {
-    const t = topology(this.namespace);
-    const connection = await amqp.connect(servers.amqpUrl);
-    try {
-      const queues = [
-        t.deadQueue,
-        t.routerRpcQueue,
-        ...Array.from({ length: this.partitions }, (_, p) => t.inboundQueue(p)),
-      ];
-      for (const q of queues) {
-        const ch = await connection.createChannel();
-        await ch.deleteQueue(q).catch(() => undefined);
-        await ch.close().catch(() => undefined);
-      }
-      for (const x of [t.inboundExchange, t.deliveryExchange, t.eventsExchange, t.deadLetterExchange]) {
-        const ch = await connection.createChannel();
-        await ch.deleteExchange(x).catch(() => undefined);
-        await ch.close().catch(() => undefined);
-      }
-    } finally {
-      await connection.close();
-    }
+    await Promise.all([...this.gateways, ...this.others, ...this.routers].map((p) => p.stop()));
+    await removeStackNamespace(this.namespace, this.partitions).catch(() => undefined);
   }
 }
 

@@ -3,17 +3,23 @@
  * processes on the real RabbitMQ and MongoDB-wire server, driven through raw sockets (exact frames)
  * and the SDK.
  */
-import { eventually, TcpProxy, tokenFor } from '@coffeechat/testkit';
+import {
+  ChatStack,
+  eventually,
+  type Frame,
+  nextEvent,
+  RawSocket,
+  scrapeSum,
+  TcpProxy,
+  tokenFor,
+} from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scrape } from './metrics-text.js';
-import { type Frame, RawSocket } from './raw-socket.js';
-import { nextEvent, Stack } from './stack.js';
 
 const ORIGIN = 'https://coffeechat.test';
-let stack: Stack;
+let stack: ChatStack;
 
 beforeAll(async () => {
-  stack = await Stack.start({
+  stack = await ChatStack.start({
     label: 'chat',
     // Gateway 1 restricts origins and has a small send buffer and a high send rate, for the limit tests.
     gatewayEnv: (i): Record<string, string> =>
@@ -363,13 +369,13 @@ describe('errors (the connection stays open) and limits', () => {
     await slow.request({ type: 'join', id: 'j', roomId: room.roomId });
     const pete = await open('pete', 1);
     await pete.request({ type: 'join', id: 'j', roomId: room.roomId });
-    const connected = await scrape(port, 'coffeechat_gateway_connections');
+    const connected = await scrapeSum(port, 'coffeechat_gateway_connections');
     // Olga stops reading: first the kernel's socket buffers fill (a few MB), then the gateway's.
     slow.ws.pause();
     const body = 'x'.repeat(4000);
     let sent = 0;
     const deadline = Date.now() + 90_000;
-    while ((await scrape(port, 'coffeechat_gateway_connections')) >= connected) {
+    while ((await scrapeSum(port, 'coffeechat_gateway_connections')) >= connected) {
       if (Date.now() > deadline) throw new Error(`slow reader still connected after ${sent} messages`);
       await Promise.all(
         Array.from({ length: 100 }, () => {
