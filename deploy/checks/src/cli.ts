@@ -19,17 +19,18 @@ import { readWorkspace } from './workspace.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 function dockerfiles(): string[] {
-  const workspace = readWorkspace(ROOT);
-  const rootManifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { packageManager: string };
-  const pnpmVersion = rootManifest.packageManager.replace(/^pnpm@/, '');
-  const problems: string[] = [];
-  for (const service of SERVICES) {
-    const file = `apps/${service.name}/Dockerfile`;
-    const text = readFileSync(path.join(ROOT, file), 'utf8');
-    problems.push(...checkDockerfile({ text, service, workspace, pnpmVersion }).map((p) => `${file}: ${p}`));
-  }
+  const rootManifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    packageManager: string;
+    devDependencies: Record<string, string>;
+  };
+  const problems = checkDockerfile({
+    text: readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'),
+    services: SERVICES,
+    pnpmVersion: rootManifest.packageManager.replace(/^pnpm@/, ''),
+    turboVersion: rootManifest.devDependencies.turbo ?? '',
+  }).map((p) => `Dockerfile: ${p}`);
   if (problems.length === 0)
-    console.log(`Dockerfiles: ${SERVICES.length} checked, each copies only what its service needs`);
+    console.log(`Dockerfile: one for the ${SERVICES.length} services, each built from its pruned workspace`);
   return problems;
 }
 

@@ -1,6 +1,6 @@
 /**
  * deploy/compose.yaml against the Compose specification's JSON schema (the copy dclint ships), plus what
- * the schema cannot know: each service is built from its own Dockerfile, publishes its SPEC port, gets its
+ * the schema cannot know: each service is built from the one Dockerfile with its SERVICE, publishes its SPEC port, gets its
  * connection settings, and every bind-mounted file exists.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ export interface CheckResult {
 }
 
 interface ComposeService {
-  build?: { context?: string; dockerfile?: string };
+  build?: { context?: string; dockerfile?: string; args?: Record<string, string> };
   environment?: Record<string, string | number | boolean | null>;
   ports?: (string | { target?: number })[];
   volumes?: (string | { type?: string; source?: string })[];
@@ -63,8 +63,8 @@ export function checkCompose(file: string, repoRoot: string): CheckResult {
     }
     const context = path.resolve(composeDir, entry.build?.context ?? '.');
     if (context !== repoRoot) problems.push(`${svc.name}: build context must be the repository root`);
-    if (entry.build?.dockerfile !== `apps/${svc.name}/Dockerfile`) {
-      problems.push(`${svc.name}: must build from apps/${svc.name}/Dockerfile`);
+    if ((entry.build?.dockerfile ?? 'Dockerfile') !== 'Dockerfile' || entry.build?.args?.SERVICE !== svc.name) {
+      problems.push(`${svc.name}: must build from the repository's Dockerfile with SERVICE=${svc.name}`);
     }
     const env = entry.environment ?? {};
     if (String(env[svc.portVariable]) !== String(svc.port))

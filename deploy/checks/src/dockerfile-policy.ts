@@ -1,28 +1,31 @@
 /**
- * What a service's Dockerfile must look like: it copies from the build context only the root manifests,
- * the service and the workspace packages it runs with (plus the bare manifests of its dev-only workspace
- * packages, which pnpm needs to resolve the workspace), and its final stage takes nothing from the
- * context, runs as a numeric non-root user, has a HEALTHCHECK on /healthz and OCI labels.
+ * What the one Dockerfile (repository root, build argument SERVICE) must look like: its first stage is
+ * the only one that takes the build context, and it cuts the workspace down to the service with
+ * `turbo prune "@coffeechat/${SERVICE}" --docker` (turbo computes what the service's build needs from
+ * the package graph and prunes the lockfile with it); every later stage copies from an earlier stage
+ * only. It accepts exactly the services of SPEC §2, pins pnpm and turbo to the root manifest's versions,
+ * installs frozen and deploys the service alone; its final stage runs as a numeric non-root user, has a
+ * HEALTHCHECK on /healthz at each service's port setting and OCI labels.
  */
 import { DockerfileParser, type Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import { NODE_IMAGE, type ServiceFacts } from './services.js';
-import { manifestOnlyWorkspaceDeps, productionClosure, type Workspace } from './workspace.js';
 
-export const ROOT_FILES = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'tsconfig.base.json'];
 const REQUIRED_LABELS = ['title', 'description', 'version', 'revision', 'created'].map(
   (l) => `org.opencontainers.image.${l}`,
 );
+/** The Dockerfile's reference to its build argument (Docker syntax, not a template). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own syntax
+export const SERVICE_REF = '${SERVICE}';
+const PACKAGE = `"@coffeechat/${SERVICE_REF}`;
 
 export interface DockerfileInput {
   text: string;
-  service: ServiceFacts;
-  workspace: Workspace;
+  services: readonly ServiceFacts[];
   /** the pnpm version of package.json's packageManager */
   pnpmVersion: string;
+  /** the turbo version of package.json's devDependencies */
+  turboVersion: string;
 }
-
-/** A COPY source as written, without a leading "./" and trailing "/". */
-const normalize = (source: string) => source.replace(/^\.\//, '').replace(/\/+$/, '');
 
 interface Stage {
   name: string;
@@ -60,25 +63,16 @@ const flag = (instruction: Instruction, name: string) =>
         ?.getValue() ?? undefined)
     : undefined;
 
-/** Problems found in one service's Dockerfile; empty when it is fine. */
-export function checkDockerfile({ text, service, workspace, pnpmVersion }: DockerfileInput): string[] {
-  const problems: string[] = [];
-  const self = workspace.get(service.packageName);
-  if (!self) return [`${service.packageName} is not in the workspace`];
-  const runtimeDirs = productionClosure(workspace, service.packageName).map((n) => workspace.get(n)?.dir ?? n);
-  const manifestOnlyDirs = manifestOnlyWorkspaceDeps(workspace, service.packageName).map(
-    (n) => workspace.get(n)?.dir ?? n,
-  );
-  const wholeDirs = [self.dir, ...runtimeDirs];
-  const allowed = new Set([
-    ...ROOT_FILES,
-    ...wholeDirs.flatMap((d) => [d, `${d}/package.json`]),
-    ...manifestOnlyDirs.map((d) => `${d}/package.json`),
-  ]);
-  const required = new Set(allowed);
+const runs = (stage: Stage) =>
+  stage.instructions.filter((i) => i.getKeyword() === 'RUN').map((i) => i.getTextContent().replace(/\s+/g, ' '));
 
+/** Problems found in the Dockerfile; empty when it is fine. */
+export function checkDockerfile({ text, services, pnpmVersion, turboVersion }: DockerfileInput): string[] {
+  const problems: string[] = [];
   const { stages, args } = stagesOf(text);
-  if (stages.length < 2) problems.push('expected a multi-stage build (build stage, then a runtime stage)');
+  const [prune, ...later] = stages;
+  const runtime = stages.at(-1);
+  if (!prune || !runtime || stages.length < 3) return ['expected three stages: prune, build, runtime'];
   const resolveImage = (image: string) =>
     image.replace(/^\$\{?(\w+)\}?$/, (_, name: string) => args.get(name) ?? image);
   for (const stage of stages) {
@@ -89,35 +83,40 @@ export function checkDockerfile({ text, service, workspace, pnpmVersion }: Docke
   if (args.get('PNPM_VERSION') !== pnpmVersion) {
     problems.push(`ARG PNPM_VERSION=${args.get('PNPM_VERSION')} differs from packageManager pnpm@${pnpmVersion}`);
   }
+  if (args.get('TURBO_VERSION') !== turboVersion) {
+    problems.push(
+      `ARG TURBO_VERSION=${args.get('TURBO_VERSION')} differs from the root devDependency turbo@${turboVersion}`,
+    );
+  }
+  if (args.has('SERVICE')) problems.push('ARG SERVICE must have no default: the build names the service');
 
+  // Only the prune stage takes the build context, and it prunes to the service.
   for (const stage of stages) {
     for (const instruction of stage.instructions) {
       const keyword = instruction.getKeyword();
       const line = instruction.getRange().start.line + 1;
       if (keyword === 'ADD') problems.push(`line ${line}: ADD; use COPY (no remote URLs or archive unpacking)`);
-      if (keyword !== 'COPY' || flag(instruction, 'from') !== undefined) continue;
-      const sources = instruction
-        .getArguments()
-        .map((a) => a.getValue())
-        .slice(0, -1)
-        .map(normalize);
-      for (const source of sources) {
-        if (!allowed.has(source)) {
-          problems.push(`line ${line}: copies "${source}", which ${service.name} does not need`);
-        }
-        required.delete(source);
+      if (keyword === 'COPY' && flag(instruction, 'from') === undefined && stage !== prune) {
+        problems.push(`line ${line}: stage ${stage.name} copies from the build context; only ${prune.name} may`);
       }
     }
   }
-  for (const missing of required) {
-    // a package's manifest is copied by copying the whole directory too
-    const dir = missing.replace(/\/package\.json$/, '');
-    if (missing.endsWith('/package.json') && !required.has(dir) && wholeDirs.includes(dir)) continue;
-    problems.push(`does not copy "${missing}", which the build of ${service.name} needs`);
+  const pruneRuns = runs(prune);
+  if (!pruneRuns.some((r) => r.includes(`turbo prune ${PACKAGE}" --docker`))) {
+    problems.push(`stage ${prune.name} does not run turbo prune ${PACKAGE}" --docker`);
+  }
+  const names = pruneRuns.map((r) => /case "\$\{SERVICE\}" in[\s\\]*([\w|-]+)\)/.exec(r)?.[1]).find(Boolean);
+  const expected = services.map((s) => s.name).join('|');
+  if (names !== expected) problems.push(`the SERVICE check accepts "${names ?? 'nothing'}", expected "${expected}"`);
+
+  const buildRuns = later.flatMap(runs);
+  if (!buildRuns.some((r) => r.includes('--frozen-lockfile') && r.includes(`--filter-prod ${PACKAGE}..."`))) {
+    problems.push(`no frozen install filtered to ${PACKAGE}..."`);
+  }
+  if (!buildRuns.some((r) => r.includes(`--filter ${PACKAGE}" --prod deploy --legacy`))) {
+    problems.push(`no "pnpm --filter ${PACKAGE}" --prod deploy --legacy" step`);
   }
 
-  const runtime = stages.at(-1);
-  if (!runtime) return problems;
   const all = (keyword: string) => runtime.instructions.filter((i) => i.getKeyword() === keyword);
   if (all('COPY').some((i) => flag(i, 'from') === undefined)) {
     problems.push('the runtime stage copies from the build context; it must take only the build output');
@@ -127,17 +126,19 @@ export function checkDockerfile({ text, service, workspace, pnpmVersion }: Docke
     problems.push(`the runtime stage must end with a numeric non-root USER, found "${user || 'none'}"`);
   }
   const healthcheck = all('HEALTHCHECK').at(-1)?.getTextContent() ?? '';
-  if (!healthcheck.includes('/healthz') || !healthcheck.includes(service.portVariable)) {
-    problems.push(`the runtime stage needs a HEALTHCHECK on /healthz at ${service.portVariable}`);
-  }
-  if (!all('EXPOSE').some((i) => i.getArguments().some((a) => a.getValue() === String(service.port)))) {
-    problems.push(`the runtime stage does not EXPOSE ${service.port}`);
+  if (!healthcheck.includes('/healthz')) problems.push('the runtime stage needs a HEALTHCHECK on /healthz');
+  for (const service of services) {
+    if (!healthcheck.includes(`['${service.portVariable}', ${service.port}]`)) {
+      problems.push(
+        `the HEALTHCHECK does not ask ${service.name} at ${service.portVariable} (default ${service.port})`,
+      );
+    }
   }
   const env = all('ENV')
     .map((i) => i.getTextContent())
     .join('\n');
-  if (!new RegExp(`\\b${service.portVariable}=${service.port}\\b`).test(env)) {
-    problems.push(`the runtime stage does not set ENV ${service.portVariable}=${service.port}`);
+  if (!env.includes(`COFFEECHAT_SERVICE=${SERVICE_REF}`)) {
+    problems.push(`the runtime stage does not set ENV COFFEECHAT_SERVICE=${SERVICE_REF} (its health check needs it)`);
   }
   const labels = all('LABEL')
     .map((i) => i.getTextContent())
@@ -147,13 +148,5 @@ export function checkDockerfile({ text, service, workspace, pnpmVersion }: Docke
   }
   const cmd = all('CMD').at(-1)?.getTextContent() ?? '';
   if (!cmd.includes('dist/main.js')) problems.push('CMD does not start dist/main.js');
-  const deploy = stages
-    .flatMap((s) => s.instructions)
-    .some(
-      (i) =>
-        i.getKeyword() === 'RUN' &&
-        new RegExp(`--filter ${service.packageName} --prod deploy --legacy`).test(i.getTextContent()),
-    );
-  if (!deploy) problems.push(`no "pnpm --filter ${service.packageName} --prod deploy --legacy" step`);
   return problems;
 }

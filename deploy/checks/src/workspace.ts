@@ -12,44 +12,6 @@ export interface WorkspacePackage {
 
 export type Workspace = ReadonlyMap<string, WorkspacePackage>;
 
-const isWorkspaceRange = (range: string) => range.startsWith('workspace:');
-
-/** The workspace packages a package needs at run time, itself excluded, transitively. */
-export function productionClosure(workspace: Workspace, name: string): string[] {
-  const seen = new Set<string>();
-  const visit = (pkgName: string) => {
-    const pkg = workspace.get(pkgName);
-    if (!pkg) throw new Error(`${pkgName} is not a workspace package`);
-    for (const [dep, range] of Object.entries(pkg.dependencies)) {
-      if (!isWorkspaceRange(range) || seen.has(dep)) continue;
-      seen.add(dep);
-      visit(dep);
-    }
-  };
-  visit(name);
-  return [...seen].sort();
-}
-
-/**
- * Workspace packages whose manifests (and nothing else) a build of `name` needs: pnpm resolves every
- * workspace package present, so each one named by a present package, in dependencies or devDependencies,
- * must be present too, transitively. The run-time closure itself is excluded.
- */
-export function manifestOnlyWorkspaceDeps(workspace: Workspace, name: string): string[] {
-  const runtime = new Set([name, ...productionClosure(workspace, name)]);
-  const manifestOnly = new Set<string>();
-  const pending = [...runtime];
-  for (let pkgName = pending.pop(); pkgName !== undefined; pkgName = pending.pop()) {
-    const pkg = workspace.get(pkgName);
-    for (const [dep, range] of Object.entries({ ...pkg?.dependencies, ...pkg?.devDependencies })) {
-      if (!isWorkspaceRange(range) || runtime.has(dep) || manifestOnly.has(dep)) continue;
-      manifestOnly.add(dep);
-      pending.push(dep);
-    }
-  }
-  return [...manifestOnly].sort();
-}
-
 interface Manifest {
   name?: string;
   dependencies?: Record<string, string>;
