@@ -60,6 +60,7 @@ export class ChatStack {
       CC_NAMESPACE: namespace,
       MONGO_URL: mongoUrlFor(namespace),
       AMQP_URL: servers.amqpUrl,
+      REDIS_URL: servers.redisUrl,
       ROUTER_PARTITIONS: String(partitions),
       LOG_LEVEL: 'warn',
     });
@@ -92,9 +93,9 @@ export class ChatStack {
     return launch('gateway', { ...this.env, ...env });
   }
 
-  /** A presence or feed replica on this stack's broker, with Redis (same namespace, same database). */
+  /** A presence or feed replica on this stack's servers (same namespace, same database). */
   async startService(name: 'presence' | 'feed', env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const proc = await launch(name, { ...this.env, REDIS_URL: servers.redisUrl, ...env });
+    const proc = await launch(name, { ...this.env, ...env });
     this.others.push(proc);
     return proc;
   }
