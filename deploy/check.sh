@@ -3,7 +3,8 @@
 # Docker engine and no cluster. Installs its tools itself, pinned, cached outside the repository
 # (${COFFEECHAT_CACHE_DIR:-~/.cache/coffeechat}/bin), from the Go module proxy, Debian's packages and
 # the npm registry only:
-#   helm (go install, pinned)          lint and render the chart with default and production values
+#   helm (go install, pinned)          lint and render the chart with development and production values, and
+#                                      check what it refuses (environment: production with trial settings)
 #   kubecheck (deploy/kubecheck, Go)   strict decoding of every rendered object with the Kubernetes API types
 #   deploy/checks (Node, lockfile)     kubernetes-models schemas + the chart's policy, the Compose
 #                                      specification schema, "each Dockerfile copies only what it needs"
@@ -22,6 +23,7 @@ HELM_KUBE_MINOR=34
 HELM="$BIN/helm-$HELM_VERSION"
 CHART="deploy/helm/coffeechat"
 PROD_VALUES="deploy/helm/values-production.yaml"
+DEV_VALUES="deploy/helm/values-development.yaml"
 PNPM=(node "$ROOT/.tools/node_modules/pnpm/bin/pnpm.cjs")
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
@@ -72,49 +74,73 @@ checks compose
 ensure_helm
 ensure_kubecheck
 
-step "helm lint (default and production values)"
-"$HELM" lint "$CHART" --strict
+step "helm lint (development and production values)"
+"$HELM" lint "$CHART" --strict -f "$DEV_VALUES"
 "$HELM" lint "$CHART" --strict -f "$PROD_VALUES"
 
 step "helm template"
-"$HELM" template coffeechat "$CHART" >"$WORK/default.yaml"
+"$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" >"$WORK/development.yaml"
 "$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" >"$WORK/production.yaml"
 # every optional object on, so each template is validated at least once
-"$HELM" template coffeechat "$CHART" --set ingress.enabled=true --set ingress.tls.enabled=true \
+"$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" --set ingress.enabled=true --set ingress.tls.enabled=true \
   --set metrics.serviceMonitor.enabled=true --set presence.pdb.enabled=true --set feed.pdb.enabled=true \
-  --set gateway.autoscaling.enabled=false --set auth.jwksUrl=https://issuer.example.com/jwks.json \
+  --set gateway.autoscaling.enabled=true --set auth.jwksUrl=https://issuer.example.com/jwks.json \
   --set config.otel.endpoint=http://collector:4318 >"$WORK/everything.yaml"
-echo "rendered: default, production, everything-enabled"
+echo "rendered: development, production, everything-enabled"
 
 # NOTES.txt is not part of `helm template`'s output: render it through tpl in a scratch copy
 cp -r "$CHART" "$WORK/notes-chart"
 cp "$CHART/templates/NOTES.txt" "$WORK/notes-chart/notes.txt"
 printf '%s\n' 'apiVersion: v1' 'kind: ConfigMap' 'metadata: {name: notes}' \
   'data: {notes: {{ tpl (.Files.Get "notes.txt") . | quote }}}' >"$WORK/notes-chart/templates/notes-check.yaml"
-for values in "" "-f $PROD_VALUES"; do
+for values in "-f $DEV_VALUES" "-f $PROD_VALUES"; do
   # shellcheck disable=SC2086
   "$HELM" template coffeechat "$WORK/notes-chart" $values --show-only templates/notes-check.yaml >/dev/null
 done
-echo "NOTES.txt renders with default and production values"
+echo "NOTES.txt renders with development and production values"
 
 step "the chart refuses more routers than partitions"
-if "$HELM" template coffeechat "$CHART" --set config.routerPartitions=2 --set messageRouter.replicas=3 \
-  >/dev/null 2>"$WORK/refused.txt"; then
+if "$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" --set config.routerPartitions=2 \
+  --set messageRouter.replicas=3 >/dev/null 2>"$WORK/refused.txt"; then
   echo "FAIL: messageRouter.replicas=3 with 2 partitions rendered" >&2
   exit 1
 fi
 grep -o 'messageRouter.replicas (3) must not exceed config.routerPartitions (2)' "$WORK/refused.txt"
 
+step "environment: production refuses what only suits a trial (the defaults)"
+if "$HELM" template coffeechat "$CHART" >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: the default values (environment: production, nothing set) rendered" >&2
+  exit 1
+fi
+for unset in auth.issuer auth.audience 'rabbitmq.url with amqps://' 'redis.url with rediss://' \
+  'mongodb.url with tls=true' rabbitmq.users.adminSecret.name config.allowedOrigins; do
+  grep -qF "$unset" "$WORK/refused.txt" || { echo "FAIL: the refusal does not name $unset" >&2; exit 1; }
+done
+echo "refused, naming every unset setting"
+if "$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" --set ingress.tls.enabled=false \
+  --set redis.existingSecret.name= --set redis.url=redis://redis:6379 >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: production values without TLS rendered" >&2
+  exit 1
+fi
+grep -o 'redis.url with rediss:// (TLS) or redis.existingSecret.name; ingress.tls.enabled' "$WORK/refused.txt"
+
+step "NetworkPolicies: one per service, the gateway alone open to gatewayFrom"
+grep -c '^kind: NetworkPolicy' "$WORK/production.yaml" | grep -qx 4 || { echo "FAIL: not 4 NetworkPolicies" >&2; exit 1; }
+"$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" --set 'networkPolicy.gatewayFrom[0].ipBlock.cidr=0.0.0.0/0' \
+  --show-only templates/networkpolicy.yaml >"$WORK/np.yaml"
+[ "$(grep -c 'cidr: 0.0.0.0/0' "$WORK/np.yaml")" = 1 ] || { echo "FAIL: gatewayFrom not on the gateway alone" >&2; exit 1; }
+echo "4 NetworkPolicies; gatewayFrom on the gateway only"
+
 step "Kubernetes API: strict decoding (unknown fields, types) with the API types of Kubernetes 1.$HELM_KUBE_MINOR"
-for rendering in default production everything; do
+for rendering in development production everything; do
   printf '%s: ' "$rendering"
   "$KUBECHECK" <"$WORK/$rendering.yaml"
 done
 
 step "Kubernetes API schemas (kubernetes-models) and the chart's policy"
-checks manifests "$WORK/default.yaml" Deployment,Service,ConfigMap,Secret,HorizontalPodAutoscaler,PodDisruptionBudget
-checks manifests "$WORK/production.yaml" Deployment,Service,ConfigMap,HorizontalPodAutoscaler,PodDisruptionBudget,Ingress,ServiceMonitor
-checks manifests "$WORK/everything.yaml" Deployment,Service,ConfigMap,Secret,PodDisruptionBudget,Ingress,ServiceMonitor
+checks manifests "$WORK/development.yaml" Deployment,Service,ConfigMap,Secret,PodDisruptionBudget,NetworkPolicy,Job
+checks manifests "$WORK/production.yaml" Deployment,Service,ConfigMap,HorizontalPodAutoscaler,PodDisruptionBudget,Ingress,ServiceMonitor,NetworkPolicy,Job
+checks manifests "$WORK/everything.yaml" Deployment,Service,ConfigMap,Secret,HorizontalPodAutoscaler,PodDisruptionBudget,Ingress,ServiceMonitor,NetworkPolicy,Job
 
 if [ -d deploy/prometheus ]; then
   step "promtool (deploy/prometheus)"

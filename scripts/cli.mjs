@@ -2,9 +2,10 @@
 // bootstraps a pinned pnpm into .tools/ (corepack's signature check fails on these machines), installs,
 // resolves the infrastructure, builds, then starts the services or runs every test.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canManageBroker, ensureBrokerUsers } from './broker-users.mjs';
 import { ensureGoTool } from './go-tools.mjs';
 import { chooseSource, dockerAnswers, ensureChromium, ensureInfra, ferretBackend } from './infra.mjs';
 import { JAEGER_DEFAULT_PORTS, startJaeger } from './jaeger.mjs';
@@ -83,10 +84,39 @@ async function maybeJaeger() {
   return { jaeger, env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } };
 }
 
+/**
+ * On the local broker, each service connects as its own RabbitMQ user, allowed only its own exchanges and
+ * queues (scripts/broker-users.mjs). Their passwords are kept in .infra/ so a second `npm start` (or one
+ * still running) keeps working. Elsewhere (AMQP_URL given, Docker) every service uses the given URL.
+ */
+async function serviceBrokerUrls(infra) {
+  const namespace = process.env.CC_NAMESPACE ?? 'coffeechat';
+  if (infra.source !== 'local' || process.env.AMQP_URL || !(await canManageBroker())) {
+    log('RabbitMQ: every service uses AMQP_URL (one user per service needs rabbitmqctl on the local broker)');
+    return {};
+  }
+  const file = path.join(ROOT, '.infra', 'broker-users.json');
+  const stored = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const { urls, passwords } = await ensureBrokerUsers({
+    namespace,
+    amqpUrl: infra.urls.amqp,
+    passwords: stored[namespace] ?? {},
+  });
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify({ ...stored, [namespace]: passwords }, null, 2), { mode: 0o600 });
+  log(
+    `RabbitMQ: one user per service (${Object.keys(urls)
+      .map((s) => `${namespace}-${s}`)
+      .join(', ')})`,
+  );
+  return urls;
+}
+
 async function start() {
   ensureInstalled();
   const infra = await ensureInfra();
   build();
+  const brokerUrls = await serviceBrokerUrls(infra);
   const traces = await maybeJaeger();
   let stopping = false;
   // A service that crashes is started again (with backoff); only Ctrl-C or SIGTERM stops everything.
@@ -101,6 +131,7 @@ async function start() {
           env: {
             ...process.env,
             ...infraEnv(infra),
+            ...(brokerUrls[svc.name] ? { AMQP_URL: brokerUrls[svc.name] } : {}),
             ...devSecretEnv(),
             ...traces?.env,
             LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',

@@ -128,4 +128,30 @@ describe('checkManifests', () => {
       'Ingress api: exposes /admin',
     ]);
   });
+
+  it('wants every service behind a NetworkPolicy once there is one, and hook Jobs as hardened as the pods', () => {
+    const policy = (component: string): K8sObject => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: `cc-${component}` },
+      spec: { podSelector: { matchLabels: { 'app.kubernetes.io/component': component } }, policyTypes: ['Ingress'] },
+    });
+    const objects = [...all(), policy('gateway'), policy('message-router'), policy('presence'), policy('nothing')];
+    objects.push({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'cc-broker-users' },
+      spec: { template: { spec: { containers: [{ name: 'broker-users', securityContext: { runAsNonRoot: true } }] } } },
+    });
+    expect(checkManifests(objects, workspace)).toEqual([
+      'Job cc-broker-users/broker-users: allowPrivilegeEscalation must be false',
+      'Job cc-broker-users/broker-users: readOnlyRootFilesystem must be true',
+      'Job cc-broker-users/broker-users: capabilities must drop ALL',
+      'Job cc-broker-users/broker-users: no cpu/memory requests',
+      'Job cc-broker-users/broker-users: no memory limit',
+      'Job cc-broker-users: automountServiceAccountToken must be false',
+      'Deployment cc-feed: no NetworkPolicy selects its pods',
+      'NetworkPolicy cc-nothing selects no pods',
+    ]);
+  });
 });

@@ -110,6 +110,13 @@ export function checkManifests(objects: K8sObject[], workspace: Workspace, expec
     for (const c of (p.spec?.containers ?? []) as Container[])
       problems.push(...containerProblems(`Pod ${p.metadata.name}/${c.name}`, c, p.spec));
   }
+  for (const job of byKind('Job')) {
+    const pod = job.spec?.template?.spec ?? {};
+    for (const c of (pod.containers ?? []) as Container[])
+      problems.push(...containerProblems(`Job ${job.metadata.name}/${c.name}`, c, pod));
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`Job ${job.metadata.name}: automountServiceAccountToken must be false`);
+  }
   const podLabels = deployments.map((d) => (d.spec?.template?.metadata?.labels ?? {}) as Record<string, string>);
   const services = byKind('Service');
   for (const s of services) {
@@ -120,6 +127,21 @@ export function checkManifests(objects: K8sObject[], workspace: Workspace, expec
     for (const o of byKind(kind)) {
       if (!podLabels.some((labels) => matches(o.spec?.selector?.matchLabels ?? {}, labels)))
         problems.push(`${kind} ${o.metadata.name} selects no pods`);
+    }
+  }
+  // with NetworkPolicies on, every service's pods are behind one (nothing reachable by accident)
+  const policies = byKind('NetworkPolicy');
+  if (policies.length > 0) {
+    for (const d of deployments) {
+      const labels = (d.spec?.template?.metadata?.labels ?? {}) as Record<string, string>;
+      if (!policies.some((np) => matches(np.spec?.podSelector?.matchLabels ?? {}, labels)))
+        problems.push(`Deployment ${d.metadata.name}: no NetworkPolicy selects its pods`);
+    }
+    for (const np of policies) {
+      if (!podLabels.some((labels) => matches(np.spec?.podSelector?.matchLabels ?? {}, labels)))
+        problems.push(`NetworkPolicy ${np.metadata.name} selects no pods`);
+      if (!(np.spec?.policyTypes ?? []).includes('Ingress'))
+        problems.push(`NetworkPolicy ${np.metadata.name}: not for Ingress`);
     }
   }
   for (const hpa of byKind('HorizontalPodAutoscaler')) {

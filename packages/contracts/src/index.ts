@@ -1,5 +1,6 @@
 export * from './admin.js';
 export * from './broker.js';
+export * from './broker-permissions.js';
 export * from './errors.js';
 export * from './exchanges.js';
 export * from './feed.js';

@@ -89,7 +89,8 @@ spec:
                   fieldPath: metadata.name
             - name: OTEL_RESOURCE_ATTRIBUTES
               value: {{ printf "service.namespace=%s,service.instance.id=$(POD_NAME),deployment.environment=%s" $root.Values.config.namespace $root.Values.config.environment | quote }}
-            {{- include "coffeechat.secretEnv" (dict "root" $root "var" "AMQP_URL" "source" $root.Values.rabbitmq) | nindent 12 }}
+            # its own RabbitMQ user, allowed only its own exchanges and queues (docs/security.md)
+            {{- include "coffeechat.secretEnv" (dict "root" $root "var" "AMQP_URL" "key" $c.amqpKey "source" $root.Values.rabbitmq) | nindent 12 }}
             {{- if has "redis" $c.needs }}
             {{- include "coffeechat.secretEnv" (dict "root" $root "var" "REDIS_URL" "source" $root.Values.redis) | nindent 12 }}
             {{- end }}

@@ -42,26 +42,31 @@ app.kubernetes.io/component: {{ . }}
 {{- end -}}
 
 {{/*
-The four services: values key, port variable and port (SPEC §2), and which servers each one talks to
-(deploy/check.sh compares "needs" with each service's package.json dependencies).
+The four services: values key, port variable and port (SPEC §2), the Secret key of its own broker URL
+(its RabbitMQ user), and which servers each one talks to (deploy/check.sh compares "needs" with each
+service's package.json dependencies).
 */}}
 {{- define "coffeechat.components" -}}
 gateway:
+  amqpKey: AMQP_URL_GATEWAY
   key: gateway
   portVar: GATEWAY_PORT
   port: 8080
   needs: [amqp]
 message-router:
+  amqpKey: AMQP_URL_MESSAGE_ROUTER
   key: messageRouter
   portVar: ROUTER_PORT
   port: 8081
   needs: [amqp, redis, mongo]
 presence:
+  amqpKey: AMQP_URL_PRESENCE
   key: presence
   portVar: PRESENCE_PORT
   port: 8082
   needs: [amqp, redis]
 feed:
+  amqpKey: AMQP_URL_FEED
   key: feed
   portVar: FEED_PORT
   port: 8083
@@ -118,18 +123,73 @@ feed:
 {{- if and $v.ingress.enabled (not $v.ingress.host) -}}
 {{- fail "ingress.enabled needs ingress.host" -}}
 {{- end -}}
+{{- if eq $v.config.environment "production" -}}
+{{- include "coffeechat.validateProduction" . -}}
+{{- end -}}
+{{- if and $v.rabbitmq.users.create (not $v.rabbitmq.users.adminSecret.name) -}}
+{{- fail "rabbitmq.users.create needs rabbitmq.users.adminSecret.name: a Secret with a RabbitMQ administrator's credentials (or set rabbitmq.users.create=false and create the users yourself, docs/security.md)" -}}
+{{- end -}}
 {{- end -}}
 
-{{/* One URL setting as an env entry: from the named existing Secret, else from this chart's Secret. */}}
+{{/*
+environment: production refuses what only suits a trial, naming every setting left unset at once. A URL
+that comes from an existing Secret is the operator's to check.
+*/}}
+{{- define "coffeechat.validateProduction" -}}
+{{- $v := .Values -}}
+{{- $missing := list -}}
+{{- if not (or $v.auth.jwksUrl $v.auth.jwtSecret $v.auth.existingSecret.name) -}}
+{{- $missing = append $missing "auth.existingSecret.name, auth.jwtSecret or auth.jwksUrl (the generated secret is for trials)" -}}
+{{- end -}}
+{{- if and $v.auth.jwksUrl (not (hasPrefix "https://" $v.auth.jwksUrl)) -}}
+{{- $missing = append $missing "auth.jwksUrl over https" -}}
+{{- end -}}
+{{- if not $v.auth.issuer -}}
+{{- $missing = append $missing "auth.issuer" -}}
+{{- end -}}
+{{- if not $v.auth.audience -}}
+{{- $missing = append $missing "auth.audience" -}}
+{{- end -}}
+{{- if not (or $v.rabbitmq.existingSecret.name (hasPrefix "amqps://" $v.rabbitmq.url)) -}}
+{{- $missing = append $missing "rabbitmq.url with amqps:// (TLS) or rabbitmq.existingSecret.name" -}}
+{{- end -}}
+{{- if and $v.rabbitmq.users.create (not $v.rabbitmq.users.adminSecret.name) -}}
+{{- $missing = append $missing "rabbitmq.users.adminSecret.name" -}}
+{{- end -}}
+{{- if and $v.rabbitmq.users.create (not (hasPrefix "https://" $v.rabbitmq.users.managementUrl)) -}}
+{{- $missing = append $missing "rabbitmq.users.managementUrl with https://" -}}
+{{- end -}}
+{{- if not (or $v.redis.existingSecret.name (hasPrefix "rediss://" $v.redis.url)) -}}
+{{- $missing = append $missing "redis.url with rediss:// (TLS) or redis.existingSecret.name" -}}
+{{- end -}}
+{{- $mongo := $v.mongodb.url -}}
+{{- if not (or $v.mongodb.existingSecret.name (hasPrefix "mongodb+srv://" $mongo) (regexMatch "[?&](tls|ssl)=true" $mongo)) -}}
+{{- $missing = append $missing "mongodb.url with tls=true or mongodb+srv:// or mongodb.existingSecret.name" -}}
+{{- end -}}
+{{- if and $v.ingress.enabled (not $v.ingress.tls.enabled) -}}
+{{- $missing = append $missing "ingress.tls.enabled" -}}
+{{- end -}}
+{{- if not $v.config.allowedOrigins -}}
+{{- $missing = append $missing "config.allowedOrigins (the pages allowed to use the APIs)" -}}
+{{- end -}}
+{{- if $missing -}}
+{{- fail (printf "config.environment is production, so set: %s (deploy/README.md, \"Install with Helm\"; for a trial use deploy/helm/values-development.yaml)" (join "; " $missing)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+One secret setting as an env entry: from the named existing Secret, else from this chart's Secret, under
+`key` (default: the variable's name).
+*/}}
 {{- define "coffeechat.secretEnv" -}}
 - name: {{ .var }}
   valueFrom:
     secretKeyRef:
       {{- if .source.existingSecret.name }}
       name: {{ .source.existingSecret.name }}
-      key: {{ .source.existingSecret.key }}
+      key: {{ .key | default .source.existingSecret.key }}
       {{- else }}
       name: {{ include "coffeechat.secretName" .root }}
-      key: {{ .var }}
+      key: {{ .key | default .var }}
       {{- end }}
 {{- end -}}

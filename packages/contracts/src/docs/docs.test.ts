@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { apiDocuments, renderYaml } from './registry.js';
+import { apiDocuments, generatedJson, renderJson, renderYaml } from './registry.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
@@ -11,6 +11,10 @@ describe('API documents', () => {
   it.each(Object.keys(apiDocuments))('%s is in step with the contracts (regenerate with docs:api)', (file) => {
     const committed = readFileSync(path.join(root, file), 'utf8');
     expect(committed).toBe(renderYaml(apiDocuments[file]!()));
+  });
+
+  it.each(Object.keys(generatedJson))('%s is in step with the contracts (regenerate with docs:api)', (file) => {
+    expect(readFileSync(path.join(root, file), 'utf8')).toBe(renderJson(generatedJson[file]!()));
   });
 
   it('every $ref points at something defined', () => {
