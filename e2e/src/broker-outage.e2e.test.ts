@@ -3,21 +3,17 @@
  * cuts. While cut, sends get UNAVAILABLE and /readyz answers 503; once restored the gateway
  * reconnects, re-binds its rooms and the chat flows again.
  */
-import { ChatStack, eventually, RawSocket, servers, TcpProxy, tokenFor } from '@coffeechat/testkit';
+import { ChatStack, eventually, RawSocket, TcpProxy, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let stack: ChatStack;
 let proxy: TcpProxy;
 
 beforeAll(async () => {
-  const amqp = new URL(servers.amqpUrl);
-  proxy = new TcpProxy(amqp.hostname, Number(amqp.port || 5672));
-  await proxy.listen();
+  const toBroker = await TcpProxy.toBroker();
+  proxy = toBroker.proxy;
   stack = await ChatStack.start({ label: 'outage', routers: 1, gateways: 1 });
-  const viaProxy = new URL(servers.amqpUrl);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  await stack.startGateway({ AMQP_URL: viaProxy.toString(), GATEWAY_BROKER_TIMEOUT_MS: '2000' });
+  await stack.startGateway({ AMQP_URL: toBroker.amqpUrl, GATEWAY_BROKER_TIMEOUT_MS: '2000' });
 }, 120_000);
 
 afterAll(async () => {

@@ -5,15 +5,7 @@
  */
 import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import type { Logger, Metrics, RunningService } from '@coffeechat/service-kit';
-import {
-  connectBroker,
-  createMetrics,
-  RATE_LIMIT_REDIS_OPTIONS,
-  requireAuth,
-  runSteps,
-  startHttpApi,
-  UserRateLimit,
-} from '@coffeechat/service-kit';
+import { connectBroker, createMetrics, runSteps, startHttpApi } from '@coffeechat/service-kit';
 import { Redis } from 'ioredis';
 import { type EventsConsumer, startEventsConsumer } from './amqp/events-consumer.js';
 import { ChatEngagement } from './chat-engagement.js';
@@ -76,24 +68,17 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
   const reads = new ReadsService({ store, reader, pages, rankings, metrics: fm, clock, cacheEnabled: config.cache });
   const consumer = await startEventsConsumer(broker, ns, new ChatEngagement(guards, engagement, clock), fm, logger);
 
-  // requests per user, counted in Redis across the replicas (SPEC §2)
-  const limitRedis = new Redis(config.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: 'feed-limit' });
-  const limit = new UserRateLimit(
-    limitRedis,
-    { namespace: ns, service: 'feed', ...config.httpLimits },
-    logger,
-    metrics,
-  );
   const http = await startHttpApi({
     logger,
     metrics,
     allowedOrigins: config.allowedOrigins,
     ready: () => consumer.isReady() && redis.status === 'ready' && database.isUp(),
     port: config.port,
-    routes: (app) => {
+    auth: { verify: cachingVerifier(createVerifier(config.auth), clock), service: 'feed', config },
+    routes: (app, auth) => {
       // pages are assembled per request; hashing each body for an ETag would cost more than it saves
       app.set('etag', false);
-      feedRoutes(app, requireAuth(cachingVerifier(createVerifier(config.auth), clock), limit), posts, reads);
+      feedRoutes(app, auth, posts, reads);
       app.use(backendUnavailable);
     },
   });
@@ -112,7 +97,6 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
         () => rankBumps.flush(),
         () => broker.close(),
         () => redis.quit(),
-        () => limitRedis.disconnect(),
         () => database.close(),
       ]),
   };

@@ -1,17 +1,9 @@
 import { partitionOf } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
+import { inboundSend } from '../test/payloads.js';
 import { describeDeadLetter, replayTarget } from './dead-letter-triage.js';
 
-const send = {
-  kind: 'send',
-  roomId: 'room-7',
-  senderId: 'u1',
-  clientMsgId: 'c1',
-  body: 'hi',
-  replyTo: 'q',
-  connId: 'k',
-  receivedAt: 1,
-};
+const send = inboundSend({ roomId: 'room-7' });
 
 describe('describeDeadLetter', () => {
   it('reads what RabbitMQ recorded for a message past the delivery limit', () => {

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { inboundSend } from '../test/payloads.js';
 import { parseInbound } from './inbound.js';
 
-const send = {
-  kind: 'send',
-  roomId: 'r1',
-  senderId: 'u1',
-  clientMsgId: 'c1',
-  body: 'hi',
-  replyTo: 'q',
-  connId: 'k',
-  receivedAt: 1,
-};
+const send = inboundSend();
 const buf = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
 
 describe('parseInbound', () => {

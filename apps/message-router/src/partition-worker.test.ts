@@ -3,12 +3,13 @@
  * settler. What it must do in which order: store, then publish (confirmed), then ack; wait out outages;
  * isolate a message that fails on its own; stop at once when the partition changes owner.
  */
-import { type InboundRead, type InboundSend, topology } from '@coffeechat/contracts';
+import { type InboundRead, topology } from '@coffeechat/contracts';
 import { createLogger } from '@coffeechat/service-kit';
 import { type ConsumeSpan, startConsumeSpan } from '@coffeechat/telemetry';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../test/memory-store.js';
+import { inboundSend } from '../test/payloads.js';
 import { PublishError, StoreUnavailable } from './failures.js';
 import type { InboundDelivery } from './inbound.js';
 import { MembershipCache, type RoomInfo } from './membership-cache.js';
@@ -102,16 +103,8 @@ const idOf = (d: InboundDelivery) => {
   }
 };
 
-const send = (clientMsgId: string, senderId = 'ann', body = clientMsgId): InboundSend => ({
-  kind: 'send',
-  roomId: 'r1',
-  senderId,
-  clientMsgId,
-  body,
-  replyTo: 'gw-queue',
-  connId: `conn-${senderId}`,
-  receivedAt: 1,
-});
+const send = (clientMsgId: string, senderId = 'ann', body = clientMsgId) =>
+  inboundSend({ senderId, clientMsgId, body, replyTo: 'gw-queue', connId: `conn-${senderId}` });
 const read = (seq: number, userId = 'bob'): InboundRead => ({ kind: 'read', roomId: 'r1', userId, seq });
 /** Deliveries whose span has not ended yet: the worker ends it when it settles or gives the delivery up. */
 const unsettled = new Set<InboundDelivery>();

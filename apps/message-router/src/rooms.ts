@@ -33,16 +33,14 @@ export interface RoomStore {
   listForMember(userId: string, afterRoomId: string | undefined, limit: number): Promise<RoomRecord[]>;
 }
 
-function toRoom(doc: RoomRecord, lastSeq: number): Room {
-  return {
-    roomId: doc.roomId,
-    postId: doc.postId,
-    title: doc.title,
-    memberIds: doc.memberIds,
-    lastSeq,
-    createdAt: doc.createdAt.toISOString(),
-  };
-}
+/** What every view of a room shows. */
+const basics = ({ roomId, postId, title, memberIds }: RoomRecord) => ({ roomId, postId, title, memberIds });
+
+const toRoom = (doc: RoomRecord, lastSeq: number): Room => ({
+  ...basics(doc),
+  lastSeq,
+  createdAt: doc.createdAt.toISOString(),
+});
 
 /** Where rooms' positions come from: derived from the stored messages and read markers. */
 export interface RoomPositions extends ReadPositionSources {
@@ -135,15 +133,7 @@ export class RoomService {
     const rooms = page.map((doc): MyRoom => {
       const lastSeq = lastSeqs.get(doc.roomId) ?? 0;
       const readSeq = Math.min(reads.get(doc.roomId) ?? 0, lastSeq);
-      return {
-        roomId: doc.roomId,
-        postId: doc.postId,
-        title: doc.title,
-        memberIds: doc.memberIds,
-        lastSeq,
-        readSeq,
-        unread: lastSeq - readSeq,
-      };
+      return { ...basics(doc), lastSeq, readSeq, unread: lastSeq - readSeq };
     });
     const last = page[page.length - 1];
     return { rooms, next: docs.length > limit && last ? last.roomId : null };

@@ -7,16 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import { topology as topologyOf } from '@coffeechat/contracts';
 import type { Logger, Metrics, RunningService } from '@coffeechat/service-kit';
-import {
-  connectBroker,
-  createMetrics,
-  RATE_LIMIT_REDIS_OPTIONS,
-  requireAuth,
-  runSteps,
-  startHttpApi,
-  UserRateLimit,
-} from '@coffeechat/service-kit';
-import { Redis } from 'ioredis';
+import { connectBroker, createMetrics, runSteps, startHttpApi } from '@coffeechat/service-kit';
 import { startBacklogMonitor } from './amqp/backlog-monitor.js';
 import { DeadLetterAdmin } from './amqp/dead-letter-admin.js';
 import { startEventsSubscriber } from './amqp/events-subscriber.js';
@@ -125,15 +116,6 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     logger,
   });
 
-  // requests per user, counted in Redis across the routers (SPEC §2)
-  const limitRedis = new Redis(config.redisUrl, { ...RATE_LIMIT_REDIS_OPTIONS, connectionName: `router-${routerId}` });
-  const limit = new UserRateLimit(
-    limitRedis,
-    { namespace: config.namespace, service: 'router', ...config.httpLimits },
-    logger,
-    metrics,
-  );
-  const auth = requireAuth(cachingVerifier(createVerifier(config.auth)), limit);
   await consumers.waitForConsumers();
   const http = await startHttpApi({
     logger,
@@ -141,7 +123,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     allowedOrigins: config.allowedOrigins,
     ready: () => broker.isConnected() && db.isReachable(),
     port: config.port,
-    routes: (app) => app.use(chatRoutes({ auth, rooms, messages, deadLetters })),
+    auth: { verify: cachingVerifier(createVerifier(config.auth)), service: 'router', config },
+    routes: (app, auth) => app.use(chatRoutes({ auth, rooms, messages, deadLetters })),
   });
   const { port } = http;
   logger.info(
@@ -160,7 +143,6 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         () => publisher.close(),
         () => broker.close(),
         () => db.close(),
-        () => limitRedis.disconnect(),
       ]),
   };
 }

@@ -8,16 +8,7 @@ import { hostname } from 'node:os';
 import { cachingVerifier, createVerifier } from '@coffeechat/auth';
 import { heartbeatIntervalMs, presenceTopology } from '@coffeechat/contracts';
 import type { Logger, Metrics, RunningService } from '@coffeechat/service-kit';
-import {
-  connectBroker,
-  createMetrics,
-  RATE_LIMIT_REDIS_OPTIONS,
-  requireAuth,
-  runSteps,
-  startHttpApi,
-  UserRateLimit,
-} from '@coffeechat/service-kit';
-import { Redis } from 'ioredis';
+import { connectBroker, createMetrics, runSteps, startHttpApi } from '@coffeechat/service-kit';
 import { ChangePublisher } from './amqp/change-publisher.js';
 import { InputConsumer } from './amqp/input-consumer.js';
 import { queryServer } from './amqp/query-server.js';
@@ -86,26 +77,16 @@ export async function startPresence(config: PresenceConfig, logger: Logger): Pro
     onAnswered: () => metrics.queries.inc({ via: 'rpc' }),
   });
 
-  // requests per user, counted in Redis across the replicas (SPEC §2)
-  const limitRedis = new Redis(config.redisUrl, {
-    ...RATE_LIMIT_REDIS_OPTIONS,
-    connectionName: `presence-limit-${replicaId}`,
-  });
-  const limit = new UserRateLimit(
-    limitRedis,
-    { namespace: config.namespace, service: 'presence', ...config.httpLimits },
-    logger,
-    baseMetrics,
-  );
   const http = await startHttpApi({
     logger,
     metrics: baseMetrics,
     allowedOrigins: config.allowedOrigins,
     ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
     port: config.port,
-    routes: (app) =>
+    auth: { verify: cachingVerifier(createVerifier(config.auth)), service: 'presence', config },
+    routes: (app, auth) =>
       addPresenceRoutes(app, {
-        auth: requireAuth(cachingVerifier(createVerifier(config.auth)), limit),
+        auth,
         read: (userIds) => store.read(userIds),
         onQuery: () => metrics.queries.inc({ via: 'http' }),
       }),
@@ -133,7 +114,6 @@ export async function startPresence(config: PresenceConfig, logger: Logger): Pro
         () => publisher.close(),
         () => broker.close(),
         () => redis.quit(),
-        () => limitRedis.disconnect(),
       ]),
   };
 }

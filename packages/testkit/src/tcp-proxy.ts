@@ -3,6 +3,7 @@
  * how the gateway sees a broker outage without stopping the shared broker.
  */
 import net from 'node:net';
+import { servers } from './servers.js';
 
 export class TcpProxy {
   private readonly server: net.Server;
@@ -15,6 +16,15 @@ export class TcpProxy {
     private readonly targetPort: number,
   ) {
     this.server = net.createServer((client) => this.accept(client));
+  }
+
+  /** A listening proxy in front of the run's RabbitMQ, and the AMQP URL that goes through it. */
+  static async toBroker(): Promise<{ proxy: TcpProxy; amqpUrl: string }> {
+    const target = new URL(servers.amqpUrl);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
+    target.hostname = '127.0.0.1';
+    target.port = String(await proxy.listen());
+    return { proxy, amqpUrl: target.toString() };
   }
 
   async listen(): Promise<number> {

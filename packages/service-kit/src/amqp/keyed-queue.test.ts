@@ -26,12 +26,9 @@ const publish = async (key: string) => {
 };
 
 beforeAll(async () => {
-  const target = new URL(servers.amqpUrl);
-  proxy = new TcpProxy(target.hostname, Number(target.port || 5672));
-  const viaProxy = new URL(servers.amqpUrl);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(await proxy.listen());
-  broker = connectBroker(viaProxy.toString(), logger, 'keyed-queue-test');
+  const toBroker = await TcpProxy.toBroker();
+  proxy = toBroker.proxy;
+  broker = connectBroker(toBroker.amqpUrl, logger, 'keyed-queue-test');
   admin = await amqp.connect(servers.amqpUrl);
   await declareExchanges(await admin.createChannel(), rooms);
   queue = new KeyedQueue({
