@@ -6,7 +6,7 @@
  * whether to retry and settles the deliveries. A fresh handler (and sequencer) serves each ownership
  * period of a partition, so nothing a previous owner knew is trusted.
  */
-import type { Inbound, InboundRead, InboundSend, Topology } from '@coffeechat/contracts';
+import type { Inbound, InboundRead, InboundSend, MessageStoredEvent, Topology } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
 import { type InboundDelivery, parseInbound } from './inbound.js';
 import type { MembershipCache, RoomInfo } from './membership-cache.js';
@@ -14,11 +14,12 @@ import type { RouterMetrics } from './metrics.js';
 import {
   deadLetter,
   errorToSender,
-  messageStored,
+  messagesStored,
   type Publication,
   type Publisher,
   roomMessage,
   roomRead,
+  storedActivity,
 } from './publications.js';
 import { type ReadMark, type ReadMarkers, raiseReadMarks } from './read-marks.js';
 import { type SendDecision, Sequencer } from './sequencer.js';
@@ -140,6 +141,9 @@ export class BatchHandler {
     };
     let stored = 0;
     let duplicates = 0;
+    // the batch's new messages, for one event; it continues the trace of the first of them
+    const activity: MessageStoredEvent[] = [];
+    let activityTrace: InboundDelivery | undefined;
     for (const item of items) {
       const { delivery } = item;
       if ('invalid' in item) {
@@ -171,9 +175,11 @@ export class BatchHandler {
       else duplicates++;
       // A redelivered duplicate may be ours from before a crash that came before its event went out.
       if (decision.kind === 'new' || delivery.redelivered) {
-        emit(delivery, messageStored(topology, decision.message, rooms.get(send.roomId)?.postId ?? null));
+        activity.push(storedActivity(decision.message, rooms.get(send.roomId)?.postId ?? null));
+        activityTrace ??= delivery;
       }
     }
+    if (activityTrace) emit(activityTrace, messagesStored(topology, activity));
     return { publications, stored, duplicates };
   }
 }

@@ -10,6 +10,7 @@ import {
   type InboundSend,
   type MembershipEvent,
   type MessageStoredEvent,
+  type MessagesStoredEvent,
   messageFrameJson,
   type ReadEventFrame,
   type RoomCreatedEvent,
@@ -107,9 +108,15 @@ function event(topology: Topology, key: string, payload: unknown, type: string):
   };
 }
 
-export function messageStored(topology: Topology, m: StoredMessage, postId: string | null): Publication {
-  const payload: MessageStoredEvent = { roomId: m.roomId, postId, seq: m.seq, senderId: m.senderId, ts: m.ts };
-  return event(topology, EventKey.messageStored, payload, EventKey.messageStored);
+/** What the feed learns of one stored message (no body). */
+export function storedActivity(m: StoredMessage, postId: string | null): MessageStoredEvent {
+  return { roomId: m.roomId, postId, seq: m.seq, senderId: m.senderId, ts: m.ts };
+}
+
+/** The new messages of a batch as one event (one publication per batch, not one per message). */
+export function messagesStored(topology: Topology, messages: MessageStoredEvent[]): Publication {
+  const payload: MessagesStoredEvent = { messages };
+  return event(topology, EventKey.messagesStored, payload, EventKey.messagesStored);
 }
 
 export function roomCreated(topology: Topology, payload: RoomCreatedEvent): Publication {

@@ -16,6 +16,7 @@ import { PartitionConsumers } from './amqp/partition-consumers.js';
 import { createPublisher } from './amqp/publisher.js';
 import type { RouterConfig } from './config.js';
 import { chatRoutes } from './http/routes.js';
+import { InsertCoalescer } from './insert-coalescer.js';
 import { answerJoin } from './join.js';
 import { PartitionMemberships } from './membership-cache.js';
 import { createRouterMetrics } from './metrics.js';
@@ -26,6 +27,7 @@ import { MongoRoomRepository } from './mongo/room-repository.js';
 import { PartitionWorker } from './partition-worker.js';
 import { readPositions } from './read-position.js';
 import { type RoomPositions, RoomService } from './rooms.js';
+import type { MessageRepository } from './store-sends.js';
 
 export interface Router extends RunningService {
   port: number;
@@ -41,6 +43,13 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
 
   const db = await connectDb(config.mongoUrl, logger);
   const messages = new MongoMessageRepository(db);
+  // the partitions share one insert per turn of the event loop
+  const inserts = new InsertCoalescer((batch) => messages.insert(batch));
+  const partitionStore: MessageRepository = {
+    findByKeys: (requests) => messages.findByKeys(requests),
+    lastSeqs: (roomIds) => messages.lastSeqs(roomIds),
+    insert: (batch) => inserts.insert(batch),
+  };
   const roomStore = new MongoRoomRepository(db);
   const reads = new MongoReadRepository(db);
   const positions: RoomPositions = {
@@ -68,7 +77,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         topology,
         batchMax: config.batchMax,
         membership: memberships.of(partition),
-        messages,
+        messages: partitionStore,
         reads,
         publisher,
         settler,

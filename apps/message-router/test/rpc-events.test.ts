@@ -37,7 +37,7 @@ beforeAll(async () => {
     { noAck: true },
   );
   const { queue } = await stack.ch.assertQueue('', { exclusive: true });
-  for (const key of ['membership.*', 'room.created', 'message.stored'])
+  for (const key of ['membership.*', 'room.created', 'messages.stored'])
     await stack.ch.bindQueue(queue, stack.topology.eventsExchange, key);
   await stack.ch.consume(
     queue,
@@ -147,7 +147,10 @@ describe('membership and events', () => {
         postId: 'post-9',
         memberIds: ['cy'],
       });
-      expect(events.filter((e) => e.key === 'message.stored' && e.body.roomId === 'club').map((e) => e.body)).toEqual([
+      const stored = events
+        .filter((e) => e.key === 'messages.stored')
+        .flatMap((e) => e.body.messages as { roomId: string }[]);
+      expect(stored.filter((m) => m.roomId === 'club')).toEqual([
         { roomId: 'club', postId: 'post-9', seq: 1, senderId: 'dee', ts: expect.any(Number) },
       ]);
     }, 10_000);

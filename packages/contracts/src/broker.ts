@@ -53,6 +53,9 @@ export const EventKey = {
   memberAdded: 'membership.added',
   memberRemoved: 'membership.removed',
   roomCreated: 'room.created',
+  /** one event per router batch, listing its new messages (the broker carries one publication, not one per message) */
+  messagesStored: 'messages.stored',
+  /** one event per message, as routers before `messages.stored` published it; the feed still takes it */
   messageStored: 'message.stored',
 } as const;
 
@@ -175,3 +178,10 @@ export const MessageStoredEvent = Type.Object(
   strict,
 );
 export type MessageStoredEvent = Static<typeof MessageStoredEvent>;
+
+/** The new messages of one router batch (at most a batch: `ROUTER_BATCH_MAX` ≤ 1000). */
+export const MessagesStoredEvent = Type.Object(
+  { messages: Type.Array(MessageStoredEvent, { minItems: 1, maxItems: 1000 }) },
+  strict,
+);
+export type MessagesStoredEvent = Static<typeof MessagesStoredEvent>;

@@ -1,33 +1,51 @@
 /**
- * Consumes `message.stored` and `room.created` from `<ns>.events` on the feed's durable quorum queue.
- * A single active consumer (across feed replicas) keeps each room's events in order, and events of
- * one room are handled one after another (rooms in parallel), so the seq-based dedupe holds. Malformed
- * events are rejected without requeue and land in `<ns>.feed.dead`; a failure (store down) is retried
- * after a pause, and dead-lettered by the broker after `x-delivery-limit` attempts.
+ * Consumes `messages.stored` (a router batch's new messages), `message.stored` (one message, from
+ * routers of earlier releases) and `room.created` from `<ns>.events` on the feed's durable quorum queue.
+ * A single active consumer (across feed replicas) keeps each room's events in order, and the work of
+ * one room is done one item after another (rooms in parallel), so the seq-based dedupe holds. An event
+ * is acked once every item in it is done. Malformed events are rejected without requeue and land in
+ * `<ns>.feed.dead`; a failure (store down) is retried after a pause (items already counted are
+ * recognised by their seq), and dead-lettered by the broker after `x-delivery-limit` attempts.
  */
 import {
   EventKey,
   feedTopology,
   MessageStoredEvent,
+  MessagesStoredEvent,
   RoomCreatedEvent,
   topology,
-  type Validator,
   validator,
 } from '@coffeechat/contracts';
 import { type Broker, declareDeadLetters, declareExchanges, type Logger } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ChatEngagement } from '../chat-engagement.js';
-import type { EventName, EventOutcome, FeedMetrics } from '../feed-metrics.js';
+import type { EventOutcome, FeedMetrics } from '../feed-metrics.js';
 
 const PREFETCH = 64;
 const DELIVERY_LIMIT = 5;
 const RETRY_PAUSE_MS = 1000;
 
-type Handler = {
-  name: EventName;
-  validator: Validator<typeof MessageStoredEvent> | Validator<typeof RoomCreatedEvent>;
-};
+/** One thing to count, in its room's order. */
+type Item = { name: 'message.stored'; event: MessageStoredEvent } | { name: 'room.created'; event: RoomCreatedEvent };
+
+/** How an event of each routing key becomes items (undefined: not a valid event of that key). */
+const parsers: Record<string, (value: unknown) => Item[] | undefined> = (() => {
+  const batch = validator(MessagesStoredEvent);
+  const single = validator(MessageStoredEvent);
+  const created = validator(RoomCreatedEvent);
+  const items =
+    <T>(check: (v: unknown) => v is T, toItems: (v: T) => Item[]) =>
+    (value: unknown) =>
+      check(value) ? toItems(value) : undefined;
+  return {
+    [EventKey.messagesStored]: items(batch.check, (e) =>
+      e.messages.map((event): Item => ({ name: 'message.stored', event })),
+    ),
+    [EventKey.messageStored]: items(single.check, (event): Item[] => [{ name: 'message.stored', event }]),
+    [EventKey.roomCreated]: items(created.check, (event): Item[] => [{ name: 'room.created', event }]),
+  };
+})();
 
 export interface EventsConsumer {
   isReady(): boolean;
@@ -45,10 +63,6 @@ export async function startEventsConsumer(
   const chatTopology = topology(namespace);
   const { eventsExchange } = chatTopology;
   const feed = feedTopology(namespace);
-  const handlers: Record<string, Handler> = {
-    [EventKey.messageStored]: { name: 'message.stored', validator: validator(MessageStoredEvent) },
-    [EventKey.roomCreated]: { name: 'room.created', validator: validator(RoomCreatedEvent) },
-  };
   let ready = false;
   // delivery tags belong to one channel: after a reconnect the broker redelivers, old tags must not be acked
   let epoch = 0;
@@ -68,7 +82,7 @@ export async function startEventsConsumer(
           'x-dead-letter-exchange': feed.deadLetterExchange,
         },
       });
-      for (const key of Object.keys(handlers)) await ch.bindQueue(feed.eventsQueue, eventsExchange, key);
+      for (const key of Object.keys(parsers)) await ch.bindQueue(feed.eventsQueue, eventsExchange, key);
     },
   });
   channel.on('connect', () => {
@@ -84,52 +98,49 @@ export async function startEventsConsumer(
     else channel.nack(msg, false, requeue);
   };
 
+  const count = async (item: Item): Promise<void> => {
+    const outcome: EventOutcome =
+      item.name === 'message.stored' ? await chat.messageStored(item.event) : await chat.roomCreated(item.event);
+    metrics.event(item.name, outcome);
+  };
+
   const onMessage = (msg: ConsumeMessage) => {
     const at = epoch;
-    const handler = handlers[msg.fields.routingKey];
-    let event: unknown;
+    let value: unknown;
     try {
-      event = JSON.parse(msg.content.toString('utf8'));
+      value = JSON.parse(msg.content.toString('utf8'));
     } catch {
-      event = undefined;
+      value = undefined;
     }
-    const checked = handler?.validator.validate(event);
-    if (!handler || !checked?.ok) {
-      const name = handler?.name ?? 'message.stored';
-      logger.warn(
-        {
-          routingKey: msg.fields.routingKey,
-          problem: checked?.ok === false ? checked.message : 'not JSON or unknown key',
-        },
-        'malformed event dead-lettered',
-      );
-      metrics.event(name, 'rejected');
+    const items = parsers[msg.fields.routingKey]?.(value);
+    if (!items) {
+      logger.warn({ routingKey: msg.fields.routingKey }, 'malformed event dead-lettered');
+      metrics.event(msg.fields.routingKey === EventKey.roomCreated ? 'room.created' : 'message.stored', 'rejected');
       settle(msg, at, false, false);
       return;
     }
-    const value = checked.value;
-    const work = async () => {
-      try {
-        const outcome: EventOutcome =
-          handler.name === 'message.stored'
-            ? await chat.messageStored(value as MessageStoredEvent)
-            : await chat.roomCreated(value as RoomCreatedEvent);
-        metrics.event(handler.name, outcome);
-        settle(msg, at, true, false);
-      } catch (err) {
-        logger.warn({ err, event: handler.name }, 'event failed; retrying');
-        metrics.event(handler.name, 'retried');
-        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
-        settle(msg, at, false, true);
-      }
-    };
-    const roomId = value.roomId;
-    const next = (rooms.get(roomId) ?? Promise.resolve()).then(work);
-    rooms.set(roomId, next);
-    void next.then(() => {
-      if (rooms.get(roomId) === next) rooms.delete(roomId);
+    // each item waits behind its room's earlier work; the event is settled once all of its items are
+    const done = items.map((item) => {
+      const roomId = item.event.roomId;
+      const next = (rooms.get(roomId) ?? Promise.resolve()).then(() => count(item));
+      const settled = next.catch(() => undefined);
+      rooms.set(roomId, settled);
+      void settled.then(() => {
+        if (rooms.get(roomId) === settled) rooms.delete(roomId);
+      });
+      return next;
     });
-    return next;
+    return Promise.allSettled(done).then(async (results) => {
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) {
+        settle(msg, at, true, false);
+        return;
+      }
+      logger.warn({ err: failed.reason, routingKey: msg.fields.routingKey }, 'event failed; retrying');
+      for (const item of items) metrics.event(item.name, 'retried');
+      await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
+      settle(msg, at, false, true);
+    });
   };
 
   await channel.waitForConnect();

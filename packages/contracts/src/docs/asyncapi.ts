@@ -13,6 +13,7 @@ import {
   JoinRequest,
   MembershipEvent,
   MessageStoredEvent,
+  MessagesStoredEvent,
   RoomCreatedEvent,
   topology,
 } from '../broker.js';
@@ -153,9 +154,15 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
         action: 'send',
         messages: { RoomCreatedEvent: { summary: 'a room was created', payload: RoomCreatedEvent } },
       },
+      messagesStored: {
+        address: `${t.eventsExchange} / ${EventKey.messagesStored}`,
+        description: `Router → feed (queue ${f.eventsQueue}, dead letters in ${f.deadQueue}): the messages one partition batch stored (no bodies), one publication per batch.`,
+        action: 'send',
+        messages: { MessagesStoredEvent: { summary: 'chat activity in rooms', payload: MessagesStoredEvent } },
+      },
       messageStored: {
         address: `${t.eventsExchange} / ${EventKey.messageStored}`,
-        description: `Router → feed (queue ${f.eventsQueue}, dead letters in ${f.deadQueue}): a message was stored (no body).`,
+        description: `Routers of earlier releases → feed: one stored message (no body). The feed still consumes it, so routers and feed can be upgraded in any order.`,
         action: 'send',
         messages: { MessageStoredEvent: { summary: 'chat activity in a room', payload: MessageStoredEvent } },
       },

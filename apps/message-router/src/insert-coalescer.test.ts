@@ -1,0 +1,62 @@
+import type { StoredMessage } from '@coffeechat/contracts';
+import { describe, expect, it } from 'vitest';
+import { InsertCoalescer } from './insert-coalescer.js';
+
+const msg = (roomId: string, seq: number): StoredMessage => ({
+  roomId,
+  seq,
+  senderId: 'u',
+  clientMsgId: `${roomId}${seq}`,
+  body: 'b',
+  ts: 1,
+});
+
+/** An ordered insert into a set of `room/seq` keys that stops at the first taken one. */
+function store(taken: string[] = [], failOn?: string) {
+  const keys = new Set(taken);
+  const calls: string[][] = [];
+  const insert = async (messages: readonly StoredMessage[]) => {
+    calls.push(messages.map((m) => `${m.roomId}/${m.seq}`));
+    if (failOn && messages.some((m) => `${m.roomId}/${m.seq}` === failOn)) throw new Error('bad document');
+    for (const [i, m] of messages.entries()) {
+      const key = `${m.roomId}/${m.seq}`;
+      if (keys.has(key)) return { stored: i };
+      keys.add(key);
+    }
+    return { stored: messages.length };
+  };
+  return { insert, calls, keys };
+}
+
+describe('InsertCoalescer', () => {
+  it('sends what the partitions have ready in one turn as one ordered insert', async () => {
+    const s = store();
+    const c = new InsertCoalescer(s.insert);
+    const results = await Promise.all([c.insert([msg('a', 1), msg('a', 2)]), c.insert([msg('b', 1)])]);
+    expect(results).toEqual([{ stored: 2 }, { stored: 1 }]);
+    expect(s.calls).toEqual([['a/1', 'a/2', 'b/1']]);
+    await c.insert([msg('c', 1)]);
+    expect(s.calls).toHaveLength(2);
+  });
+
+  it('a conflict is the concern of its request alone: those before are stored, those after inserted again', async () => {
+    const s = store(['b/2']);
+    const c = new InsertCoalescer(s.insert);
+    const results = await Promise.all([
+      c.insert([msg('a', 1)]),
+      c.insert([msg('b', 1), msg('b', 2), msg('b', 3)]),
+      c.insert([msg('c', 1)]),
+    ]);
+    expect(results).toEqual([{ stored: 1 }, { stored: 1 }, { stored: 1 }]);
+    expect(s.calls).toEqual([['a/1', 'b/1', 'b/2', 'b/3', 'c/1'], ['c/1']]);
+    expect(s.keys.has('b/3')).toBe(false);
+  });
+
+  it("one partition's failing insert fails only that partition", async () => {
+    const s = store([], 'b/1');
+    const c = new InsertCoalescer(s.insert);
+    const [a, b] = await Promise.allSettled([c.insert([msg('a', 1)]), c.insert([msg('b', 1)])]);
+    expect(a).toEqual({ status: 'fulfilled', value: { stored: 1 } });
+    expect(b).toMatchObject({ status: 'rejected', reason: { message: 'bad document' } });
+  });
+});

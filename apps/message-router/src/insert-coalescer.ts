@@ -1,0 +1,79 @@
+/**
+ * The partitions' inserts, coalesced: what every partition has ready in the same turn of the event loop
+ * goes to the store as one ordered `insertMany`. Each partition still stores its batches one after
+ * another, in order; only the round trips are shared. With sixteen partitions at a thousand messages a
+ * second, each partition's batch holds one or two messages, and sixteen small inserts at once cost the
+ * store far more than one insert of the same messages (a transaction and a commit each).
+ *
+ * An ordered insert stops at its first unique-key conflict: the request holding it learns how many of
+ * its messages got in (it then deals with the conflict, as alone), those before it are stored whole,
+ * and those after it are inserted again without it. A failure that is not a conflict is told to each
+ * request by inserting it alone, so one partition's bad message never fails another's.
+ */
+import type { StoredMessage } from '@coffeechat/contracts';
+
+export type OrderedInsert = (messages: readonly StoredMessage[]) => Promise<{ stored: number }>;
+
+interface Request {
+  messages: readonly StoredMessage[];
+  resolve: (result: { stored: number }) => void;
+  reject: (err: unknown) => void;
+}
+
+export class InsertCoalescer {
+  private waiting: Request[] = [];
+  private scheduled = false;
+
+  constructor(private readonly insertOrdered: OrderedInsert) {}
+
+  insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
+    if (messages.length === 0) return Promise.resolve({ stored: 0 });
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ messages, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        const group = this.waiting;
+        this.waiting = [];
+        void this.flush(group);
+      });
+    });
+  }
+
+  private async flush(group: Request[]): Promise<void> {
+    if (group.length === 1) {
+      await this.alone(group[0] as Request);
+      return;
+    }
+    let stored: number;
+    try {
+      ({ stored } = await this.insertOrdered(group.flatMap((r) => r.messages)));
+    } catch {
+      await Promise.all(group.map((r) => this.alone(r)));
+      return;
+    }
+    let start = 0;
+    for (const [i, request] of group.entries()) {
+      const end = start + request.messages.length;
+      if (stored >= end) {
+        request.resolve({ stored: request.messages.length });
+      } else {
+        // the conflict is in this request: it learns its part; the requests after it were not tried
+        request.resolve({ stored: stored - start });
+        const rest = group.slice(i + 1);
+        if (rest.length > 0) await this.flush(rest);
+        return;
+      }
+      start = end;
+    }
+  }
+
+  private async alone(request: Request): Promise<void> {
+    try {
+      request.resolve(await this.insertOrdered(request.messages));
+    } catch (err) {
+      request.reject(err);
+    }
+  }
+}
