@@ -24,7 +24,16 @@ export class InsertCoalescer {
   private waiting: Request[] = [];
   private scheduled = false;
 
-  constructor(private readonly insertOrdered: OrderedInsert) {}
+  /** `inserted(size)` is told the size of every insert sent to the store */
+  constructor(
+    private readonly insertOrdered: OrderedInsert,
+    private readonly inserted: (size: number) => void = () => undefined,
+  ) {}
+
+  private send(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
+    this.inserted(messages.length);
+    return this.insertOrdered(messages);
+  }
 
   insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
     if (messages.length === 0) return Promise.resolve({ stored: 0 });
@@ -48,7 +57,7 @@ export class InsertCoalescer {
     }
     let stored: number;
     try {
-      ({ stored } = await this.insertOrdered(group.flatMap((r) => r.messages)));
+      ({ stored } = await this.send(group.flatMap((r) => r.messages)));
     } catch {
       await Promise.all(group.map((r) => this.alone(r)));
       return;
@@ -71,7 +80,7 @@ export class InsertCoalescer {
 
   private async alone(request: Request): Promise<void> {
     try {
-      request.resolve(await this.insertOrdered(request.messages));
+      request.resolve(await this.send(request.messages));
     } catch (err) {
       request.reject(err);
     }

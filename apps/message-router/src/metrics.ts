@@ -6,6 +6,8 @@ export type DeadReason = 'invalid' | 'replay_invalid';
 
 export interface RouterMetrics {
   batchSize: Histogram;
+  /** messages per store insert, after the partitions' batches of one turn were coalesced */
+  insertSize: Histogram;
   storeLatency: Histogram;
   /** the two waits of a batch: `store` (the insert, read markers beside it) and `publish` (until the broker confirmed) */
   batchStep: Histogram<'step'>;
@@ -33,6 +35,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
       name: 'coffeechat_router_batch_size',
       help: 'inbound deliveries per partition batch',
       buckets: [1, 2, 5, 10, 20, 50, 100],
+      registers,
+    }),
+    insertSize: new Histogram({
+      name: 'coffeechat_router_insert_size',
+      help: 'messages per insert sent to the store (the partitions’ batches of one turn of the event loop together)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers,
     }),
     storeLatency: new Histogram({

@@ -44,7 +44,10 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const db = await connectDb(config.mongoUrl, logger);
   const messages = new MongoMessageRepository(db);
   // the partitions share one insert per turn of the event loop
-  const inserts = new InsertCoalescer((batch) => messages.insert(batch));
+  const inserts = new InsertCoalescer(
+    (batch) => messages.insert(batch),
+    (size) => routerMetrics.insertSize.observe(size),
+  );
   const partitionStore: MessageRepository = {
     findByKeys: (requests) => messages.findByKeys(requests),
     lastSeqs: (roomIds) => messages.lastSeqs(roomIds),

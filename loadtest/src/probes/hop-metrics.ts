@@ -18,7 +18,16 @@ interface HistogramReading {
   buckets: Map<number, number>;
 }
 
-const HOPS = ['inboundQueue', 'store', 'publish', 'storeBatch', 'batchSize', 'delivery', 'gatewaySendToAck'] as const;
+const HOPS = [
+  'inboundQueue',
+  'store',
+  'publish',
+  'storeBatch',
+  'batchSize',
+  'insertSize',
+  'delivery',
+  'gatewaySendToAck',
+] as const;
 export type Hop = (typeof HOPS)[number];
 export type HopCounters = Record<Hop, HistogramReading>;
 
@@ -63,6 +72,7 @@ export function countersOf(routers: readonly Sample[][], gateways: readonly Samp
     into('publish', reading(r, 'coffeechat_router_batch_step_seconds', { step: 'publish' }));
     into('storeBatch', reading(r, 'coffeechat_router_store_latency_seconds'));
     into('batchSize', reading(r, 'coffeechat_router_batch_size'));
+    into('insertSize', reading(r, 'coffeechat_router_insert_size'));
   }
   for (const g of gateways) {
     into('delivery', reading(g, 'coffeechat_hop_latency_seconds', { hop: 'delivery' }));
@@ -93,7 +103,7 @@ function quantile(before: Map<number, number>, after: Map<number, number>, total
 /** Mean, p50 and p99 of each hop over the interval between two readings. */
 export function hopBreakdown(before: HopCounters, after: HopCounters): HopBreakdown {
   const stats = (hop: Hop): HopStats | null => {
-    const scale = hop === 'batchSize' ? 1 : 1000;
+    const scale = hop === 'batchSize' || hop === 'insertSize' ? 1 : 1000;
     const dc = after[hop].count - before[hop].count;
     const ds = after[hop].sum - before[hop].sum;
     if (dc <= 0 || ds < 0) return null;

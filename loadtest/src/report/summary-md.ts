@@ -55,13 +55,13 @@ export function summaryMarkdown(r: Report, chartFile: string): string {
     lines.push(
       '### Where the time went (the services’ own histograms during each step: mean / p50 / p99 ms, p50 and p99 as coarse as the buckets)',
       '',
-      '| system | msg/s | inbound queue wait | router store | router publish→confirm | router batch | batch size (mean) | router→gateway delivery | gateway send→ack | max inbound queue depth |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| system | msg/s | inbound queue wait | router store | router publish→confirm | router batch | batch size (mean) | messages per store insert (mean) | router→gateway delivery | gateway send→ack | max inbound queue depth |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
       ...withHops.map((s) => {
         const h = s.hops;
         const v = (x: number | null | undefined) => (x === null || x === undefined ? '—' : String(x));
         const hop = (x: HopStats | null | undefined) => (x ? `${x.mean} / ${v(x.p50)} / ${v(x.p99)}` : '—');
-        return `| ${s.system} | ${s.rate} | ${hop(h?.inboundQueue)} | ${hop(h?.store)} | ${hop(h?.publish)} | ${hop(h?.storeBatch)} | ${v(h?.batchSize?.mean)} | ${hop(h?.delivery)} | ${hop(h?.gatewaySendToAck)} | ${v(s.maxInboundQueueDepth)} |`;
+        return `| ${s.system} | ${s.rate} | ${hop(h?.inboundQueue)} | ${hop(h?.store)} | ${hop(h?.publish)} | ${hop(h?.storeBatch)} | ${v(h?.batchSize?.mean)} | ${v(h?.insertSize?.mean)} | ${hop(h?.delivery)} | ${hop(h?.gatewaySendToAck)} | ${v(s.maxInboundQueueDepth)} |`;
       }),
       '',
     );
