@@ -15,11 +15,13 @@ const signed = (claims: Record<string, unknown>) => new SignJWT(claims).setProte
 
 describe('createVerifier (HS256)', () => {
   it('accepts a valid token and reads the admin role', async () => {
-    expect(await verify(await mintToken('alice', { secret }))).toEqual({ userId: 'alice', admin: false });
-    expect(await verify(await mintToken('root', { secret, admin: true }))).toEqual({
+    expect(await verify(await mintToken('alice', { secret }))).toMatchObject({ userId: 'alice', admin: false });
+    expect(await verify(await mintToken('root', { secret, admin: true }))).toMatchObject({
       userId: 'root',
       admin: true,
     });
+    const exp = nowSec() + 60;
+    expect(await verify(await signed({ sub: 'ann', exp }))).toEqual({ userId: 'ann', admin: false, exp });
   });
 
   it('rejects an expired token', async () => {

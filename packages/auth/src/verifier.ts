@@ -11,6 +11,8 @@ import { DEFAULT_TOKEN_POLICY, type TokenPolicy } from './token-policy.js';
 export interface Identity {
   userId: string;
   admin: boolean;
+  /** the token's `exp` (seconds since the epoch): a WebSocket lives no longer than this plus its grace (SPEC §3) */
+  exp: number;
 }
 
 interface ClaimRules {
@@ -72,7 +74,7 @@ export function createVerifier(settings: AuthSettings, clock: () => number = Dat
     // `sub` names the user everywhere (routing keys, presence, membership): the contracts' UserId only
     if (!userId.check(payload.sub)) throw new AuthError('invalid token (sub: not a user id)');
     const roles = (payload as { roles?: unknown }).roles;
-    return { userId: payload.sub, admin: Array.isArray(roles) && roles.includes('admin') };
+    return { userId: payload.sub, admin: Array.isArray(roles) && roles.includes('admin'), exp };
   };
 }
 

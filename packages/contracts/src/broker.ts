@@ -12,6 +12,14 @@ import { Limits } from './limits.js';
 
 const strict = { additionalProperties: false } as const;
 
+/** What a gateway id may be: it names the gateway's queues. */
+export const GatewayIdPattern = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** The direct reply-to pseudo-queue: the only `replyTo` a request/reply server answers (docs/security.md). */
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+export const isDirectReplyTo = (replyTo: string | undefined): boolean =>
+  replyTo !== undefined && (replyTo === DIRECT_REPLY_TO || replyTo.startsWith(`${DIRECT_REPLY_TO}.`));
+
 export function topology(namespace: string) {
   const exchanges = {
     /** chat traffic into the partitions: routing key `partitionKey(p)`, one quorum queue per partition */
@@ -36,6 +44,9 @@ export function topology(namespace: string) {
     /** request/reply to any router (competing consumers), answered on the direct reply-to. */
     routerRpcQueue: `${namespace}.rpc.router`,
     gatewayQueue: (gatewayId: string) => `${namespace}.gw.${gatewayId}`,
+    /** true for a gateway's queue of this namespace: the only `replyTo` of a send the router answers */
+    isGatewayQueue: (queue: string) =>
+      queue.startsWith(`${namespace}.gw.`) && GatewayIdPattern.test(queue.slice(`${namespace}.gw.`.length)),
     routerEventsQueue: (routerId: string) => `${namespace}.router.${routerId}.events`,
   };
 }

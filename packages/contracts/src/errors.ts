@@ -5,6 +5,8 @@ export const WsErrorCode = {
   NOT_JOINED: 'NOT_JOINED',
   RATE_LIMITED: 'RATE_LIMITED',
   UNAVAILABLE: 'UNAVAILABLE',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type WsErrorCode = (typeof WsErrorCode)[keyof typeof WsErrorCode];
@@ -29,6 +31,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
   TRY_AGAIN_LATER: 1013,
+  /** the connection's token expired and was not refreshed within `TOKEN_GRACE_SEC` (SPEC §3) */
+  TOKEN_EXPIRED: 4001,
 } as const;
 
 /** An error as a value: a code from this file and a human message. */

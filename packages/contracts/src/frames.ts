@@ -26,6 +26,11 @@ export const SendFrame = Type.Object(
 export const TypingFrame = Type.Object({ type: Type.Literal('typing'), id: FrameId, roomId: RoomId }, strict);
 export const ReadFrame = Type.Object({ type: Type.Literal('read'), id: FrameId, roomId: RoomId, seq: Seq }, strict);
 export const PingFrame = Type.Object({ type: Type.Literal('ping'), id: FrameId }, strict);
+/** A new token for the same user, before the connection's expires (SPEC §3). */
+export const RefreshFrame = Type.Object(
+  { type: Type.Literal('refresh'), id: FrameId, token: Type.String({ minLength: 1, maxLength: Limits.tokenMax }) },
+  strict,
+);
 
 export const ClientFrames = {
   join: JoinFrame,
@@ -33,6 +38,7 @@ export const ClientFrames = {
   send: SendFrame,
   typing: TypingFrame,
   read: ReadFrame,
+  refresh: RefreshFrame,
   ping: PingFrame,
 } as const satisfies Record<string, TSchema>;
 export type ClientFrameType = keyof typeof ClientFrames;
@@ -40,6 +46,7 @@ export type ClientFrame = { [K in ClientFrameType]: Static<(typeof ClientFrames)
 export type JoinFrame = Static<typeof JoinFrame>;
 export type SendFrame = Static<typeof SendFrame>;
 export type ReadFrame = Static<typeof ReadFrame>;
+export type RefreshFrame = Static<typeof RefreshFrame>;
 
 // ---- server → client ----
 const Presence = Type.Union([Type.Literal('online'), Type.Literal('offline')]);
@@ -103,6 +110,11 @@ export const PresenceFrame = Type.Object(
 );
 export const RemovedFrame = Type.Object({ type: Type.Literal('removed'), roomId: RoomId }, strict);
 export const PongFrame = Type.Object({ type: Type.Literal('pong'), id: FrameId }, strict);
+/** The connection now lives until the new token's `exp` (seconds since the epoch). */
+export const RefreshedFrame = Type.Object(
+  { type: Type.Literal('refreshed'), id: FrameId, exp: Type.Integer({ minimum: 0 }) },
+  strict,
+);
 export const ErrorFrame = Type.Object(
   {
     type: Type.Literal('error'),
@@ -126,6 +138,7 @@ export const ServerFrames = {
   presence: PresenceFrame,
   removed: RemovedFrame,
   pong: PongFrame,
+  refreshed: RefreshedFrame,
   error: ErrorFrame,
 } as const satisfies Record<string, TSchema>;
 export type ServerFrameType = keyof typeof ServerFrames;
@@ -138,3 +151,4 @@ export type ReadEventFrame = Static<typeof ReadEventFrame>;
 export type TypingEventFrame = Static<typeof TypingEventFrame>;
 export type PresenceFrame = Static<typeof PresenceFrame>;
 export type ErrorFrame = Static<typeof ErrorFrame>;
+export type RefreshedFrame = Static<typeof RefreshedFrame>;

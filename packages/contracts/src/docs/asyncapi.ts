@@ -219,8 +219,12 @@ export function buildWebSocketAsyncApi(): Record<string, unknown> {
       version: '1.0.0',
       description:
         'SPEC §4. Connect to ws://HOST:8080/ws?token=JWT (or Authorization: Bearer). 401 before the upgrade for a bad token, ' +
-        '403 for an origin outside ALLOWED_ORIGINS. JSON text frames, one object each; a frame over 64 KiB closes with 1009, ' +
-        'binary frames or more than 50 bad frames a minute close with 1008.',
+        '403 for an origin outside ALLOWED_ORIGINS, 429 past the open WebSockets allowed per user (10) or per address. ' +
+        'JSON text frames, one object each; a frame over 64 KiB closes with 1009, binary frames or more than 50 bad ' +
+        'frames a minute (BAD_REQUEST, NOT_A_MEMBER, NOT_JOINED and UNAUTHORIZED answers) close with 1008. A connection ' +
+        'lives no longer than its token: `refresh` with a new token for the same user before `exp` (answer `refreshed`); ' +
+        'at `exp` the gateway sends error TOKEN_EXPIRED and answers every frame but `refresh` and `ping` with it, and ' +
+        'TOKEN_GRACE_SEC (10) after `exp` it closes with 4001.',
     },
     {
       clientFrames: {

@@ -45,8 +45,7 @@ const routerPaths: PathItems = {
       responses: {
         '200': { description: 'the room', ...json(ref('Room')) },
         ...standardErrors,
-        '403': errorResponse('not a member'),
-        '404': errorResponse('no such room'),
+        '404': errorResponse('no such room, or the caller is neither a member nor an admin (the same answer: SPEC §5)'),
       },
     },
   },
@@ -94,8 +93,7 @@ const routerPaths: PathItems = {
       responses: {
         '200': { description: 'a page of messages', ...json(ref('HistoryResponse')) },
         ...standardErrors,
-        '403': errorResponse('not a member'),
-        '404': errorResponse('no such room'),
+        '404': errorResponse('no such room, or the caller is not a member (the same answer: SPEC §5)'),
       },
     },
   },
