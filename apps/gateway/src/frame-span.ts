@@ -6,7 +6,7 @@ import type { ClientFrame } from '@coffeechat/contracts';
 import { SpanKind, withSpan } from '@coffeechat/telemetry';
 
 export function traceFrame(frame: ClientFrame, handle: () => Promise<void>): Promise<void> {
-  if (frame.type === 'ping' || frame.type === 'leave') return handle();
+  if (frame.type === 'ping' || frame.type === 'leave' || frame.type === 'refresh') return handle();
   // ids help find a message's trace; the body never goes into a span
   const attributes: Record<string, string> = {
     'coffeechat.frame.type': frame.type,

@@ -1,15 +1,16 @@
 /**
  * The WebSocket protocol of SPEC §4 for one gateway, at the door: a connection's life (hello, close),
- * each client frame checked (size, binary, JSON and schema, the bad-frame budget) and handed to the
- * module that owns what it asks for: joins and leaves to `room-joins.ts`, sends to `sends-in-flight.ts`;
- * typing, read markers and pings are answered here. Knows neither uWS nor RabbitMQ. The gateway runs
+ * each client frame checked (size, binary, JSON and schema, the bad-frame budget, the token's life, the
+ * per-connection budgets) and handed to the module that owns what it asks for: joins and leaves to
+ * `room-joins.ts`, sends to `sends-in-flight.ts`, refreshes to `token-lifetime.ts`; typing, read
+ * markers and pings are answered here. Knows neither uWS nor RabbitMQ. The gateway runs
  * without async context propagation (instrument.ts): a frame's trace context is carried past its awaits
  * by hand (`activeTraceContext` before, `withTraceContext` around the publish).
  */
 import { type ClientFrame, CloseCode, parseClientFrame, type ReadFrame, WsErrorCode } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
 import { activeTraceContext, withTraceContext } from '@coffeechat/telemetry';
-import { judgeFrame, tooManyBadFrames } from './frame-guard.js';
+import { judgeFrame } from './frame-guard.js';
 import { traceFrame } from './frame-span.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceView } from './presence-view.js';
@@ -22,6 +23,7 @@ import type { SendsInFlight } from './sends-in-flight.js';
 import { helloFrame, leftFrame, pongFrame, typingFrame } from './server-frames.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './sessions.js';
+import type { TokenLifetimes } from './token-lifetime.js';
 
 export interface ProtocolDeps {
   sessions: SessionRegistry;
@@ -30,6 +32,7 @@ export interface ProtocolDeps {
   feed: Pick<RoomFeed, 'publishTyping'>;
   router: Pick<RouterClient, 'publishRead'>;
   budgets: ConnectionBudgets;
+  tokens: TokenLifetimes;
   presence: PresenceView;
   replies: Replies;
   metrics: GatewayMetrics;
@@ -46,6 +49,7 @@ export class ChatProtocol {
     this.deps.sessions.add(session);
     this.deps.presence.opened(session);
     this.deps.replies.write(session, helloFrame(session.userId, session.connId, this.deps.heartbeatSec), 'hello');
+    this.deps.tokens.opened(session);
   }
 
   /** One frame from the client; the ArrayBuffer is only valid during this call. */
@@ -65,10 +69,8 @@ export class ChatProtocol {
     const parsed = parseClientFrame(decoder.decode(data));
     if (!parsed.ok) {
       metrics.framesIn.inc({ type: 'invalid' });
+      // a bad frame: counted against the connection's budget by the reply
       replies.fail(session, WsErrorCode.BAD_REQUEST, parsed.message, parsed.id !== undefined ? { id: parsed.id } : {});
-      void this.deps.budgets.take('badFrame', session.connId).then((ok) => {
-        if (!ok) this.end(session, tooManyBadFrames.code, tooManyBadFrames.reason, 'bad_frames');
-      });
       return;
     }
     metrics.framesIn.inc({ type: parsed.frame.type });
@@ -90,6 +92,7 @@ export class ChatProtocol {
     this.deps.joins.closed(session);
     this.deps.sends.closed(session);
     this.deps.budgets.forget(session.connId);
+    this.deps.tokens.closed(session);
     this.deps.presence.closed(session);
   }
 
@@ -100,12 +103,20 @@ export class ChatProtocol {
   }
 
   private async dispatch(session: Session, frame: ClientFrame): Promise<void> {
+    const { replies, budgets } = this.deps;
+    if (session.tokenExpired && frame.type !== 'refresh' && frame.type !== 'ping') {
+      return replies.fail(session, WsErrorCode.TOKEN_EXPIRED, 'token expired; refresh it', contextOf(frame));
+    }
     switch (frame.type) {
       case 'join':
+        if (!(await budgets.take('joinLeave', session.connId)))
+          return replies.fail(session, WsErrorCode.RATE_LIMITED, 'too many joins and leaves', contextOf(frame));
         return this.deps.joins.join(session, frame);
       case 'leave':
+        if (!(await budgets.take('joinLeave', session.connId)))
+          return replies.fail(session, WsErrorCode.RATE_LIMITED, 'too many joins and leaves', contextOf(frame));
         this.deps.joins.leave(session, frame.roomId);
-        this.deps.replies.write(session, leftFrame(frame.roomId, frame.id), 'left');
+        replies.write(session, leftFrame(frame.roomId, frame.id), 'left');
         return;
       case 'send':
         return this.deps.sends.send(session, frame);
@@ -113,6 +124,8 @@ export class ChatProtocol {
         return this.typing(session, frame);
       case 'read':
         return this.read(session, frame);
+      case 'refresh':
+        return this.deps.tokens.refresh(session, frame);
       case 'ping':
         this.deps.replies.write(session, pongFrame(frame.id), 'pong');
         return;
@@ -124,8 +137,8 @@ export class ChatProtocol {
     const { roomId } = frame;
     const context = contextOf(frame);
     const trace = activeTraceContext();
-    if (!session.rooms.has(roomId))
-      return replies.fail(session, WsErrorCode.NOT_JOINED, 'join the room first', context);
+    if (!session.rooms.get(roomId)?.hasJoined)
+      return replies.fail(session, WsErrorCode.NOT_JOINED, 'join the room first (wait for joined)', context);
     if (!(await this.deps.budgets.take('typing', session.connId))) {
       return replies.fail(session, WsErrorCode.RATE_LIMITED, 'too many typing frames', context);
     }
@@ -139,13 +152,17 @@ export class ChatProtocol {
   }
 
   private async read(session: Session, frame: ReadFrame): Promise<void> {
+    const { replies } = this.deps;
     const context = contextOf(frame);
-    if (!session.rooms.has(frame.roomId))
-      return this.deps.replies.fail(session, WsErrorCode.NOT_JOINED, 'join the room first', context);
+    if (!session.rooms.get(frame.roomId)?.hasJoined)
+      return replies.fail(session, WsErrorCode.NOT_JOINED, 'join the room first (wait for joined)', context);
+    if (!(await this.deps.budgets.take('read', session.connId)))
+      return replies.fail(session, WsErrorCode.RATE_LIMITED, 'too many read markers', context);
+    if (session.closed) return;
     try {
       await this.deps.router.publishRead({ roomId: frame.roomId, userId: session.userId, seq: frame.seq });
     } catch (err) {
-      this.deps.replies.failWith(session, err, context);
+      replies.failWith(session, err, context);
     }
   }
 

@@ -1,12 +1,20 @@
 import { Limits } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
 import { judgeFrame } from './frame-guard.js';
-import { ConnectionBudgets } from './rate-limits.js';
+import { type Budget, ConnectionBudgets } from './rate-limits.js';
 
 const budgets = () =>
-  new ConnectionBudgets({ sendsPerSecond: 20, typingPerSecond: 5, badFramesPerMinute: Limits.badFramesPerMinute });
+  new ConnectionBudgets({
+    sendsPerSecond: 20,
+    typingPerSecond: 5,
+    joinsPerSecond: 10,
+    readsPerSecond: 20,
+    badFramesPerMinute: Limits.badFramesPerMinute,
+  });
 
-async function takeMany(b: ConnectionBudgets, budget: 'send' | 'typing' | 'badFrame', connId: string, n: number) {
+const one = { sendsPerSecond: 1, typingPerSecond: 1, joinsPerSecond: 1, readsPerSecond: 1 };
+
+async function takeMany(b: ConnectionBudgets, budget: Budget, connId: string, n: number) {
   const results: boolean[] = [];
   for (let i = 0; i < n; i++) results.push(await b.take(budget, connId));
   return results;
@@ -33,14 +41,14 @@ describe('ConnectionBudgets', () => {
   });
 
   it('starts a new window after a second', async () => {
-    const b = new ConnectionBudgets({ sendsPerSecond: 1, typingPerSecond: 1, badFramesPerMinute: 1 });
+    const b = new ConnectionBudgets({ ...one, badFramesPerMinute: 1 });
     expect(await takeMany(b, 'send', 'c', 2)).toEqual([true, false]);
     await new Promise((r) => setTimeout(r, 1050));
     expect(await b.take('send', 'c')).toBe(true);
   });
 
   it('forgets a closed connection', async () => {
-    const b = new ConnectionBudgets({ sendsPerSecond: 1, typingPerSecond: 1, badFramesPerMinute: 1 });
+    const b = new ConnectionBudgets({ ...one, badFramesPerMinute: 1 });
     expect(await takeMany(b, 'send', 'c', 2)).toEqual([true, false]);
     b.forget('c');
     expect(await b.take('send', 'c')).toBe(true);

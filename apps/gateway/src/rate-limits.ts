@@ -1,14 +1,16 @@
 /**
- * Per-connection budgets (SPEC §4): sends and typing per second, bad frames per minute. Fixed windows
- * from rate-limiter-flexible's in-memory limiter, keyed by connection id.
+ * Per-connection budgets (SPEC §2, §4): sends, typing, joins and leaves, and reads per second, bad
+ * frames per minute. Fixed windows from rate-limiter-flexible's in-memory limiter, keyed by connection id.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 
-export type Budget = 'send' | 'typing' | 'badFrame';
+export type Budget = 'send' | 'typing' | 'joinLeave' | 'read' | 'badFrame';
 
 export interface BudgetSettings {
   sendsPerSecond: number;
   typingPerSecond: number;
+  joinsPerSecond: number;
+  readsPerSecond: number;
   badFramesPerMinute: number;
 }
 
@@ -19,6 +21,8 @@ export class ConnectionBudgets {
     this.limiters = {
       send: new RateLimiterMemory({ keyPrefix: 'send', points: settings.sendsPerSecond, duration: 1 }),
       typing: new RateLimiterMemory({ keyPrefix: 'typing', points: settings.typingPerSecond, duration: 1 }),
+      joinLeave: new RateLimiterMemory({ keyPrefix: 'join', points: settings.joinsPerSecond, duration: 1 }),
+      read: new RateLimiterMemory({ keyPrefix: 'read', points: settings.readsPerSecond, duration: 1 }),
       badFrame: new RateLimiterMemory({ keyPrefix: 'bad', points: settings.badFramesPerMinute, duration: 60 }),
     };
   }

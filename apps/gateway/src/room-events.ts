@@ -2,7 +2,8 @@
  * Where what arrives on the gateway's queue goes: a room frame to the room's live sockets (hub), to the
  * links of sockets still joining (joins), and, when it answers a local send, its ack (sends); the
  * router's frame for one connection to it; membership changes to the join refusals, the rooms and
- * presence; after a broker reconnect, the rooms catch up and no send is awaited any more.
+ * presence; after a broker reconnect, the rooms catch up (members removed meanwhile leave them) and no
+ * send is awaited any more.
  */
 import type { MembershipEvent } from '@coffeechat/contracts';
 import type { JoinRefusals } from './join-refusals.js';
@@ -28,12 +29,15 @@ export function roomEvents({ hub, joins, sends, refusals, presence }: RoomEvents
     connFrame: (frame) => sends.connFrame(frame),
     membership: (event) => {
       refusals.invalidate(event.roomId, event.userId);
-      if (event.kind === 'removed') joins.removed(event);
+      if (event.kind === 'removed') joins.removed(event.roomId, event.userId);
       presence.membership(event);
     },
     restored: () => {
       sends.brokerRestored();
-      void hub.resync();
+      void hub.resync((roomId, userId) => {
+        refusals.rememberRefusal(roomId, userId);
+        joins.removed(roomId, userId);
+      });
     },
   };
 }

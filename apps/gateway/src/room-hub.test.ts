@@ -17,14 +17,41 @@ describe('RoomHub', () => {
     backend.joins[1]?.reply.resolve(accepted(5)); // bob joined after 4 and 5 were stored (lost for this gateway)
     await tick();
     // The broker connection dropped; 4..7 were published meanwhile. Now it is back:
-    const resync = hub.resync();
+    const resync = hub.resync(() => undefined);
     await tick();
     expect(backend.joins[2]?.request).toMatchObject({ roomId: 'r1', afterSeq: 3 });
     events.roomFrame(liveFrame(8)); // live traffic flows before the router answers
     backend.joins[2]?.reply.resolve(accepted(7, [4, 5, 6, 7]));
+    await tick();
+    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'bob' }); // still a member?
+    backend.joins[3]?.reply.resolve(accepted(7));
     await resync;
     events.roomFrame(liveFrame(9));
     expect(a.socket.of('message').map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(b.socket.of('message').map((f) => f.seq)).toEqual([6, 7, 8, 9]);
+  });
+});
+
+describe('RoomHub resync', () => {
+  it('asks per user and drops the users who stopped being members while the broker link was down', async () => {
+    const { backend, hub, events, joined } = setup();
+    const [a, b] = await joined('alice', 'bob');
+    const removed: string[] = [];
+    const resync = hub.resync((roomId, userId) => {
+      removed.push(`${roomId}/${userId}`);
+      events.membership({ kind: 'removed', roomId, userId, at: 1 });
+    });
+    await tick();
+    expect(backend.joins[2]?.request).toMatchObject({ roomId: 'r1', userId: 'alice', afterSeq: 0 });
+    backend.joins[2]?.reply.resolve(accepted(2, [1, 2]));
+    await tick();
+    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'bob' });
+    backend.joins[3]?.reply.resolve({ ok: false, code: 'NOT_A_MEMBER', message: 'not a member' });
+    await resync;
+    events.roomFrame(liveFrame(3));
+    expect(removed).toEqual(['r1/bob']);
+    expect(b.socket.of('removed')).toEqual([{ type: 'removed', roomId: 'r1' }]);
+    expect(b.socket.of('message')).toEqual([]);
+    expect(a.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3]);
   });
 });

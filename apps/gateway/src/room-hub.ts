@@ -3,8 +3,9 @@
  * bound to a room while a local socket has joined or is joining it, or awaits an ack there (reference
  * counted); each arriving room frame is de-duplicated by seq and published once to the room's uWS topic
  * for the live sockets (sockets still joining hold it in their link, see room-joins.ts). After a broker
- * reconnect (the gateway's queue is new, whatever was published meanwhile is lost for it) each room
- * asks a router for what its live sockets missed.
+ * reconnect (the gateway's queue is new, whatever was published meanwhile is lost for it, membership
+ * events included) each room asks a router, for every user with live sockets there, whether they are
+ * still members, and for what the sockets missed.
  */
 import { messageFrameJson, type StoredMessage } from '@coffeechat/contracts';
 import { secondsSince } from '@coffeechat/telemetry';
@@ -113,19 +114,25 @@ export class RoomHub {
   }
 
   /**
-   * After a broker reconnect: every room with live sockets asks a router for the messages after the
-   * oldest position among them and writes each socket what it lacks, in seq order, merged with the
-   * live frames that arrived meanwhile (held until then), so the sockets keep a gapless stream.
+   * After a broker reconnect: every room with live sockets asks a router, per user, whether they are
+   * still members (a `membership.removed` published while the link was down is lost): `notMember` is
+   * called at once for each who is not, before anything more is written to the room. Then each socket
+   * gets the messages it lacks after the oldest position among them, in seq order, merged with the live
+   * frames that arrived meanwhile (held until then), so the sockets keep a gapless stream.
    */
-  async resync(): Promise<void> {
+  async resync(notMember: (roomId: string, userId: string) => void): Promise<void> {
     const queue = [...this.rooms.entries()].filter(([, room]) => room.live.size > 0 && !room.resyncHeld);
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await this.resyncRoom(next[0], next[1]);
+      for (let next = queue.shift(); next; next = queue.shift()) await this.resyncRoom(next[0], next[1], notMember);
     };
     await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
   }
 
-  private async resyncRoom(roomId: string, room: HubRoom): Promise<void> {
+  private async resyncRoom(
+    roomId: string,
+    room: HubRoom,
+    notMember: (roomId: string, userId: string) => void,
+  ): Promise<void> {
     const forwarded = this.seqs.lastOf(roomId) ?? 0;
     // What each live socket has: its join point, or the last frame the room's topic carried since.
     const positions = new Map<Session, number>();
@@ -133,27 +140,32 @@ export class RoomHub {
       positions.set(session, Math.max(session.rooms.get(roomId)?.position ?? 0, forwarded));
     const afterSeq = Math.min(...positions.values());
     room.resyncHeld = [];
-    let replay: StoredMessage[] = [];
+    let replay: StoredMessage[] | undefined;
+    const refused: string[] = [];
     try {
+      // The first member's answer carries the replay; the others' only say whether they still are members.
       for (const userId of new Set([...room.live].map((s) => s.userId))) {
-        const reply = await this.router.join({ kind: 'join', roomId, userId, afterSeq });
-        if (reply.ok) {
-          replay = reply.replay;
-          break;
-        }
+        const reply = await this.router.join({ kind: 'join', roomId, userId, ...(replay ? {} : { afterSeq }) });
+        if (reply.ok) replay ??= reply.replay;
+        else if (reply.code === 'NOT_A_MEMBER') refused.push(userId);
       }
     } catch {
       // The router is unreachable: the sockets keep what they have; the SDK re-joins on the gap it sees.
     }
+    for (const userId of refused) notMember(roomId, userId);
     const held = room.resyncHeld ?? [];
     room.resyncHeld = undefined;
     if (this.rooms.get(roomId) !== room) return;
     // Sockets that went live meanwhile got everything up to their own join point.
     for (const session of room.live)
       if (!positions.has(session)) positions.set(session, session.rooms.get(roomId)?.position ?? 0);
-    const last = replay.at(-1);
+    const last = replay?.at(-1);
     if (last) this.seqs.accept(roomId, last.seq);
-    const frames: RoomFrame[] = replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrameJson(m)) }));
+    const frames: RoomFrame[] = (replay ?? []).map((m) => ({
+      roomId,
+      seq: m.seq,
+      bytes: Buffer.from(messageFrameJson(m)),
+    }));
     for (const frame of [...frames, ...held]) {
       let sent = 0;
       for (const session of room.live) {

@@ -5,7 +5,7 @@
  * held meanwhile (room-link.ts) and subscribes the socket, so nothing is missed or doubled. Live frames
  * reach a joining socket's link only through `hold`.
  */
-import { CloseCode, type JoinFrame, type JoinReply, type MembershipEvent, WsErrorCode } from '@coffeechat/contracts';
+import { CloseCode, type JoinFrame, type JoinReply, WsErrorCode } from '@coffeechat/contracts';
 import { activeTraceContext, withTraceContext } from '@coffeechat/telemetry';
 import type { JoinRefusals } from './join-refusals.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -30,6 +30,8 @@ export interface RoomJoinsDeps {
   replayLowWaterBytes: number;
   /** a joining socket holding more than this reads too slowly and is closed */
   holdLimitBytes: number;
+  /** rooms a connection may have joined or be joining; the next join is RATE_LIMITED */
+  maxRoomsPerConnection: number;
 }
 
 export class RoomJoins {
@@ -46,6 +48,10 @@ export class RoomJoins {
     const current = session.rooms.get(roomId);
     if (current && current.phase !== 'live') {
       return replies.fail(session, WsErrorCode.BAD_REQUEST, 'a join of this room is already in progress', context);
+    }
+    if (!current && session.rooms.size >= this.deps.maxRoomsPerConnection) {
+      const max = this.deps.maxRoomsPerConnection;
+      return replies.fail(session, WsErrorCode.RATE_LIMITED, `at most ${max} rooms per connection`, context);
     }
     if (refusals.refused(roomId, session.userId)) {
       return replies.fail(session, WsErrorCode.NOT_A_MEMBER, 'not a member of this room', context);
@@ -121,13 +127,13 @@ export class RoomJoins {
     for (const [roomId, link] of session.rooms) if (link.phase === 'replaying') this.pump(session, roomId, link);
   }
 
-  /** `membership.removed`: that user's sockets leave the room at once and are told. */
-  removed(event: MembershipEvent): void {
-    const sessions = [...this.deps.hub.liveIn(event.roomId), ...(this.joining.get(event.roomId) ?? [])];
+  /** `membership.removed` (or a resync found it): that user's sockets leave the room at once and are told. */
+  removed(roomId: string, userId: string): void {
+    const sessions = [...this.deps.hub.liveIn(roomId), ...(this.joining.get(roomId) ?? [])];
     for (const session of sessions) {
-      if (session.userId !== event.userId) continue;
-      this.leave(session, event.roomId);
-      this.deps.replies.write(session, removedFrame(event.roomId), 'removed');
+      if (session.userId !== userId) continue;
+      this.leave(session, roomId);
+      this.deps.replies.write(session, removedFrame(roomId), 'removed');
     }
   }
 

@@ -25,6 +25,11 @@ export class RoomLink {
     return this.state;
   }
 
+  /** `joined` was answered: typing and read markers may flow (SPEC §4). */
+  get hasJoined(): boolean {
+    return this.state !== 'joining';
+  }
+
   /** While live: the seq up to which the socket had the room's messages when it went live. */
   get position(): number {
     return this.livePosition;

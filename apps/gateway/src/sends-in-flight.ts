@@ -9,7 +9,7 @@ import { type SendFrame, WsErrorCode } from '@coffeechat/contracts';
 import { activeTraceContext, withTraceContext } from '@coffeechat/telemetry';
 import type { GatewayMetrics } from './metrics.js';
 import type { ConnectionBudgets } from './rate-limits.js';
-import { contextOf, type Replies } from './replies.js';
+import { contextOf, isClientFault, type Replies } from './replies.js';
 import type { ConnFrame, RoomFrame } from './room-feed.js';
 import type { RoomHub } from './room-hub.js';
 import { type RouterClient, UnconfirmedPublish } from './router-client.js';
@@ -135,6 +135,8 @@ export class SendsInFlight {
     if (head.type === 'error' && head.code !== undefined) this.deps.metrics.errors.inc({ code: head.code });
     if (session.socket.send(frame.bytes))
       this.deps.metrics.framesOut.inc({ type: head.type === 'ack' ? 'ack' : 'error' });
+    // the router's NOT_A_MEMBER for a send is a refusal like the gateway's own
+    if (head.type === 'error' && head.code !== undefined && isClientFault(head.code)) this.deps.replies.strike(session);
   }
 
   /** The connection closed: its sends are no longer awaited. */

@@ -7,6 +7,7 @@ import type {
   ErrorFrame,
   HelloFrame,
   JoinedFrame,
+  RefreshedFrame,
   TypingEventFrame,
   WsErrorCode,
 } from '@coffeechat/contracts';
@@ -21,6 +22,11 @@ export const leftFrame = (roomId: string, id?: string): string =>
 
 export const pongFrame = (id?: string): string =>
   JSON.stringify(id === undefined ? { type: 'pong' } : { type: 'pong', id });
+
+export const refreshedFrame = (exp: number, id?: string): string =>
+  JSON.stringify(
+    (id === undefined ? { type: 'refreshed', exp } : { type: 'refreshed', id, exp }) satisfies RefreshedFrame,
+  );
 
 export const removedFrame = (roomId: string): string => JSON.stringify({ type: 'removed', roomId });
 

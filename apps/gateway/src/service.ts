@@ -16,6 +16,7 @@ import {
 import { AmqpRoomFeed } from './amqp/amqp-room-feed.js';
 import { AmqpRouterClient } from './amqp/amqp-router-client.js';
 import type { GatewayConfig } from './config.js';
+import { ConnectionQuota } from './connection-quota.js';
 import { JoinRefusals } from './join-refusals.js';
 import { GatewayMetrics } from './metrics.js';
 import { AmqpPresenceLink } from './presence/amqp-presence-link.js';
@@ -28,6 +29,7 @@ import { RoomHub } from './room-hub.js';
 import { RoomJoins } from './room-joins.js';
 import { SendsInFlight } from './sends-in-flight.js';
 import { SessionRegistry } from './sessions.js';
+import { TokenLifetimes } from './token-lifetime.js';
 import { GatewayServer } from './ws/gateway-server.js';
 
 /** `stop()`: stop accepting, close every socket with 1001, tell presence, close the broker connection. */
@@ -54,13 +56,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     { replyTo: queue, partitions: config.partitions, timeoutMs: config.brokerTimeoutMs },
     logger,
   );
+  const verify = createVerifier(config.auth);
   const server = new GatewayServer({
     port: config.port,
     allowedOrigins: config.allowedOrigins,
     heartbeatSec: config.heartbeatSec,
     sendBufferBytes: config.sendBufferBytes,
     maxReadBytes: config.maxReadBytes,
-    verify: createVerifier(config.auth),
+    verify,
+    quota: new ConnectionQuota({ perUser: config.connectionsPerUser, perIp: config.connectionsPerIp }),
     metrics,
     ready: () => feed.isUp(),
     logger,
@@ -79,11 +83,20 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
   });
   const sessions = new SessionRegistry(gatewayMetrics);
-  const replies = new Replies(gatewayMetrics, logger);
   const budgets = new ConnectionBudgets({
     sendsPerSecond: config.sendsPerSecond,
     typingPerSecond: config.typingPerSecond,
+    joinsPerSecond: config.joinsPerSecond,
+    readsPerSecond: config.readsPerSecond,
     badFramesPerMinute: Limits.badFramesPerMinute,
+  });
+  const replies = new Replies(gatewayMetrics, logger, budgets);
+  const tokens = new TokenLifetimes({
+    verify,
+    replies,
+    metrics: gatewayMetrics,
+    logger,
+    graceSec: config.tokenGraceSec,
   });
   const refusals = new JoinRefusals(config.membershipCacheMs);
   const hub = new RoomHub(feed, router, server.topics, gatewayMetrics);
@@ -96,6 +109,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     metrics: gatewayMetrics,
     replayLowWaterBytes: Math.floor(config.sendBufferBytes / 2),
     holdLimitBytes: config.sendBufferBytes,
+    maxRoomsPerConnection: config.roomsPerConnection,
   });
   const sends = new SendsInFlight({
     router,
@@ -113,6 +127,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     feed,
     router,
     budgets,
+    tokens,
     presence,
     replies,
     metrics: gatewayMetrics,

@@ -2,6 +2,7 @@
  * The gateway's socket handling wired as `service.ts` wires it, with the socket, the uWS topics and
  * the broker (room feed and router client) replaced by recorders, for the unit tests beside the code.
  */
+import type { Verifier } from '@coffeechat/auth';
 import type { JoinReply, JoinRequest, StoredMessage } from '@coffeechat/contracts';
 import { createLogger, createMetrics } from '@coffeechat/service-kit';
 import type { ClientSocket, Payload, TopicPublisher } from '../src/client-socket.js';
@@ -19,6 +20,7 @@ import type { RouterClient, SendRequest } from '../src/router-client.js';
 import { SendsInFlight } from '../src/sends-in-flight.js';
 import { Session } from '../src/session.js';
 import { SessionRegistry } from '../src/sessions.js';
+import { TokenLifetimes } from '../src/token-lifetime.js';
 
 type Frame = Record<string, unknown> & { type: string };
 const text = (p: Payload) => (typeof p === 'string' ? p : Buffer.from(p).toString('utf8'));
@@ -146,14 +148,43 @@ export interface Connection {
   frame(value: unknown): void;
 }
 
-export function setup(options: { lowWater?: number; holdLimit?: number; maxSendsInFlight?: number } = {}) {
+export interface SetupOptions {
+  lowWater?: number;
+  holdLimit?: number;
+  maxSendsInFlight?: number;
+  maxRooms?: number;
+  joinsPerSecond?: number;
+  graceSec?: number;
+  /** verifies `refresh` tokens; by default a token is its user id and never expires */
+  verify?: Verifier;
+  now?: () => number;
+}
+
+/** A token's `exp` in the fixture when the test gives none: far in the future. */
+export const FAR_EXP = 4_000_000_000;
+
+export function setup(options: SetupOptions = {}) {
   const backend = new FakeBroker();
   const topics = new FakeTopics();
   const metrics = new GatewayMetrics(createMetrics('gateway-test'));
   const logger = createLogger('gateway-test', 'silent');
   const sessions = new SessionRegistry(metrics);
-  const replies = new Replies(metrics, logger);
-  const budgets = new ConnectionBudgets({ sendsPerSecond: 20, typingPerSecond: 5, badFramesPerMinute: 50 });
+  const budgets = new ConnectionBudgets({
+    sendsPerSecond: 20,
+    typingPerSecond: 5,
+    joinsPerSecond: options.joinsPerSecond ?? 1000,
+    readsPerSecond: 20,
+    badFramesPerMinute: 50,
+  });
+  const replies = new Replies(metrics, logger, budgets);
+  const tokens = new TokenLifetimes({
+    verify: options.verify ?? (async (token) => ({ userId: token, admin: false, exp: FAR_EXP })),
+    replies,
+    metrics,
+    logger,
+    graceSec: options.graceSec ?? 10,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const refusals = new JoinRefusals(5000);
   const hub = new RoomHub(backend, backend, topics, metrics);
   const joins = new RoomJoins({
@@ -165,6 +196,7 @@ export function setup(options: { lowWater?: number; holdLimit?: number; maxSends
     metrics,
     replayLowWaterBytes: options.lowWater ?? 1 << 20,
     holdLimitBytes: options.holdLimit ?? 1 << 20,
+    maxRoomsPerConnection: options.maxRooms ?? 100,
   });
   const sends = new SendsInFlight({
     router: backend,
@@ -182,6 +214,7 @@ export function setup(options: { lowWater?: number; holdLimit?: number; maxSends
     feed: backend,
     router: backend,
     budgets,
+    tokens,
     presence: offlinePresence,
     replies,
     metrics,
@@ -190,9 +223,9 @@ export function setup(options: { lowWater?: number; holdLimit?: number; maxSends
   });
   const events = roomEvents({ hub, joins, sends, refusals, presence: { membership: () => undefined } });
   let n = 0;
-  const connect = (userId: string): Connection => {
+  const connect = (userId: string, tokenExp = FAR_EXP): Connection => {
     const socket = new FakeSocket();
-    const session = new Session(`conn${++n}`, userId, socket);
+    const session = new Session(`conn${++n}`, userId, socket, tokenExp);
     socket.onEnd = () => protocol.closed(session);
     topics.sockets.push(socket);
     protocol.open(session);

@@ -5,7 +5,7 @@ import { Session } from '../session.js';
 import { PresenceWatch } from './presence-watch.js';
 
 const socket = { send: () => true, bufferedAmount: () => 0 } as unknown as ClientSocket;
-const session = (userId: string, connId = `${userId}-1`) => new Session(connId, userId, socket);
+const session = (userId: string, connId = `${userId}-1`) => new Session(connId, userId, socket, 4_000_000_000);
 /** a link driven to `live` the way a join does: answered, then written out */
 const live = (s: Session, roomId: string) => {
   const link = new RoomLink();

@@ -1,6 +1,7 @@
 /**
- * The gateway's one port, served by uWebSockets.js: `/ws` (token checked before the upgrade) and
- * `/healthz`, `/readyz`, `/metrics`. Frames go to `ChatProtocol`; this file only adapts uWS to it.
+ * The gateway's one port, served by uWebSockets.js: `/ws` (token and open connections checked before
+ * the upgrade) and `/healthz`, `/readyz`, `/metrics`. Frames go to `ChatProtocol`; this file only adapts
+ * uWS to it.
  */
 
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
@@ -8,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { AuthError, type Verifier } from '@coffeechat/auth';
 import { type Logger, type Metrics, registerReadiness } from '@coffeechat/service-kit';
 import type { TopicPublisher } from '../client-socket.js';
+import type { ConnectionQuota } from '../connection-quota.js';
 import { judgeUpgrade } from '../handshake.js';
 import type { ChatProtocol } from '../protocol.js';
 import { Session } from '../session.js';
@@ -16,6 +18,9 @@ import { UwsClientSocket } from './uws-client-socket.js';
 interface SocketData {
   connId: string;
   userId: string;
+  /** the client's address, as counted by the quota */
+  ip: string;
+  tokenExp: number;
   session?: Session;
   socket?: UwsClientSocket<SocketData>;
 }
@@ -27,6 +32,8 @@ export interface GatewayServerOptions {
   sendBufferBytes: number;
   maxReadBytes: number;
   verify: Verifier;
+  /** open WebSockets per user and address */
+  quota: ConnectionQuota;
   metrics: Metrics;
   /** true while the broker is reachable */
   ready: () => boolean;
@@ -38,15 +45,24 @@ const STATUS: Record<number, string> = {
   401: '401 Unauthorized',
   403: '403 Forbidden',
   404: '404 Not Found',
+  429: '429 Too Many Requests',
   503: '503 Service Unavailable',
 };
 
-function reply(res: HttpResponse, status: number, body: unknown, contentType = 'application/json'): void {
-  res
-    .writeStatus(STATUS[status] ?? `${status}`)
-    .writeHeader('content-type', contentType)
-    .end(typeof body === 'string' ? body : JSON.stringify(body));
+function reply(
+  res: HttpResponse,
+  status: number,
+  body: unknown,
+  contentType = 'application/json',
+  headers: Record<string, string> = {},
+): void {
+  res.writeStatus(STATUS[status] ?? `${status}`).writeHeader('content-type', contentType);
+  for (const [name, value] of Object.entries(headers)) res.writeHeader(name, value);
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
+
+/** A refused upgrade over the open-connections quota: try again once one of them closed. */
+const RETRY_AFTER_SEC = '1';
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
 
@@ -99,7 +115,7 @@ export class GatewayServer {
       open: (ws) => {
         const data = ws.getUserData();
         data.socket = new UwsClientSocket(ws);
-        data.session = new Session(data.connId, data.userId, data.socket);
+        data.session = new Session(data.connId, data.userId, data.socket, data.tokenExp);
         protocol.open(data.session);
       },
       message: (ws, message, isBinary) => {
@@ -113,6 +129,7 @@ export class GatewayServer {
       close: (ws) => {
         const data = ws.getUserData();
         if (data.socket) data.socket.closed = true;
+        o.quota.release(data.userId, data.ip);
         if (data.session) protocol.closed(data.session);
       },
     });
@@ -155,6 +172,7 @@ export class GatewayServer {
       reply(res, verdict.status, problem(verdict.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', verdict.message));
       return;
     }
+    const ip = Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
     const key = req.getHeader('sec-websocket-key');
     const protocol = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
@@ -165,15 +183,22 @@ export class GatewayServer {
     this.options.verify(verdict.token).then(
       (identity) => {
         if (aborted) return;
-        if (this.accepting) {
-          // Not inside res.cork(): with this uWS build, a socket upgraded within a cork was now and then
-          // shut down right after its 101 response (the client saw 1006 before its first frame was
-          // answered; one run in five of test/chat.e2e.test.ts, none in 25 since).
-          const data: SocketData = { connId: randomUUID(), userId: identity.userId };
-          res.upgrade(data, key, protocol, extensions, context);
-        } else {
+        if (!this.accepting) {
           res.cork(() => reply(res, 503, problem('UNAVAILABLE', 'shutting down')));
+          return;
         }
+        // The place is taken here and given back by the socket's close handler.
+        const admitted = this.options.quota.acquire(identity.userId, ip);
+        if (!admitted.ok) {
+          const refusal = problem('RATE_LIMITED', admitted.message);
+          res.cork(() => reply(res, 429, refusal, 'application/json', { 'retry-after': RETRY_AFTER_SEC }));
+          return;
+        }
+        // Not inside res.cork(): with this uWS build, a socket upgraded within a cork was now and then
+        // shut down right after its 101 response (the client saw 1006 before its first frame was
+        // answered; one run in five of test/chat.e2e.test.ts, none in 25 since).
+        const data: SocketData = { connId: randomUUID(), userId: identity.userId, ip, tokenExp: identity.exp };
+        res.upgrade(data, key, protocol, extensions, context);
       },
       (err: unknown) => {
         if (aborted) return;
