@@ -69,6 +69,9 @@ export class BatchHandler {
     const rooms = roomIds.length > 0 ? await membership.rooms(roomIds) : new Map<string, RoomInfo | null>();
     const items = parsed.map(({ delivery, parsed: p }): Item => {
       if (!p.ok) return { delivery, invalid: p.reason };
+      // errors go to `replyTo` through the default exchange: only ever into a gateway's queue
+      if (p.value.kind === 'send' && !this.deps.topology.isGatewayQueue(p.value.replyTo))
+        return { delivery, invalid: 'replyTo: not a gateway queue of this namespace' };
       const userId = p.value.kind === 'send' ? p.value.senderId : p.value.userId;
       return { delivery, inbound: p.value, member: rooms.get(p.value.roomId)?.memberIds.includes(userId) === true };
     });

@@ -105,7 +105,7 @@ const idOf = (d: InboundDelivery) => {
 };
 
 const send = (clientMsgId: string, senderId = 'ann', body = clientMsgId) =>
-  inboundSend({ senderId, clientMsgId, body, replyTo: 'gw-queue', connId: `conn-${senderId}` });
+  inboundSend({ senderId, clientMsgId, body, replyTo: 't.gw.gw-1', connId: `conn-${senderId}` });
 const read = (seq: number, userId = 'bob'): InboundRead => ({ kind: 'read', roomId: 'r1', userId, seq });
 /** Deliveries whose span has not ended yet: the worker ends it when it settles or gives the delivery up. */
 const unsettled = new Set<InboundDelivery>();
@@ -188,9 +188,20 @@ describe('PartitionWorker', () => {
     const [dead, error] = broker.confirmed[0] ?? [];
     expect(dead).toMatchObject({ exchange: t.deadLetterExchange, routingKey: 'p0' });
     expect(dead?.options.headers?.['x-dead-reason']).toBe('payload is not valid JSON');
-    expect(error).toMatchObject({ exchange: '', routingKey: 'gw-queue' });
+    expect(error).toMatchObject({ exchange: '', routingKey: 't.gw.gw-1' });
     expect(JSON.parse(error?.content.toString() ?? '')).toMatchObject({ code: 'NOT_A_MEMBER', clientMsgId: 'x1' });
     expect(channel.acks).toEqual([{ clientMsgId: 'a1', upTo: true }]);
+  });
+
+  it('answers a send only into a gateway queue of its namespace: another replyTo is dead-lettered, nothing stored', async () => {
+    const { store, broker, run } = setup();
+    const forged = ['t.rpc.router', 'other.gw.gw-1', 't.gw.', 'amq.rabbitmq.reply-to'];
+    await run(...forged.map((replyTo, i) => delivery({ ...send(`f${i}`, 'eve'), replyTo })));
+    expect(store.seqs('r1')).toEqual([]);
+    expect(broker.summary()).toEqual(['dead', 'dead', 'dead', 'dead']);
+    expect(broker.confirmed[0]?.[0]?.options.headers?.['x-dead-reason']).toBe(
+      'replyTo: not a gateway queue of this namespace',
+    );
   });
 
   it('waits out an outage of the store or the broker and retries the same batch, counting nothing against it', async () => {

@@ -91,9 +91,13 @@ export class RoomService {
     return toRoom(doc, 0);
   }
 
-  async get(roomId: string): Promise<RoomRecord> {
+  /**
+   * The room, if the caller may see it: a member, or an admin. Otherwise 404 exactly as for a room that
+   * does not exist (SPEC §5): a 403 would tell that it exists.
+   */
+  async visibleTo(roomId: string, userId: string, { admin }: { admin: boolean }): Promise<RoomRecord> {
     const doc = await this.deps.rooms.get(roomId);
-    if (!doc) throw new HttpProblem('NOT_FOUND', `no room ${roomId}`);
+    if (!doc || (!admin && !doc.memberIds.includes(userId))) throw new HttpProblem('NOT_FOUND', `no room ${roomId}`);
     return doc;
   }
 

@@ -172,14 +172,19 @@ describe('every 4xx', () => {
     expectError(await stack.http('POST', '/rooms', { body: { memberIds: ['a'] } }), 401, 'UNAUTHORIZED');
   });
 
-  it('403 for non-admins on admin endpoints and for non-members on a room', async () => {
+  it('403 for non-admins on admin endpoints; 404 for a room the caller may not see, exactly as for a missing one', async () => {
     await stack.createRoom('private', ['ivy']);
     const eve = await user('eve');
     expectError(await stack.http('POST', '/rooms', { token: eve, body: { memberIds: ['eve'] } }), 403, 'FORBIDDEN');
     expectError(await stack.http('PUT', '/rooms/private/members/eve', { token: eve }), 403, 'FORBIDDEN');
     expectError(await stack.http('DELETE', '/rooms/private/members/ivy', { token: eve }), 403, 'FORBIDDEN');
-    expectError(await stack.http('GET', '/rooms/private', { token: eve }), 403, 'FORBIDDEN');
-    expectError(await stack.http('GET', '/rooms/private/messages', { token: eve }), 403, 'FORBIDDEN');
+    for (const path of ['/rooms/private', '/rooms/private/messages']) {
+      const foreign = await stack.http('GET', path, { token: eve });
+      const missing = await stack.http('GET', path.replace('private', 'nowhere'), { token: eve });
+      expectError(foreign, 404, 'NOT_FOUND');
+      expect(foreign.body).toEqual({ error: { code: 'NOT_FOUND', message: 'no room private' } });
+      expect(missing.body).toEqual({ error: { code: 'NOT_FOUND', message: 'no room nowhere' } });
+    }
     expectError(await stack.http('GET', '/admin/dead-letters', { token: eve }), 403, 'FORBIDDEN');
     expectError(await stack.http('POST', '/admin/dead-letters/replay', { token: eve, body: {} }), 403, 'FORBIDDEN');
   });

@@ -57,6 +57,19 @@ afterAll(async () => {
 });
 
 describe('join RPC', () => {
+  it('answers only on the direct reply-to: a request naming another queue as replyTo gets nothing there', async () => {
+    await stack.createRoom('forged', ['amy']);
+    const { queue } = await stack.ch.assertQueue('', { exclusive: true });
+    rpc.sendToQueue(
+      stack.topology.routerRpcQueue,
+      Buffer.from(JSON.stringify({ kind: 'join', roomId: 'forged', userId: 'amy' })),
+      { replyTo: queue, correlationId: 'c1', contentType: 'application/json' },
+    );
+    expect(await join({ roomId: 'forged', userId: 'amy' })).toMatchObject({ ok: true, members: ['amy'] });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await stack.ch.checkQueue(queue)).messageCount).toBe(0);
+  });
+
   it('answers members with lastSeq, readSeq, members and the replay after afterSeq; others with NOT_A_MEMBER', async () => {
     await stack.createRoom('lobby', ['amy', 'bo']);
     await stack.watch(['lobby']);

@@ -3,6 +3,7 @@
  * separate processes (the built dist/main.js); an AMQP client that plays the gateway (publishes to the
  * partition queues, listens on room keys and on its reply queue); and clean-up of all of it.
  */
+import { randomUUID } from 'node:crypto';
 import { Header, type InboundRead, type InboundSend, partitionOf, topology as topologyOf } from '@coffeechat/contracts';
 import {
   freePort,
@@ -76,7 +77,11 @@ export class Stack {
     this.amqp = await amqp.connect(servers.amqpUrl);
     this.ch = await this.amqp.createConfirmChannel();
     this.ch.on('error', () => undefined);
-    const { queue } = await this.ch.assertQueue('', { exclusive: true, autoDelete: true });
+    // named like a gateway's queue: the router answers a send's errors only there
+    const { queue } = await this.ch.assertQueue(this.topology.gatewayQueue(`test-${randomUUID().slice(0, 8)}`), {
+      exclusive: true,
+      autoDelete: true,
+    });
     this.replyQueue = queue;
     await this.ch.consume(
       queue,

@@ -72,9 +72,7 @@ export function chatRoutes({ auth, rooms, messages, deadLetters }: RoutesDeps): 
     handle(async (req, res) => {
       const { roomId } = roomParams(req.params, 'params');
       const me = identityOf(req);
-      const doc = await rooms.get(roomId);
-      if (!me.admin && !doc.memberIds.includes(me.userId))
-        throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      const doc = await rooms.visibleTo(roomId, me.userId, { admin: me.admin });
       res.json(await rooms.view(doc));
     }),
   );
@@ -117,9 +115,8 @@ export function chatRoutes({ auth, rooms, messages, deadLetters }: RoutesDeps): 
       const { roomId } = roomParams(req.params, 'params');
       const query = historyQuery(req.query, 'query');
       const limit = limitOf(query.limit, Limits.historyPageDefault, Limits.historyPageMax);
-      const doc = await rooms.get(roomId);
-      if (!doc.memberIds.includes(identityOf(req).userId))
-        throw new HttpProblem('FORBIDDEN', 'not a member of this room');
+      // members only (SPEC §5): an admin token reads no chat history
+      await rooms.visibleTo(roomId, identityOf(req).userId, { admin: false });
       const body: HistoryResponse = await messages.page(roomId, {
         limit,
         ...(query.afterSeq !== undefined ? { afterSeq: Number(query.afterSeq) } : {}),

@@ -6,10 +6,12 @@
  *   once, and a copy goes to the service's dead-letter exchange with the reason (`x-dead-reason`);
  * - a request that fails to be answered (a store is down) gets the service's failure reply;
  * - a request is acked once answered, and only on the channel it came from (after a reconnect the
- *   broker redelivers what was not acked).
+ *   broker redelivers what was not acked);
+ * - a request whose `replyTo` is not the direct reply-to pseudo-queue is not answered (the reply would be
+ *   written into another process's queue) and goes to the dead-letter exchange.
  * Requests and replies carry the trace context. `stop()` takes no more requests and waits for those in hand.
  */
-import { type Exchange, Header, type Validated } from '@coffeechat/contracts';
+import { type Exchange, Header, isDirectReplyTo, type Validated } from '@coffeechat/contracts';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
@@ -89,7 +91,12 @@ export class RpcServer<Request, Reply> {
   private async handle(msg: ConsumeMessage, generation: number): Promise<void> {
     const { logger, queue, observe } = this.options;
     const request = this.parse(msg.content);
-    if (!request.ok) {
+    if (!isDirectReplyTo(msg.properties.replyTo)) {
+      const reason = 'replyTo is not the direct reply-to pseudo-queue';
+      logger.warn({ queue, replyTo: String(msg.properties.replyTo).slice(0, 200) }, `${reason}; dead-lettered`);
+      observe?.({ kind: 'bad_request', reason });
+      await this.deadLetter(msg, reason);
+    } else if (!request.ok) {
       logger.warn({ queue, reason: request.message }, 'malformed request; answered and dead-lettered');
       observe?.({ kind: 'bad_request', reason: request.message });
       await this.reply(msg, this.options.badRequest(request.message));
@@ -117,8 +124,7 @@ export class RpcServer<Request, Reply> {
   }
 
   private async reply(msg: ConsumeMessage, body: Reply): Promise<void> {
-    const { replyTo, correlationId } = msg.properties as { replyTo?: string; correlationId?: string };
-    if (!replyTo) return;
+    const { replyTo, correlationId } = msg.properties as { replyTo: string; correlationId?: string };
     await tracePublish({ exchange: '', routingKey: replyTo, ...(correlationId ? { correlationId } : {}) }, (headers) =>
       this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(body)), {
         contentType: 'application/json',
