@@ -336,3 +336,38 @@ describe('CoffeeChatClient', () => {
     expect(c.state).toBe('open');
   });
 });
+
+/** An unsigned JWT-shaped token for `sub` that expires `inSec` from now (the SDK reads, never verifies). */
+const jwt = (sub: string, inSec: number, n: number) =>
+  `h.${Buffer.from(JSON.stringify({ sub, exp: Math.floor(Date.now() / 1000) + inSec, n })).toString('base64url')}.s`;
+
+describe('CoffeeChatClient token refresh', () => {
+  it('sends a fresh token in a refresh frame ahead of exp, on the same connection, and again after refreshed', async () => {
+    let n = 0;
+    server.onFrame = (ws, frame) => {
+      if (frame.type !== 'refresh') return false;
+      const exp = JSON.parse(Buffer.from(String(frame.token).split('.')[1] ?? '', 'base64url').toString()).exp;
+      ws.send(JSON.stringify({ type: 'refreshed', id: frame.id, exp }));
+      return true;
+    };
+    const c = newClient({ token: async () => jwt('alice', 2, ++n) });
+    await c.connect();
+    await until(() => server.framesOf('refresh').length >= 2, 8000);
+    const [first, second] = server.framesOf('refresh');
+    expect(new Set([server.tokens[0], first?.token, second?.token]).size).toBe(3);
+    expect(server.sockets).toHaveLength(1);
+  }, 10_000);
+
+  it('refreshes at once when told TOKEN_EXPIRED, and keeps a fixed token as it is', async () => {
+    let n = 0;
+    const c = newClient({ token: async () => jwt('alice', 3600, ++n) });
+    await c.connect();
+    server.sockets[0]?.send(JSON.stringify({ type: 'error', code: 'TOKEN_EXPIRED', message: 'token expired' }));
+    await until(() => server.framesOf('refresh').length === 1);
+    c.close();
+    const fixed = newClient({ token: jwt('alice', 2, 0) });
+    await fixed.connect();
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(server.framesOf('refresh')).toHaveLength(1);
+  });
+});

@@ -1,8 +1,10 @@
 /**
  * CoffeeChat's WebSocket client for browsers and Node. It keeps one connection to a gateway open
  * (reconnecting with backoff), re-joins every room after a reconnect resuming after the last seq it
- * delivered, delivers each room's messages once and in seq order, and retries unacknowledged sends
- * with the same `clientMsgId` until the server acknowledges them.
+ * delivered, delivers each room's messages once and in seq order, retries unacknowledged sends
+ * with the same `clientMsgId` until the server acknowledges them, and keeps the connection's token
+ * fresh: ahead of its `exp` it asks the token provider for a new one and sends it in a `refresh` frame
+ * (SPEC §3), so a long session outlives any one token without reconnecting.
  */
 import type {
   AckFrame,
@@ -12,6 +14,7 @@ import type {
   MessageFrame,
   PresenceFrame,
   ReadEventFrame,
+  RefreshedFrame,
   ServerFrame,
   TypingEventFrame,
 } from '@coffeechat/contracts';
@@ -19,7 +22,7 @@ import { type BackoffSettings, backoffDelay, defaultBackoff } from './backoff.js
 import { ChatError } from './chat-error.js';
 import { Emitter } from './emitter.js';
 import { RoomTracker } from './room-tracker.js';
-import { resolveToken, type TokenSource } from './token.js';
+import { resolveToken, type TokenSource, tokenExpiry } from './token.js';
 import { OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket.js';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -38,6 +41,11 @@ export interface ClientOptions {
   sendDeadlineMs?: number;
   /** `typing()` sends at most one frame per room per this interval; default 2 s */
   typingIntervalMs?: number;
+  /**
+   * the connection's token is refreshed this long before its `exp` (at most a quarter of what is left of
+   * it when the connection opened); default 60 s. Only with a token provider: a fixed string cannot be.
+   */
+  refreshBeforeSec?: number;
 }
 
 export interface ClientEvents {
@@ -124,6 +132,12 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   private readonly leaves = new Map<string, Waiter<void>>();
   /** join frame ids → room, to route error replies */
   private readonly joinIds = new Map<string, string>();
+  /** the token the current connection lives on, and its `exp` (seconds) */
+  private token: { value: string; exp: number | undefined } | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** the id of the outstanding `refresh` frame */
+  private refreshId: string | undefined;
+  private refreshAttempts = 0;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -266,6 +280,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     this.stopHeartbeat();
+    this.stopRefresh();
     const closed = new ChatError('CLOSED', 'client closed');
     for (const key of [...this.outbox.keys()]) this.settleSend(key, closed);
     for (const [roomId, entry] of this.rooms) this.forgetRoom(roomId, entry, closed);
@@ -286,6 +301,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     let token: string;
     try {
       token = await resolveToken(this.options.token);
+      this.token = { value: token, exp: tokenExpiry(token) };
     } catch (err) {
       this.emit('error', new ChatError('UNAVAILABLE', `cannot get a token: ${String(err)}`));
       return this.scheduleReconnect();
@@ -316,6 +332,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   private onSocketGone(code: number, reason: string): void {
     this.ws = undefined;
     this.stopHeartbeat();
+    this.stopRefresh();
     for (const pending of this.outbox.values()) {
       clearTimeout(pending.timer);
       pending.sentGen = -1;
@@ -413,6 +430,9 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
       case 'presence':
         this.emit('presence', frame);
         break;
+      case 'refreshed':
+        this.onRefreshed(frame);
+        break;
       case 'pong':
         break;
     }
@@ -423,6 +443,8 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.connectAttempts = 0;
     this.setState('open');
     this.startHeartbeat(frame.heartbeatSec);
+    this.refreshAttempts = 0;
+    this.scheduleRefresh();
     for (const waiter of this.helloWaiters.splice(0)) waiter.resolve(frame);
     this.emit('hello', frame);
     for (const [roomId, entry] of this.rooms) this.sendJoin(roomId, entry);
@@ -454,6 +476,12 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
 
   private onError(frame: ErrorFrame): void {
     const error = new ChatError(frame.code, frame.message, frame);
+    if (frame.id !== undefined && frame.id === this.refreshId) {
+      this.refreshFailed(error);
+      return;
+    }
+    // the connection's token expired before a refresh got through: try now (the server closes it soon)
+    if (frame.code === 'TOKEN_EXPIRED' && frame.id === undefined && this.refreshId === undefined) void this.refresh();
     if (frame.clientMsgId !== undefined && frame.roomId !== undefined) {
       const key = sendKey(frame.roomId, frame.clientMsgId);
       const pending = this.outbox.get(key);
@@ -477,6 +505,59 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
       return;
     }
     this.emit('error', error);
+  }
+
+  // ---- the connection's token (SPEC §3) ----
+
+  private scheduleRefresh(): void {
+    this.stopRefresh();
+    const exp = this.token?.exp;
+    if (exp === undefined || typeof this.options.token !== 'function') return;
+    const left = exp * 1000 - Date.now();
+    const lead = Math.min((this.options.refreshBeforeSec ?? 60) * 1000, left / 4);
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, left - lead));
+  }
+
+  private async refresh(): Promise<void> {
+    this.stopRefresh();
+    const gen = this.gen;
+    let token: string;
+    try {
+      token = await resolveToken(this.options.token);
+    } catch (err) {
+      return this.refreshFailed(new ChatError('UNAVAILABLE', `cannot get a token: ${String(err)}`));
+    }
+    if (gen !== this.gen || !this.isOpen() || this.refreshId !== undefined) return;
+    if (token === this.token?.value) {
+      // The provider has nothing newer yet: ask again shortly (the server closes only after its grace).
+      return this.refreshFailed();
+    }
+    this.refreshId = this.requestId('r');
+    this.token = { value: token, exp: tokenExpiry(token) };
+    this.write({ type: 'refresh', id: this.refreshId, token });
+  }
+
+  private onRefreshed(frame: RefreshedFrame): void {
+    if (frame.id !== this.refreshId) return;
+    this.refreshId = undefined;
+    this.refreshAttempts = 0;
+    if (this.token) this.token.exp = frame.exp;
+    this.scheduleRefresh();
+  }
+
+  /** A refresh that did not go through is tried again with backoff; past `exp` the server closes with 4001 and the client reconnects. */
+  private refreshFailed(error?: ChatError): void {
+    this.refreshId = undefined;
+    if (error) this.emit('error', error);
+    if (this.stopped || !this.isOpen()) return;
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), backoffDelay(this.refreshAttempts++, this.backoff));
+  }
+
+  private stopRefresh(): void {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    this.refreshId = undefined;
   }
 
   // ---- joins ----
