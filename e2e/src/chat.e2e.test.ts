@@ -156,6 +156,27 @@ describe('chat between gateways', () => {
     back.close();
   });
 
+  it('acks a resend of a stored message to the sender only: a member who had it by replay does not get it again', async () => {
+    const room = await stack.createRoom(['gina', 'hal']);
+    const gina = await open('gina', 0);
+    await gina.request({ type: 'join', id: 'j', roomId: room.roomId });
+    const first = await gina.request({ type: 'send', id: 's1', roomId: room.roomId, clientMsgId: 'g1', body: 'one' });
+    // Hal's gateway never carried seq 1 live: he has it from his join's replay.
+    const hal = await open('hal', 1);
+    await hal.request({ type: 'join', id: 'j', roomId: room.roomId, afterSeq: 0 });
+    await hal.next((f) => f.type === 'message' && f.seq === 1);
+    // Gina's client did not see the ack (say) and sends g1 again: the same ack, and the room hears nothing.
+    const again = await gina.request({ type: 'send', id: 's2', roomId: room.roomId, clientMsgId: 'g1', body: 'one' });
+    expect(again).toEqual({ ...first, id: 's2' });
+    await gina.request({ type: 'send', id: 's3', roomId: room.roomId, clientMsgId: 'g2', body: 'two' });
+    await hal.next((f) => f.type === 'message' && f.seq === 2);
+    await gina.next((f) => f.type === 'message' && f.seq === 2);
+    expect(hal.frames.filter((f) => f.type === 'message').map((f) => f.seq)).toEqual([1, 2]);
+    expect(gina.frames.filter((f) => f.type === 'message').map((f) => f.seq)).toEqual([1, 2]);
+    gina.close();
+    hal.close();
+  });
+
   it('writes a message byte for byte the same live and in a replay', async () => {
     const room = await stack.createRoom(['erin', 'finn']);
     const erin = await open('erin', 0);

@@ -12,6 +12,7 @@ import { type InboundDelivery, parseInbound } from './inbound.js';
 import type { MembershipCache, RoomInfo } from './membership-cache.js';
 import type { RouterMetrics } from './metrics.js';
 import {
+  ackToSender,
   deadLetter,
   errorToSender,
   messagesStored,
@@ -172,7 +173,16 @@ export class BatchHandler {
       }
       const decision = decisions.get(item);
       if (!decision) throw new Error('a send of the batch has no decision');
-      // the frame acks the send too (the sender's gateway is bound to the room)
+      if (decision.kind === 'duplicate' && !delivery.redelivered) {
+        // A client's resend of a stored message: the room had its frame when it was stored (gateways that
+        // lost it meanwhile catch up by seq), so only the sender is answered.
+        emit(delivery, ackToSender(send, decision.message));
+        duplicates++;
+        continue;
+      }
+      // The frame acks the send too (the sender's gateway is bound to the room). A redelivered send was
+      // stored by an owner that may have crashed before publishing: members may lack the frame, and
+      // gateways drop the seqs they already forwarded.
       emit(delivery, roomMessage(topology, decision.message, send));
       if (decision.kind === 'new') stored++;
       else duplicates++;

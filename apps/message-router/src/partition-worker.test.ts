@@ -250,6 +250,35 @@ describe('PartitionWorker', () => {
     expect(channel.acks).toEqual([{ clientMsgId: 'a2', upTo: true }]);
   });
 
+  it('answers a client’s resend of a stored message with an ack to the sender only, never the room again', async () => {
+    const { store, broker, channel, run } = setup();
+    store.put({ roomId: 'r1', seq: 1, senderId: 'ann', clientMsgId: 'a1', body: 'a1', ts: 5 });
+    // the resend of a1 (a first delivery: the gateway published it again), and a2 resent in its own batch
+    await run(delivery({ ...send('a1'), id: 'f7' }), delivery(send('a2')), delivery(send('a2')));
+    expect(store.seqs('r1')).toEqual([1, 2]);
+    expect(broker.summary()).toEqual([
+      'conn-frame ack 1',
+      'room-frame message 2',
+      'conn-frame ack 2',
+      'messages.stored 2',
+    ]);
+    const [ack] = broker.confirmed[0] ?? [];
+    expect(ack).toMatchObject({
+      exchange: '',
+      routingKey: 't.gw.gw-1',
+      options: { headers: { 'x-conn-id': 'conn-ann' } },
+    });
+    expect(JSON.parse(ack?.content.toString() ?? '')).toEqual({
+      type: 'ack',
+      id: 'f7',
+      roomId: 'r1',
+      clientMsgId: 'a1',
+      seq: 1,
+      ts: 5,
+    });
+    expect(channel.acks).toEqual([{ clientMsgId: 'a2', upTo: true }]);
+  });
+
   it('raises read markers clamped to the last seq, and announces each user’s highest mark once when it moved', async () => {
     const { store, reads, broker, run } = setup();
     for (const seq of [1, 2])

@@ -3,6 +3,7 @@
  * gateways byte for byte), the events, and dead letters. No I/O here.
  */
 import {
+  type AckFrame,
   type ErrorFrame,
   EventKey,
   GatewayMessageType,
@@ -79,7 +80,7 @@ export function roomRead(topology: Topology, roomId: string, userId: string, seq
 }
 
 /** A frame for the one connection that sent `send`, through its gateway's queue. */
-function toConnection(send: InboundSend, frame: ErrorFrame): Publication {
+function toConnection(send: InboundSend, frame: ErrorFrame | AckFrame): Publication {
   return {
     exchange: '',
     routingKey: send.replyTo,
@@ -96,6 +97,22 @@ export function errorToSender(send: InboundSend, code: WsErrorCode, message: str
     ...(send.id !== undefined ? { id: send.id } : {}),
     roomId: send.roomId,
     clientMsgId: send.clientMsgId,
+  });
+}
+
+/**
+ * The ack of a client's resend of a message stored before, for the sender only: the room's members had
+ * the message's frame when it was first stored, and putting it on the room again would reach each of
+ * them twice (the sender's gateway settles its send in flight from this frame and forwards it).
+ */
+export function ackToSender(send: InboundSend, m: StoredMessage): Publication {
+  return toConnection(send, {
+    type: 'ack',
+    ...(send.id !== undefined ? { id: send.id } : {}),
+    roomId: m.roomId,
+    clientMsgId: m.clientMsgId,
+    seq: m.seq,
+    ts: m.ts,
   });
 }
 

@@ -132,12 +132,17 @@ export function buildBrokerAsyncApi(): Record<string, unknown> {
       },
       gatewayReplies: {
         address: t.gatewayQueue('{gatewayId}'),
-        description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}. (A send's ack has no publication of its own: it rides on the room's message frame.)`,
+        description: `Router → one gateway (default exchange, key = the send's replyTo); AMQP type "${GatewayMessageType.connFrame}", forwarded to the connection named by ${Header.connId}. (A first send's ack has no publication of its own: it rides on the room's message frame; a resend of a stored message is acked here, to its sender only.)`,
         action: 'send',
         messages: {
           ErrorFrame: {
             summary: 'the send failed',
             payload: ServerFrames.error,
+            headers: headers([Header.connId]),
+          },
+          AckFrame: {
+            summary: 'a resend of a message stored before: its ack, for the sender only (the room had the message)',
+            payload: ServerFrames.ack,
             headers: headers([Header.connId]),
           },
         },
