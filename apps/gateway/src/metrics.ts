@@ -18,6 +18,7 @@ export class GatewayMetrics {
   readonly shed: Counter;
   readonly sendsInFlight: Gauge;
   readonly closes: Counter<'reason'>;
+  readonly catchUps: Counter<'outcome'>;
 
   constructor({ registry }: Metrics) {
     const registers = [registry];
@@ -90,6 +91,12 @@ export class GatewayMetrics {
       name: 'coffeechat_gateway_closes_total',
       help: 'connections closed by the gateway, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.catchUps = new Counter({
+      name: 'coffeechat_gateway_room_catch_ups_total',
+      help: 'rooms that fetched messages this gateway missed (a broker reconnect, a gap in seqs): filled, or gave_up (the clients re-join)',
+      labelNames: ['outcome'],
       registers,
     });
   }

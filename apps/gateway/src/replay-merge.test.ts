@@ -2,7 +2,6 @@ import type { StoredMessage } from '@coffeechat/contracts';
 import { describe, expect, it } from 'vitest';
 import { offlinePresence } from './presence-view.js';
 import { type JoinAccepted, type LiveFrame, liveFramesAfter, planJoin } from './replay-merge.js';
-import { SeqFilter } from './seq-filter.js';
 
 const stored = (seq: number): StoredMessage => ({
   roomId: 'r1',
@@ -108,15 +107,5 @@ describe('liveFramesAfter', () => {
       ...tail.map((t) => Number(t.slice(4))),
     ];
     expect(seqs).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  });
-});
-
-describe('SeqFilter', () => {
-  it('drops a seq at or below the last forwarded one, per room', () => {
-    const f = new SeqFilter();
-    expect([1, 2, 2, 3, 1, 4].map((s) => f.accept('r', s))).toEqual([true, true, false, true, false, true]);
-    expect(f.accept('other', 1)).toBe(true);
-    f.forget('r');
-    expect(f.accept('r', 1)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * Where what arrives on the gateway's queue goes: a room frame to the room's live sockets (hub), to the
- * links of sockets still joining (joins), and, when it answers a local send, its ack (sends); the
+ * Where what arrives on the gateway's queue goes: a room frame to the room's sockets (hub: live ones,
+ * and the links of those still joining) and, when it answers a local send, its ack (sends); the
  * router's frame for one connection to it; membership changes to the join refusals, the rooms and
  * presence; after a broker reconnect, the rooms catch up (members removed meanwhile leave them) and no
  * send is awaited any more.
@@ -23,7 +23,7 @@ export interface RoomEventsTargets {
 export function roomEvents({ hub, joins, sends, refusals, presence }: RoomEventsTargets): RoomFeedEvents {
   return {
     roomFrame: (frame) => {
-      if (hub.deliver(frame)) joins.hold(frame);
+      hub.deliver(frame);
       sends.answered(frame);
     },
     connFrame: (frame) => sends.connFrame(frame),

@@ -1,4 +1,7 @@
-/** The room hub after a broker reconnect, with the socket, topics and broker replaced by recorders. */
+/**
+ * The room hub keeps each socket's stream of a room strictly ascending and gapless, whatever the broker
+ * lost or repeated: with the socket, topics and broker replaced by recorders.
+ */
 import { describe, expect, it } from 'vitest';
 import { accepted, liveFrame, setup, tick } from '../test/protocol-fixture.js';
 
@@ -29,6 +32,41 @@ describe('RoomHub', () => {
     events.roomFrame(liveFrame(9));
     expect(a.socket.of('message').map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(b.socket.of('message').map((f) => f.seq)).toEqual([6, 7, 8, 9]);
+  });
+
+  it('holds the frames after a gap (a frame lost before the room was bound again) until a router gave the missing ones', async () => {
+    const { joined, backend, events } = setup();
+    const [a, b] = await joined('alice', 'bob');
+    events.roomFrame(liveFrame(1));
+    events.roomFrame(liveFrame(2));
+    // 3 and 4 were published while the gateway's new queue was not bound to the room yet.
+    events.roomFrame(liveFrame(5));
+    events.roomFrame(liveFrame(6));
+    await tick();
+    const ask = backend.joins.at(-1);
+    expect(ask?.request).toMatchObject({ roomId: 'r1', afterSeq: 2 });
+    expect(a.socket.of('message').map((f) => f.seq)).toEqual([1, 2]);
+    ask?.reply.resolve(accepted(5, [3, 4, 5]));
+    await tick();
+    events.roomFrame(liveFrame(6)); // a re-publish
+    events.roomFrame(liveFrame(7));
+    for (const c of [a, b]) expect(c.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('a socket whose join read messages still on their way gets each of them once, then reads the room’s topic', async () => {
+    const { joined, connect, backend, events } = setup();
+    const [a] = await joined('alice');
+    events.roomFrame(liveFrame(1));
+    const b = connect('bob');
+    b.frame({ type: 'join', roomId: 'r1', afterSeq: 0 });
+    await tick();
+    // The router read 1..3; the frames of 2 and 3 reach this gateway after the answer.
+    backend.joins.at(-1)?.reply.resolve(accepted(3, [1, 2, 3]));
+    await tick();
+    for (const seq of [2, 3, 4]) events.roomFrame(liveFrame(seq));
+    expect(b.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(a.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(b.socket.topics.has('room/r1')).toBe(true);
   });
 });
 

@@ -1,31 +1,57 @@
 /**
- * The rooms this gateway carries traffic for, and the room feed that brings it. The gateway's queue is
- * bound to a room while a local socket has joined or is joining it, or awaits an ack there (reference
- * counted); each arriving room frame is de-duplicated by seq and published once to the room's uWS topic
- * for the live sockets (sockets still joining hold it in their link, see room-joins.ts). After a broker
- * reconnect (the gateway's queue is new, whatever was published meanwhile is lost for it, membership
- * events included) each room asks a router, for every user with live sockets there, whether they are
- * still members, and for what the sockets missed.
+ * The rooms this gateway carries traffic for, and who receives each room's frames here. The gateway's
+ * queue is bound to a room while a local socket has joined or is joining it, or awaits an ack there
+ * (reference counted). Each room's frames pass its stream (room-stream.ts: strictly ascending, gapless
+ * seqs) and go to the room's uWS topic for the live sockets, one by one to sockets that went live ahead
+ * of the topic, and to the links of sockets still joining (room-link.ts holds them). When messages are
+ * missing (published while the gateway's queue was gone after a broker reconnect, or before a gap), the
+ * room asks a router for them and its frames wait until they came, so no socket ever sees a gap: a
+ * client that saw one would join again and be sent what it had (a duplicate on the wire).
  */
-import { messageFrameJson, type StoredMessage } from '@coffeechat/contracts';
+import { CloseCode, messageFrameJson } from '@coffeechat/contracts';
 import { secondsSince } from '@coffeechat/telemetry';
 import type { TopicPublisher } from './client-socket.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { RoomFeed, RoomFrame } from './room-feed.js';
+import { RoomStream } from './room-stream.js';
 import type { RouterClient } from './router-client.js';
-import { SeqFilter } from './seq-filter.js';
 import type { Session } from './session.js';
 
 interface HubRoom {
   refs: number;
   bound: Promise<void>;
+  /** sockets reading the room's topic: each has every message up to the stream's last */
   live: Set<Session>;
-  /** set while the room is re-synchronized after a broker reconnect: live frames wait here */
-  resyncHeld?: RoomFrame[];
+  /** sockets that went live past the stream's last (their join read newer messages): written to one by one, with their position, until the topic has caught up */
+  ahead: Map<Session, number>;
+  /** sockets whose join is under way: their links hold what arrives */
+  joining: Set<Session>;
+  stream: RoomStream;
+  /** the catch-up running (or waiting its turn) for this room */
+  catchingUp?: Promise<void>;
+  /** set by a broker reconnect until asked: whether each user with sockets here is still a member (a removal published meanwhile was lost) */
+  recheck?: NotMember;
 }
 
-/** At most this many rooms ask the routers for their missed messages at once after a reconnect. */
-const RESYNC_CONCURRENCY = 16;
+/** Told of a user who is no longer a member of a room where they have sockets here. */
+export type NotMember = (roomId: string, userId: string) => void;
+
+export interface RoomHubDeps {
+  feed: Pick<RoomFeed, 'bindRoom' | 'unbindRoom'>;
+  router: Pick<RouterClient, 'join'>;
+  topics: TopicPublisher;
+  metrics: GatewayMetrics;
+  /** a joining socket holding more than this reads too slowly and is closed */
+  holdLimitBytes: number;
+}
+
+/** At most this many rooms ask the routers for missed messages at once (after a reconnect, all do). */
+const CATCH_UP_CONCURRENCY = 16;
+/** A catch-up that cannot reach a router for this long lets its frames through with the gap. */
+const CATCH_UP_DEADLINE_MS = 15_000;
+const CATCH_UP_RETRY_MS = 500;
+/** ... or that holds this many frames meanwhile */
+const CATCH_UP_MAX_WAITING = 1000;
 
 export const roomTopic = (roomId: string) => `room/${roomId}`;
 
@@ -35,24 +61,28 @@ export const frameKind = (frame: RoomFrame): FrameKind =>
 
 export class RoomHub {
   private readonly rooms = new Map<string, HubRoom>();
-  private readonly seqs = new SeqFilter();
+  /** catch-ups running; the ones beyond the limit wait in `queued` */
+  private catchingUp = 0;
+  private readonly queued: Array<() => void> = [];
 
-  constructor(
-    private readonly feed: Pick<RoomFeed, 'bindRoom' | 'unbindRoom'>,
-    private readonly router: Pick<RouterClient, 'join'>,
-    private readonly topics: TopicPublisher,
-    private readonly metrics: GatewayMetrics,
-  ) {}
+  constructor(private readonly deps: RoomHubDeps) {}
 
   /** Takes a reference on the room's binding; resolves once room traffic reaches this gateway. */
   async retain(roomId: string): Promise<void> {
     let room = this.rooms.get(roomId);
     if (!room) {
-      room = { refs: 0, bound: this.feed.bindRoom(roomId), live: new Set() };
+      room = {
+        refs: 0,
+        bound: this.deps.feed.bindRoom(roomId),
+        live: new Set(),
+        ahead: new Map(),
+        joining: new Set(),
+        stream: new RoomStream(),
+      };
       // A failed bind is reported to the joins awaiting it; the entry goes with their releases.
       room.bound.catch(() => undefined);
       this.rooms.set(roomId, room);
-      this.metrics.roomsBound.set(this.rooms.size);
+      this.deps.metrics.roomsBound.set(this.rooms.size);
     }
     room.refs += 1;
     await room.bound;
@@ -64,119 +94,196 @@ export class RoomHub {
     room.refs -= 1;
     if (room.refs > 0) return;
     this.rooms.delete(roomId);
-    this.seqs.forget(roomId);
-    this.metrics.roomsBound.set(this.rooms.size);
-    this.feed.unbindRoom(roomId).catch(() => undefined);
+    this.deps.metrics.roomsBound.set(this.rooms.size);
+    this.deps.feed.unbindRoom(roomId).catch(() => undefined);
   }
 
-  /** The socket reads the room's topic now (it went live). */
-  addLive(roomId: string, session: Session): void {
-    this.rooms.get(roomId)?.live.add(session);
-  }
-
-  removeLive(roomId: string, session: Session): void {
-    this.rooms.get(roomId)?.live.delete(session);
-  }
-
-  /** The local sockets that read the room's topic. */
-  liveIn(roomId: string): Iterable<Session> {
-    return this.rooms.get(roomId)?.live ?? [];
+  /** The socket's join of the room starts (again): its link holds the room's frames until it goes live. */
+  joining(roomId: string, session: Session): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.leave(roomId, session);
+    room.joining.add(session);
   }
 
   /**
-   * A room frame from the feed, to the room's live sockets. False when it is not for them: the room is
-   * not bound here any more, or the frame's seq was forwarded before.
+   * The socket's join wrote everything up to `position`: it reads the room's topic from now on, or, when
+   * its join read messages the topic has not carried yet, gets the frames after `position` one by one
+   * until the topic has caught up with it.
    */
-  deliver(frame: RoomFrame): boolean {
+  goLive(roomId: string, session: Session, position: number): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    room.joining.delete(session);
+    room.stream.startAfter(position);
+    if (position > (room.stream.last ?? 0)) room.ahead.set(session, position);
+    else this.subscribe(roomId, room, session);
+  }
+
+  /** No more room traffic for the socket. */
+  leave(roomId: string, session: Session): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    if (room.live.delete(session) && !session.closed) session.socket.unsubscribe(roomTopic(roomId));
+    room.ahead.delete(session);
+    room.joining.delete(session);
+  }
+
+  /** The local sockets that joined or are joining the room. */
+  sessionsIn(roomId: string): Session[] {
+    const room = this.rooms.get(roomId);
+    return room ? [...room.live, ...room.ahead.keys(), ...room.joining] : [];
+  }
+
+  /** A room frame from the feed: forwarded in seq order, dropped as a duplicate, or held while messages before it are fetched. */
+  deliver(frame: RoomFrame): void {
     const room = this.rooms.get(frame.roomId);
-    if (!room) return false; // arrived after the last local socket left
-    if (frame.seq !== undefined && !this.seqs.accept(frame.roomId, frame.seq)) {
-      this.metrics.duplicatesDropped.inc();
-      return false;
-    }
-    const kind = frameKind(frame);
-    if (room.resyncHeld) {
-      room.resyncHeld.push(frame);
-    } else if (frame.userId !== undefined) {
-      // Typing skips the typist's own sockets, which a topic cannot do: write to each socket.
-      let sent = 0;
-      for (const session of room.live) {
-        if (session.userId !== frame.userId && session.socket.send(frame.bytes)) sent += 1;
-      }
-      this.metrics.framesOut.inc({ type: kind }, sent);
-    } else {
-      this.metrics.framesOut.inc({ type: kind }, this.topics.publish(roomTopic(frame.roomId), frame.bytes));
-    }
-    if (frame.sentAt !== undefined) this.metrics.sendToDeliver.observe(secondsSince(frame.sentAt));
-    if (frame.storedAt !== undefined)
-      this.metrics.hopLatency.observe({ hop: 'delivery' }, secondsSince(frame.storedAt));
-    return true;
+    if (!room) return; // arrived after the last local socket left
+    const { offer, startedCatchUp } = room.stream.offer(frame);
+    if (offer === 'duplicate') this.deps.metrics.duplicatesDropped.inc();
+    else if (offer === 'forward') this.forward(frame.roomId, room, frame);
+    else if (startedCatchUp) void this.catchUp(frame.roomId, room);
   }
 
   /**
-   * After a broker reconnect: every room with live sockets asks a router, per user, whether they are
-   * still members (a `membership.removed` published while the link was down is lost): `notMember` is
-   * called at once for each who is not, before anything more is written to the room. Then each socket
-   * gets the messages it lacks after the oldest position among them, in seq order, merged with the live
-   * frames that arrived meanwhile (held until then), so the sockets keep a gapless stream.
+   * After a broker reconnect (the gateway's queue is new: whatever was published meanwhile is lost for
+   * it, removals from rooms included): every room with sockets holds its frames, asks a router for the
+   * messages after the last one it forwarded, and asks whether each user with sockets there is still a
+   * member; `notMember` is told at once of each who is not, before anything more goes to the room.
+   * Resolves once every room caught up.
    */
-  async resync(notMember: (roomId: string, userId: string) => void): Promise<void> {
-    const queue = [...this.rooms.entries()].filter(([, room]) => room.live.size > 0 && !room.resyncHeld);
-    const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await this.resyncRoom(next[0], next[1], notMember);
-    };
-    await Promise.all(Array.from({ length: RESYNC_CONCURRENCY }, worker));
+  async resync(notMember: NotMember): Promise<void> {
+    const started: Promise<void>[] = [];
+    for (const [roomId, room] of this.rooms) {
+      if (this.sessionsIn(roomId).length === 0) continue;
+      if (room.stream.last === undefined) {
+        // Nothing forwarded yet: joins answered before the outage resume after what their answer covered.
+        const covered = [...room.joining].flatMap((s) => s.rooms.get(roomId)?.answeredUpTo ?? []);
+        if (covered.length > 0) room.stream.startAfter(Math.min(...covered));
+      }
+      room.recheck = notMember;
+      room.stream.catchUp();
+      started.push(this.catchUp(roomId, room));
+    }
+    await Promise.all(started);
   }
 
-  private async resyncRoom(
-    roomId: string,
-    room: HubRoom,
-    notMember: (roomId: string, userId: string) => void,
-  ): Promise<void> {
-    const forwarded = this.seqs.lastOf(roomId) ?? 0;
-    // What each live socket has: its join point, or the last frame the room's topic carried since.
-    const positions = new Map<Session, number>();
-    for (const session of room.live)
-      positions.set(session, Math.max(session.rooms.get(roomId)?.position ?? 0, forwarded));
-    const afterSeq = Math.min(...positions.values());
-    room.resyncHeld = [];
-    let replay: StoredMessage[] | undefined;
-    const refused: string[] = [];
-    try {
-      // The first member's answer carries the replay; the others' only say whether they still are members.
-      for (const userId of new Set([...room.live].map((s) => s.userId))) {
-        const reply = await this.router.join({ kind: 'join', roomId, userId, ...(replay ? {} : { afterSeq }) });
-        if (reply.ok) replay ??= reply.replay;
-        else if (reply.code === 'NOT_A_MEMBER') refused.push(userId);
+  /** The room's catch-up: started unless one runs (it then does one more round). */
+  private catchUp(roomId: string, room: HubRoom): Promise<void> {
+    room.catchingUp ??= this.turn(() => this.catchUpRounds(roomId, room)).finally(() => {
+      room.catchingUp = undefined;
+      // asked for after the last round looked
+      if (this.rooms.get(roomId) === room && (room.stream.catchingUp || room.recheck)) void this.catchUp(roomId, room);
+    });
+    return room.catchingUp;
+  }
+
+  /** Rounds of asking a router for the messages after the stream's last, until nothing is missing. */
+  private async catchUpRounds(roomId: string, room: HubRoom): Promise<void> {
+    const { metrics } = this.deps;
+    const deadline = performance.now() + CATCH_UP_DEADLINE_MS;
+    while (this.rooms.get(roomId) === room && (room.stream.catchingUp || room.recheck)) {
+      const notMember = room.recheck;
+      room.recheck = undefined;
+      const afterSeq = room.stream.catchingUp ? (room.stream.roundStarted() ?? 0) : undefined;
+      const { missed, unreachable } = await this.ask(roomId, afterSeq, notMember);
+      if (this.rooms.get(roomId) !== room || afterSeq === undefined) continue;
+      const waitMore = performance.now() < deadline && room.stream.waitingCount <= CATCH_UP_MAX_WAITING;
+      if (!missed && unreachable && waitMore) {
+        await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS));
+        continue;
       }
-    } catch {
-      // The router is unreachable: the sockets keep what they have; the SDK re-joins on the gap it sees.
+      // Without the messages (no router, no member left to ask as, or only the newest of very many),
+      // the frames go on with the gap: the clients join again to fill it.
+      const giveUp = !missed || missed.truncated;
+      for (const frame of room.stream.resume(missed?.frames ?? [], giveUp)) this.forward(roomId, room, frame);
+      if (giveUp) metrics.catchUps.inc({ outcome: 'gave_up' });
+      else if (!room.stream.catchingUp) metrics.catchUps.inc({ outcome: 'filled' });
     }
-    for (const userId of refused) notMember(roomId, userId);
-    const held = room.resyncHeld ?? [];
-    room.resyncHeld = undefined;
-    if (this.rooms.get(roomId) !== room) return;
-    // Sockets that went live meanwhile got everything up to their own join point.
-    for (const session of room.live)
-      if (!positions.has(session)) positions.set(session, session.rooms.get(roomId)?.position ?? 0);
-    const last = replay?.at(-1);
-    if (last) this.seqs.accept(roomId, last.seq);
-    const frames: RoomFrame[] = (replay ?? []).map((m) => ({
-      roomId,
-      seq: m.seq,
-      bytes: Buffer.from(messageFrameJson(m)),
-    }));
-    for (const frame of [...frames, ...held]) {
-      let sent = 0;
-      for (const session of room.live) {
-        const at = positions.get(session) ?? 0;
-        if (frame.seq !== undefined) {
-          if (frame.seq <= at) continue;
-          positions.set(session, frame.seq);
-        } else if (frame.userId === session.userId) continue;
-        if (session.socket.send(frame.bytes)) sent += 1;
+  }
+
+  /**
+   * Asks a router, as the members with sockets here: for the stored messages after `afterSeq` (as the
+   * first who is still a member), and with `notMember`, whether each of them still is (told at once of
+   * each who is not). `unreachable` when a router did not answer.
+   */
+  private async ask(roomId: string, afterSeq: number | undefined, notMember: NotMember | undefined) {
+    let missed: { frames: RoomFrame[]; truncated: boolean } | undefined;
+    let unreachable = false;
+    for (const userId of new Set(this.sessionsIn(roomId).map((s) => s.userId))) {
+      const replay = afterSeq !== undefined && !missed;
+      if (!replay && !notMember) break;
+      try {
+        const reply = await this.deps.router.join({ kind: 'join', roomId, userId, ...(replay ? { afterSeq } : {}) });
+        if (reply.ok && replay) {
+          const frames = reply.replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrameJson(m)) }));
+          missed = { frames, truncated: reply.truncated };
+        } else if (!reply.ok && reply.code === 'NOT_A_MEMBER') notMember?.(roomId, userId);
+        else if (!reply.ok) unreachable = true;
+      } catch {
+        unreachable = true;
+        break; // no router: asking the others would wait out the same deadline
       }
-      this.metrics.framesOut.inc({ type: frameKind(frame) }, sent);
+    }
+    return { missed, unreachable };
+  }
+
+  /** A frame in stream order, to everyone in the room here. */
+  private forward(roomId: string, room: HubRoom, frame: RoomFrame): void {
+    const { metrics, topics } = this.deps;
+    const kind = frameKind(frame);
+    let sent = 0;
+    if (frame.userId !== undefined) {
+      // Typing skips the typist's own sockets, which a topic cannot do: write to each socket.
+      for (const session of room.live)
+        if (session.userId !== frame.userId && session.socket.send(frame.bytes)) sent += 1;
+    } else {
+      sent += topics.publish(roomTopic(roomId), frame.bytes);
+    }
+    for (const [session, position] of room.ahead) {
+      if (frame.seq === undefined) {
+        if (session.userId !== frame.userId && session.socket.send(frame.bytes)) sent += 1;
+      } else if (frame.seq > position) {
+        if (session.socket.send(frame.bytes)) sent += 1;
+        room.ahead.set(session, frame.seq);
+      }
+    }
+    metrics.framesOut.inc({ type: kind }, sent);
+    // Sockets ahead of the topic read it once it carried their position (this frame went to them already).
+    const carried = frame.seq;
+    if (carried !== undefined)
+      for (const [session, position] of room.ahead) if (position <= carried) this.subscribe(roomId, room, session);
+    for (const session of room.joining) this.hold(roomId, session, frame);
+    if (frame.sentAt !== undefined) metrics.sendToDeliver.observe(secondsSince(frame.sentAt));
+    if (frame.storedAt !== undefined) metrics.hopLatency.observe({ hop: 'delivery' }, secondsSince(frame.storedAt));
+  }
+
+  private subscribe(roomId: string, room: HubRoom, session: Session): void {
+    room.ahead.delete(session);
+    room.live.add(session);
+    session.socket.subscribe(roomTopic(roomId));
+  }
+
+  /** A frame for a socket still joining: its link holds it; a socket that reads too slowly is closed. */
+  private hold(roomId: string, session: Session, frame: RoomFrame): void {
+    const link = session.rooms.get(roomId);
+    if (!link || link.phase === 'live') return;
+    if (link.hold(frame) > this.deps.holdLimitBytes) {
+      this.deps.metrics.closes.inc({ reason: 'slow_reader' });
+      session.socket.end(CloseCode.POLICY_VIOLATION, 'send buffer full');
+    }
+  }
+
+  /** Runs `work` when fewer than CATCH_UP_CONCURRENCY others run; the rest wait their turn, in order. */
+  private async turn(work: () => Promise<void>): Promise<void> {
+    if (this.catchingUp < CATCH_UP_CONCURRENCY) this.catchingUp += 1;
+    else await new Promise<void>((resolve) => this.queued.push(resolve));
+    try {
+      await work();
+    } finally {
+      const next = this.queued.shift();
+      if (next) next();
+      else this.catchingUp -= 1;
     }
   }
 }

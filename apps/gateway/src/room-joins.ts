@@ -2,18 +2,17 @@
  * Joining and leaving rooms (SPEC §4 `join`, `leave`, `removed`; docs/internals.md "Join and resume"):
  * the one place that creates, drives and drops the sockets' room links. A join binds the room (hub),
  * asks a router, watches the members' presence, then writes `joined`, the replay and the live frames
- * held meanwhile (room-link.ts) and subscribes the socket, so nothing is missed or doubled. Live frames
- * reach a joining socket's link only through `hold`.
+ * held meanwhile (room-link.ts) and has the hub take the socket live, so nothing is missed or doubled.
+ * Live frames reach a joining socket's link only from the hub.
  */
-import { CloseCode, type JoinFrame, type JoinReply, WsErrorCode } from '@coffeechat/contracts';
+import { type JoinFrame, type JoinReply, WsErrorCode } from '@coffeechat/contracts';
 import { activeTraceContext, withTraceContext } from '@coffeechat/telemetry';
 import type { JoinRefusals } from './join-refusals.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { PresenceView } from './presence-view.js';
 import { planJoin } from './replay-merge.js';
 import { contextOf, type Replies } from './replies.js';
-import type { RoomFrame } from './room-feed.js';
-import { type RoomHub, roomTopic } from './room-hub.js';
+import type { RoomHub } from './room-hub.js';
 import { RoomLink } from './room-link.js';
 import type { RouterClient } from './router-client.js';
 import { removedFrame } from './server-frames.js';
@@ -28,16 +27,11 @@ export interface RoomJoinsDeps {
   metrics: GatewayMetrics;
   /** a replay is written only while the socket has less than this waiting */
   replayLowWaterBytes: number;
-  /** a joining socket holding more than this reads too slowly and is closed */
-  holdLimitBytes: number;
   /** rooms a connection may have joined or be joining; the next join is RATE_LIMITED */
   maxRoomsPerConnection: number;
 }
 
 export class RoomJoins {
-  /** per room: the sockets whose link is not live yet (they hold the room's live frames) */
-  private readonly joining = new Map<string, Set<Session>>();
-
   constructor(private readonly deps: RoomJoinsDeps) {}
 
   async join(session: Session, frame: JoinFrame): Promise<void> {
@@ -58,16 +52,9 @@ export class RoomJoins {
     }
     const link = new RoomLink();
     session.rooms.set(roomId, link);
-    let bound: Promise<void>;
-    if (current) {
-      // Joining again re-synchronizes: leave the live topic and merge a fresh replay.
-      session.socket.unsubscribe(roomTopic(roomId));
-      hub.removeLive(roomId, session);
-      bound = Promise.resolve();
-    } else {
-      bound = hub.retain(roomId);
-    }
-    this.joiningIn(roomId).add(session);
+    // Joining again re-synchronizes: the socket leaves the live traffic and merges a fresh replay.
+    const bound = current ? Promise.resolve() : hub.retain(roomId);
+    hub.joining(roomId, session);
     let reply: JoinReply;
     try {
       await bound;
@@ -102,24 +89,10 @@ export class RoomJoins {
 
   /** Ends the socket's link to a room: no more room traffic on it. */
   leave(session: Session, roomId: string): void {
-    const link = session.rooms.get(roomId);
-    if (!link) return;
+    if (!session.rooms.has(roomId)) return;
     session.rooms.delete(roomId);
-    if (link.phase === 'live' && !session.closed) session.socket.unsubscribe(roomTopic(roomId));
     this.deps.presence.unwatch(session, roomId);
     this.detach(session, roomId);
-  }
-
-  /** A live frame the hub accepted: each socket still joining the room holds it. */
-  hold(frame: RoomFrame): void {
-    for (const session of this.joining.get(frame.roomId) ?? []) {
-      const link = session.rooms.get(frame.roomId);
-      if (!link || link.phase === 'live') continue;
-      if (link.hold(frame) > this.deps.holdLimitBytes) {
-        this.deps.metrics.closes.inc({ reason: 'slow_reader' });
-        session.socket.end(CloseCode.POLICY_VIOLATION, 'send buffer full');
-      }
-    }
   }
 
   /** The socket can take more: continue the replays waiting for it. */
@@ -129,8 +102,7 @@ export class RoomJoins {
 
   /** `membership.removed` (or a resync found it): that user's sockets leave the room at once and are told. */
   removed(roomId: string, userId: string): void {
-    const sessions = [...this.deps.hub.liveIn(roomId), ...(this.joining.get(roomId) ?? [])];
-    for (const session of sessions) {
+    for (const session of this.deps.hub.sessionsIn(roomId)) {
       if (session.userId !== userId) continue;
       this.leave(session, roomId);
       this.deps.replies.write(session, removedFrame(roomId), 'removed');
@@ -145,36 +117,18 @@ export class RoomJoins {
 
   /**
    * Writes the rest of a join's answer while the client keeps up; the last step (held live frames,
-   * then the topic subscription) runs in one tick so nothing falls between replay and live traffic.
+   * then going live) runs in one tick so nothing falls between replay and live traffic.
    */
   private pump(session: Session, roomId: string, link: RoomLink): void {
     const { socket } = session;
     socket.cork(() => {
       if (!link.pump(socket, this.deps.replayLowWaterBytes, session.userId)) return;
-      socket.subscribe(roomTopic(roomId));
-      this.notJoining(session, roomId);
-      this.deps.hub.addLive(roomId, session);
+      this.deps.hub.goLive(roomId, session, link.position);
     });
   }
 
   private detach(session: Session, roomId: string): void {
-    this.notJoining(session, roomId);
-    this.deps.hub.removeLive(roomId, session);
+    this.deps.hub.leave(roomId, session);
     this.deps.hub.release(roomId);
-  }
-
-  private notJoining(session: Session, roomId: string): void {
-    const joining = this.joining.get(roomId);
-    joining?.delete(session);
-    if (joining?.size === 0) this.joining.delete(roomId);
-  }
-
-  private joiningIn(roomId: string): Set<Session> {
-    let sessions = this.joining.get(roomId);
-    if (!sessions) {
-      sessions = new Set();
-      this.joining.set(roomId, sessions);
-    }
-    return sessions;
   }
 }

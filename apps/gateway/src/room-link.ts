@@ -30,6 +30,11 @@ export class RoomLink {
     return this.state !== 'joining';
   }
 
+  /** Once answered: the seq up to which `joined` and the replay cover the room's messages. */
+  get answeredUpTo(): number | undefined {
+    return this.state === 'joining' ? undefined : this.resumeAfter;
+  }
+
   /** While live: the seq up to which the socket had the room's messages when it went live. */
   get position(): number {
     return this.livePosition;

@@ -99,7 +99,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     graceSec: config.tokenGraceSec,
   });
   const refusals = new JoinRefusals(config.membershipCacheMs);
-  const hub = new RoomHub(feed, router, server.topics, gatewayMetrics);
+  const hub = new RoomHub({
+    feed,
+    router,
+    topics: server.topics,
+    metrics: gatewayMetrics,
+    holdLimitBytes: config.sendBufferBytes,
+  });
   const joins = new RoomJoins({
     hub,
     router,
@@ -108,7 +114,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     replies,
     metrics: gatewayMetrics,
     replayLowWaterBytes: Math.floor(config.sendBufferBytes / 2),
-    holdLimitBytes: config.sendBufferBytes,
     maxRoomsPerConnection: config.roomsPerConnection,
   });
   const sends = new SendsInFlight({

@@ -186,7 +186,13 @@ export function setup(options: SetupOptions = {}) {
     ...(options.now ? { now: options.now } : {}),
   });
   const refusals = new JoinRefusals(5000);
-  const hub = new RoomHub(backend, backend, topics, metrics);
+  const hub = new RoomHub({
+    feed: backend,
+    router: backend,
+    topics,
+    metrics,
+    holdLimitBytes: options.holdLimit ?? 1 << 20,
+  });
   const joins = new RoomJoins({
     hub,
     router: backend,
@@ -195,7 +201,6 @@ export function setup(options: SetupOptions = {}) {
     replies,
     metrics,
     replayLowWaterBytes: options.lowWater ?? 1 << 20,
-    holdLimitBytes: options.holdLimit ?? 1 << 20,
     maxRoomsPerConnection: options.maxRooms ?? 100,
   });
   const sends = new SendsInFlight({
