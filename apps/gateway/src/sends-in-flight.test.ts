@@ -91,8 +91,13 @@ describe('SendsInFlight', () => {
     send('c3'); // room again after an ack
     await tick();
     expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2', 'c3']);
-    // the broker connection came back: acks published meanwhile are lost, so resends go through
+    // the broker connection came back: acks published meanwhile are lost, so the client is told to send
+    // again (at once, not after its ack timeout) and its resends go through
     sends.brokerRestored();
+    expect(a.socket.of('error').slice(-2)).toEqual([
+      { type: 'error', code: 'UNAVAILABLE', message: expect.any(String), roomId: 'r1', clientMsgId: 'c2' },
+      { type: 'error', code: 'UNAVAILABLE', message: expect.any(String), roomId: 'r1', clientMsgId: 'c3' },
+    ]);
     send('c2');
     await tick();
     expect(backend.sends.map((s) => s.clientMsgId)).toEqual(['c1', 'c2', 'c3', 'c2']);

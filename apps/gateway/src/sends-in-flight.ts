@@ -13,7 +13,7 @@ import { contextOf, isClientFault, type Replies } from './replies.js';
 import type { ConnFrame, RoomFrame } from './room-feed.js';
 import type { RoomHub } from './room-hub.js';
 import { type RouterClient, UnconfirmedPublish } from './router-client.js';
-import { ackFrame } from './server-frames.js';
+import { ackFrame, type ErrorContext } from './server-frames.js';
 import type { Session } from './session.js';
 import type { SessionRegistry } from './sessions.js';
 
@@ -31,6 +31,8 @@ export interface SendsInFlightDeps {
 /** A send published and not yet acked: its room's binding is retained until the ack (or a deadline). */
 interface SendInFlight {
   roomId: string;
+  /** what an error reply about it echoes */
+  context: ErrorContext;
   /** performance.now() when the send arrived (for the send→ack metric) */
   startedAt: number;
 }
@@ -85,7 +87,7 @@ export class SendsInFlight {
       );
     }
     this.deps.hub.retain(frame.roomId).catch(() => undefined);
-    sends.set(key, { roomId: frame.roomId, startedAt: performance.now() });
+    sends.set(key, { roomId: frame.roomId, context, startedAt: performance.now() });
     this.count += 1;
     metrics.sendsInFlight.set(this.count);
     try {
@@ -147,10 +149,20 @@ export class SendsInFlight {
 
   /**
    * The broker connection came back (this gateway's queue is new): frames published while it was gone
-   * are lost, acks included, so no send is awaited any more and the clients' resends go through again.
+   * are lost, acks included, so no send is awaited any more. Each is answered UNAVAILABLE, so that its
+   * client sends it again now (a router that stored it acks the resend) instead of after its ack timeout.
    */
   brokerRestored(): void {
-    this.expire(true);
+    for (const [session, sends] of this.awaited)
+      for (const [key, send] of sends) {
+        this.forget(session, key, send);
+        this.deps.replies.fail(
+          session,
+          WsErrorCode.UNAVAILABLE,
+          'the broker connection was lost; send it again',
+          send.context,
+        );
+      }
   }
 
   stop(): void {
@@ -172,9 +184,9 @@ export class SendsInFlight {
     this.deps.hub.release(send.roomId);
   }
 
-  /** Sends whose ack did not come within the deadline (the router was away), or all of them. */
-  private expire(all = false): void {
-    const before = all ? Number.POSITIVE_INFINITY : performance.now() - ACK_DEADLINE_MS;
+  /** Sends whose ack did not come within the deadline (the router was away). */
+  private expire(): void {
+    const before = performance.now() - ACK_DEADLINE_MS;
     for (const [session, sends] of this.awaited)
       for (const [key, send] of sends) if (send.startedAt < before) this.forget(session, key, send);
   }

@@ -18,7 +18,7 @@ import type {
   ServerFrame,
   TypingEventFrame,
 } from '@coffeechat/contracts';
-import { type BackoffSettings, backoffDelay, defaultBackoff } from './backoff.js';
+import { type BackoffSettings, backoffDelay, defaultBackoff, defaultRetryBackoff } from './backoff.js';
 import { ChatError } from './chat-error.js';
 import { Emitter } from './emitter.js';
 import { RoomTracker } from './room-tracker.js';
@@ -34,7 +34,10 @@ export interface ClientOptions {
   token: TokenSource;
   /** the WebSocket class; defaults to `globalThis.WebSocket` (in Node pass the `ws` package's) */
   WebSocket?: WebSocketConstructor;
+  /** delays between reconnects; default 250 ms doubling up to 10 s, with jitter */
   backoff?: Partial<BackoffSettings>;
+  /** delays before a join or send answered UNAVAILABLE / RATE_LIMITED is tried again; default 250 ms doubling up to 2 s */
+  retryBackoff?: Partial<BackoffSettings>;
   /** an unacknowledged send is sent again (same clientMsgId) after this long; default 10 s */
   ackTimeoutMs?: number;
   /** a send still unacknowledged after this long fails with TIMEOUT; default 120 s */
@@ -110,6 +113,7 @@ function randomId(): string {
 export class CoffeeChatClient extends Emitter<ClientEvents> {
   private readonly WebSocketClass: WebSocketConstructor;
   private readonly backoff: BackoffSettings;
+  private readonly retryBackoff: BackoffSettings;
   private readonly ackTimeoutMs: number;
   private readonly sendDeadlineMs: number;
   private readonly typingIntervalMs: number;
@@ -145,6 +149,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     if (!ctor) throw new Error('no WebSocket implementation: pass one as options.WebSocket (e.g. the ws package)');
     this.WebSocketClass = ctor;
     this.backoff = { ...defaultBackoff, ...options.backoff };
+    this.retryBackoff = { ...defaultRetryBackoff, ...options.retryBackoff };
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.sendDeadlineMs = options.sendDeadlineMs ?? 120_000;
     this.typingIntervalMs = options.typingIntervalMs ?? 2000;
@@ -579,7 +584,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
         () => {
           if (this.rooms.get(roomId) === entry && !entry.joining) this.sendJoin(roomId, entry);
         },
-        backoffDelay(entry.attempts++, this.backoff),
+        backoffDelay(entry.attempts++, this.retryBackoff),
       );
       return;
     }
@@ -613,7 +618,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     clearTimeout(pending.timer);
     pending.sentGen = -1;
     if (error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
-      pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.backoff));
+      pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.retryBackoff));
       return;
     }
     if (error.code === 'NOT_JOINED') {
