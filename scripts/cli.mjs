@@ -209,6 +209,7 @@ function token() {
 const SERVICE_BENCHES = {
   'feed-cache': path.join('loadtest', 'dist', 'benches', 'feed-cache.js'),
   'presence-heartbeat': path.join('loadtest', 'dist', 'benches', 'presence-heartbeat.js'),
+  'protocol-fuzz': path.join('loadtest', 'dist', 'benches', 'protocol-fuzz.js'),
   tracing: path.join('loadtest', 'tracing', 'bench.mjs'),
   'tracing-micro': path.join('loadtest', 'tracing', 'micro.mjs'),
 };
