@@ -358,6 +358,24 @@ describe('CoffeeChatClient token refresh', () => {
     expect(server.sockets).toHaveLength(1);
   }, 10_000);
 
+  it('sends again, and keeps the room, when a send or a join is answered TOKEN_EXPIRED', async () => {
+    const refusedOnce = new Set<string>();
+    server.onFrame = (ws, frame) => {
+      if ((frame.type !== 'send' && frame.type !== 'join') || refusedOnce.has(frame.type)) return false;
+      refusedOnce.add(frame.type);
+      const context =
+        frame.type === 'send' ? { roomId: frame.roomId, clientMsgId: frame.clientMsgId } : { id: frame.id };
+      ws.send(JSON.stringify({ type: 'error', code: 'TOKEN_EXPIRED', message: 'token expired', ...context }));
+      return true;
+    };
+    const c = newClient({ token: async () => jwt('alice', 3600, 1) });
+    await c.connect();
+    await c.join('r1');
+    expect((await c.send('r1', 'hi')).seq).toBe(1);
+    expect(server.framesOf('join')).toHaveLength(2);
+    expect(server.framesOf('send')).toHaveLength(2);
+  });
+
   it('refreshes at once when told TOKEN_EXPIRED, and keeps a fixed token as it is', async () => {
     let n = 0;
     const c = newClient({ token: async () => jwt('alice', 3600, ++n) });

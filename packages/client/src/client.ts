@@ -104,6 +104,13 @@ interface PendingSend {
 
 const sendKey = (roomId: string, clientMsgId: string) => `${roomId}\u0000${clientMsgId}`;
 
+/**
+ * Answers after which a join or send is tried again: a backend away, a limit, or the connection's token
+ * expired (it is being refreshed, or the connection closes with 4001 and the next one has a new token).
+ */
+const retryable = (error: ChatError) =>
+  error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED' || error.code === 'TOKEN_EXPIRED';
+
 function randomId(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
   if (c?.randomUUID) return c.randomUUID();
@@ -578,7 +585,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
 
   private onJoinError(roomId: string, entry: RoomEntry, error: ChatError): void {
     entry.joining = false;
-    if (error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+    if (retryable(error)) {
       clearTimeout(entry.retryTimer);
       entry.retryTimer = setTimeout(
         () => {
@@ -617,7 +624,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   private onSendError(key: string, pending: PendingSend, error: ChatError): void {
     clearTimeout(pending.timer);
     pending.sentGen = -1;
-    if (error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+    if (retryable(error)) {
       pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.retryBackoff));
       return;
     }
