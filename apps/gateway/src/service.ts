@@ -50,12 +50,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const queue = topology.gatewayQueue(config.gatewayId);
   const broker = connectBroker(config.amqpUrl, logger, `gateway ${config.gatewayId}`);
   const feed = new AmqpRoomFeed(broker, topology, { queue, timeoutMs: config.brokerTimeoutMs }, logger);
-  const router = new AmqpRouterClient(
-    broker,
-    topology,
-    { replyTo: queue, partitions: config.partitions, timeoutMs: config.brokerTimeoutMs },
-    logger,
-  );
+  const router = new AmqpRouterClient(broker, topology, {
+    replyTo: queue,
+    partitions: config.partitions,
+    timeoutMs: config.brokerTimeoutMs,
+  });
   const verify = createVerifier(config.auth);
   const server = new GatewayServer({
     port: config.port,

@@ -133,7 +133,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     logger,
     metrics,
     allowedOrigins: config.allowedOrigins,
-    ready: () => broker.isConnected() && db.isReachable(),
+    ready: () => broker.isReady() && db.isReachable(),
     port: config.port,
     auth: { verify: cachingVerifier(createVerifier(config.auth)), service: 'router', config },
     routes: (app, auth) => app.use(chatRoutes({ auth, rooms, messages, deadLetters })),

@@ -81,7 +81,7 @@ export async function startPresence(config: PresenceConfig, logger: Logger): Pro
     logger,
     metrics: baseMetrics,
     allowedOrigins: config.allowedOrigins,
-    ready: () => broker.isConnected() && redis.status === 'ready' && blockingRedis.status === 'ready',
+    ready: () => broker.isReady() && redis.status === 'ready' && blockingRedis.status === 'ready',
     port: config.port,
     auth: { verify: cachingVerifier(createVerifier(config.auth)), service: 'presence', config },
     routes: (app, auth) =>

@@ -27,40 +27,49 @@ function countByNode(map: Record<string, string>): Record<string, number> {
 
 let victim: RabbitNode | undefined;
 
+/** Points the services' broker address (the proxies playing the load balancer) at `node`: they reconnect there. */
+async function balanceTo(w: FaultWorld, node: RabbitNode): Promise<void> {
+  const proxy = w.toxiproxy;
+  if (!proxy) throw new Error('this fault needs toxiproxy');
+  await Promise.all(w.stack.proxies('amqp').map((p) => proxy.retarget(p, `127.0.0.1:${node.port}`)));
+}
+
 export const clusterLeaderKill: FaultDef = {
   name: 'cluster-leader-kill',
   summary:
-    'a three-node RabbitMQ cluster of the run’s own, quorum partitions replicated on all three; the node leading the most partitions is killed (-9) and started again',
+    'a three-node RabbitMQ cluster of the run’s own, quorum partitions replicated on all three; the node leading the most partitions, which the services are connected to, is killed (-9) and started again',
   setup: { broker: 'cluster', proxied: ['amqp'] },
   async prepare(w) {
     const seed = w.rabbit[0];
     if (!seed) throw new Error('no cluster');
     await seed.ctl(['rebalance', 'quorum'], 'rabbitmq-queues', 120_000);
-    w.facts.leadersBefore = countByNode(await leaders(w, seed));
-    w.log(`partition leaders after rebalancing: ${JSON.stringify(w.facts.leadersBefore)}`);
-  },
-  async inject(w) {
-    const seed = w.rabbit[0];
-    if (!seed) throw new Error('no cluster');
     const counts = countByNode(await leaders(w, seed));
+    w.facts.leadersBefore = counts;
+    w.log(`partition leaders after rebalancing: ${JSON.stringify(counts)}`);
+    // The worst node to lose: it leads the most partitions and every service is connected to it (and an
+    // earlier release's classic request queues lived there).
     const busiest = Object.entries(counts).sort((a, b) => b[1] - a[1])[0]?.[0];
     victim = w.rabbit.find((n) => n.node === busiest) ?? seed;
+    if (victim !== seed) {
+      await balanceTo(w, victim);
+      await w.stack.waitReady();
+    }
+    w.log(`the services are connected to ${victim.node}`);
+  },
+  async inject(w) {
+    if (!victim) throw new Error('no victim chosen');
+    const counts = countByNode(await leaders(w, victim));
     w.facts.leadersAtKill = counts;
     w.facts.killedNode = victim.node;
     w.log(`kill -9 of ${victim.node} (leads ${counts[victim.node] ?? 0} of ${w.stack.partitions} partitions)`);
     w.markInjected();
     await victim.kill();
+    // the services' broker address pointed at the dead node: the load balancer moves them on
     const survivor = w.rabbit.find((n) => n !== victim);
-    const proxy = w.toxiproxy;
-    if (survivor && proxy && victim === seed) {
-      // the services' broker address pointed at the dead node: the load balancer moves them on
-      await Promise.all(w.stack.proxies('amqp').map((p) => proxy.retarget(p, `127.0.0.1:${survivor.port}`)));
-    }
-    const after = w.rabbit.find((n) => n !== victim);
-    if (after) {
-      await new Promise((r) => setTimeout(r, 3000));
-      w.facts.leadersAfterKill = countByNode(await leaders(w, after).catch(() => ({})));
-    }
+    if (!survivor) return;
+    await balanceTo(w, survivor);
+    await new Promise((r) => setTimeout(r, 3000));
+    w.facts.leadersAfterKill = countByNode(await leaders(w, survivor).catch(() => ({})));
   },
   async heal(w) {
     if (!victim) return;

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { topology } from '@coffeechat/contracts';
 import { freePort, uniqueNamespace, withMongoDatabase } from '@coffeechat/testkit';
 import { type InfraUrls, removeNamespace } from '../stack/coffeechat-stack.js';
-import { type ServiceProcess, spawnService } from '../stack/service-process.js';
+import { type ServiceProcess, spawnService, waitReady } from '../stack/service-process.js';
 import type { Toxiproxy } from './servers/toxiproxy.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -184,6 +184,11 @@ export class FaultStack {
     const inst = this.get(name);
     inst.proc = await this.spawn(name, inst.kind, inst.port, inst.env);
     return { name, pid: inst.proc.pid };
+  }
+
+  /** Resolves once every service answers /readyz with 200 again (e.g. after its broker connection moved). */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    await Promise.all(this.instances.map((x) => waitReady(x.proc, '/readyz', timeoutMs)));
   }
 
   /** The proxies of `link` (of every service using it, or of the clients); empty without toxiproxy. */

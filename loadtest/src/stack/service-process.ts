@@ -98,7 +98,8 @@ export async function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
   return proc;
 }
 
-async function waitReady(proc: ServiceProcess, readyPath: string, timeoutMs: number): Promise<void> {
+/** Resolves once the process answers `readyPath` with 200; throws when it exited or after `timeoutMs`. */
+export async function waitReady(proc: ServiceProcess, readyPath: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exited) throw new Error(`${proc.name} exited during start-up:\n${proc.tail()}`);

@@ -68,7 +68,7 @@ export async function startEventsConsumer(
   let epoch = 0;
   const rooms = new Map<string, Promise<void>>();
 
-  const channel = broker.connection.createChannel({
+  const channel = broker.channel({
     name: 'feed-events',
     setup: async (ch: Channel) => {
       await declareExchanges(ch, chatTopology.exchanges.events);
@@ -83,6 +83,8 @@ export async function startEventsConsumer(
         },
       });
       for (const key of Object.keys(parsers)) await ch.bindQueue(feed.eventsQueue, eventsExchange, key);
+      // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
+      await ch.prefetch(PREFETCH);
     },
   });
   channel.on('connect', () => {
@@ -90,7 +92,6 @@ export async function startEventsConsumer(
     ready = true;
   });
   channel.on('close', () => (ready = false));
-  channel.on('error', (err: Error) => logger.warn({ err: err.message }, 'events channel error'));
 
   const settle = (msg: ConsumeMessage, at: number, ok: boolean, requeue: boolean) => {
     if (at !== epoch) return;
@@ -145,13 +146,11 @@ export async function startEventsConsumer(
 
   await channel.waitForConnect();
   // the event's CONSUMER span lasts until its work (queued behind the room's earlier events) is done
-  await channel.consume(feed.eventsQueue, (msg) => traceConsume(msg, feed.eventsQueue, () => onMessage(msg)), {
-    prefetch: PREFETCH,
-  });
+  await channel.consume(feed.eventsQueue, (msg) => traceConsume(msg, feed.eventsQueue, () => onMessage(msg)));
   ready = true;
 
   return {
-    isReady: () => ready && broker.isConnected(),
+    isReady: () => ready && broker.isReady(),
     async stop() {
       ready = false;
       await channel.cancelAll().catch(() => undefined);

@@ -32,7 +32,7 @@ export class AmqpRoomFeed implements RoomFeed {
   ) {}
 
   isUp(): boolean {
-    return this.broker.isConnected();
+    return this.broker.isReady();
   }
 
   start(events: RoomFeedEvents): void {
@@ -49,12 +49,11 @@ export class AmqpRoomFeed implements RoomFeed {
       onRestored: () => events.restored(),
     });
     this.queue.start();
-    this.publisher = this.broker.connection.createChannel({
+    this.publisher = this.broker.channel({
       name: 'gateway-typing',
       confirm: true,
       setup: (ch: Channel) => declareExchanges(ch, exchanges.delivery),
     });
-    this.publisher.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'channel set-up failed'));
   }
 
   async bindRoom(roomId: string): Promise<void> {

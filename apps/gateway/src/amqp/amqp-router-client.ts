@@ -13,7 +13,7 @@ import {
   type Topology,
   validator,
 } from '@coffeechat/contracts';
-import { type Broker, declareExchanges, type Logger, RpcClient } from '@coffeechat/service-kit';
+import { type Broker, declareExchanges, RpcClient } from '@coffeechat/service-kit';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import { type RouterClient, type SendRequest, UnconfirmedPublish } from '../router-client.js';
 import { publishConfirmed } from './confirmed-publish.js';
@@ -34,11 +34,9 @@ export class AmqpRouterClient implements RouterClient {
     private readonly broker: Broker,
     private readonly topology: Topology,
     private readonly settings: AmqpRouterClientSettings,
-    private readonly logger: Logger,
   ) {
     this.joins = new RpcClient({
       broker,
-      logger,
       name: 'gateway-rpc',
       peer: 'the router',
       queue: topology.routerRpcQueue,
@@ -48,12 +46,11 @@ export class AmqpRouterClient implements RouterClient {
   }
 
   start(): void {
-    this.publisher = this.broker.connection.createChannel({
+    this.publisher = this.broker.channel({
       name: 'gateway-inbound',
       confirm: true,
       setup: (ch: Channel) => declareExchanges(ch, this.topology.exchanges.inbound),
     });
-    this.publisher.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'channel set-up failed'));
     this.joins.start();
   }
 

@@ -54,7 +54,6 @@ export class AmqpPresenceLink implements PresenceLink {
     // A query is published `mandatory`: without a presence deployment (no RPC queue) it comes back at once.
     this.presence = new RpcClient({
       broker,
-      logger,
       name: 'gateway-presence-rpc',
       peer: 'presence',
       queue: names.rpcQueue,
@@ -65,12 +64,11 @@ export class AmqpPresenceLink implements PresenceLink {
   }
 
   start(events: PresenceLinkEvents): void {
-    this.publisher = this.broker.connection.createChannel({
+    this.publisher = this.broker.channel({
       name: 'gateway-presence-publisher',
       confirm: true,
       setup: (ch: Channel) => declareExchanges(ch, this.names.exchanges.input),
     });
-    this.publisher.on('error', (err: Error) => this.logger.warn({ err: err.message }, 'channel set-up failed'));
     this.queue = new KeyedQueue({
       broker: this.broker,
       logger: this.logger,

@@ -18,7 +18,7 @@ export function startBacklogMonitor(options: {
 }): { stop(): Promise<void> } {
   const { broker, topology, partitions, metrics, logger, everyMs = 5000 } = options;
   let channel: Channel | undefined;
-  const wrapper = broker.connection.createChannel({
+  const wrapper = broker.channel({
     name: 'backlog',
     confirm: false,
     setup: async (ch: Channel) => {

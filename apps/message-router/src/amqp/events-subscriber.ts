@@ -21,7 +21,7 @@ export function startEventsSubscriber(options: {
 }): { stop(): Promise<void> } {
   const { broker, topology, routerId, invalidate, metrics, logger } = options;
   const queue = topology.routerEventsQueue(routerId);
-  const wrapper = broker.connection.createChannel({
+  const wrapper = broker.channel({
     name: 'events',
     confirm: false,
     setup: async (ch: Channel) => {

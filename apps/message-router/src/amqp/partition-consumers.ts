@@ -39,7 +39,7 @@ export class PartitionConsumers {
   start(): void {
     for (let partition = 0; partition < this.options.partitions; partition++) {
       this.wrappers.push(
-        this.options.broker.connection.createChannel({
+        this.options.broker.channel({
           name: `inbound-p${partition}`,
           confirm: false,
           setup: (ch: Channel) => this.consume(ch, partition),

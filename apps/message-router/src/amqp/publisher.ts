@@ -18,7 +18,7 @@ export interface ConfirmPublisher extends Publisher {
 }
 
 export function createPublisher(broker: Broker, topology: Topology, { timeoutMs = 10_000 } = {}): ConfirmPublisher {
-  const channel = broker.connection.createChannel({
+  const channel = broker.channel({
     name: 'publish',
     confirm: true,
     publishTimeout: timeoutMs,

@@ -19,7 +19,7 @@ export class ChangePublisher {
     private readonly names: PresenceTopology,
     private readonly onPublished: (change: PresenceChange) => void,
   ) {
-    this.channel = broker.connection.createChannel({
+    this.channel = broker.channel({
       name: 'presence-changes',
       setup: (channel: ConfirmChannel) => declareExchanges(channel, names.exchanges.changes),
     });

@@ -57,21 +57,21 @@ export class InputConsumer {
   private stopping = false;
 
   constructor(private readonly options: InputConsumerOptions) {
-    this.channel = options.broker.connection.createChannel({
+    this.channel = options.broker.channel({
       name: 'presence-input',
-      setup: (channel: ConfirmChannel) => declareInputTopology(channel, options.names),
+      setup: async (channel: ConfirmChannel) => {
+        await declareInputTopology(channel, options.names);
+        // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
+        await channel.prefetch(PREFETCH);
+      },
     });
     this.channel.on('connect', () => this.generation++);
   }
 
   async start(): Promise<void> {
     const queue = this.options.names.inputQueue;
-    await this.channel.consume(
-      queue,
-      (msg) => this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation))),
-      {
-        prefetch: PREFETCH,
-      },
+    await this.channel.consume(queue, (msg) =>
+      this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation))),
     );
   }
 

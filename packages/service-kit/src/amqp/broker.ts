@@ -1,14 +1,33 @@
 /**
  * The RabbitMQ connection every service shares: amqp-connection-manager reconnects with backoff and
- * re-runs each channel's setup (exchanges, queues, bindings, consumers) after a reconnect.
+ * re-runs each channel's setup (exchanges, queues, bindings, consumers) after a reconnect. Channels are
+ * opened through `channel()`, which handles a set-up that fails (a queue whose cluster node is down, a
+ * declaration the broker refuses): amqp-connection-manager then leaves the channel closed until the next
+ * reconnect and would wedge its consumers, so the broker counts as not ready (`/readyz` 503) and the
+ * connection is opened again a few seconds later, running every set-up again, until it works.
  */
-import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
+import amqp, { type AmqpConnectionManager, type ChannelWrapper, type CreateChannelOpts } from 'amqp-connection-manager';
 import type { Logger } from '../logger.js';
 
 export interface Broker {
   connection: AmqpConnectionManager;
   isConnected(): boolean;
+  /** connected, and every channel opened with `channel()` set up (declarations made, consumers attached): `/readyz` */
+  isReady(): boolean;
+  /** A channel whose `setup` runs on every (re)connect; a failed set-up is retried (see above). */
+  channel(options: CreateChannelOpts & { name: string }): ChannelWrapper;
   close(): Promise<void>;
+}
+
+/** How long after a failed channel set-up the connection is opened again: doubling up to the maximum. */
+const SETUP_RETRY_MS = 2000;
+const SETUP_RETRY_MAX_MS = 30_000;
+
+interface ChannelState {
+  name: string;
+  /** set up since the connection last (re)opened */
+  ready: boolean;
+  failed: boolean;
 }
 
 export function connectBroker(url: string, logger: Logger, name: string): Broker {
@@ -17,12 +36,59 @@ export function connectBroker(url: string, logger: Logger, name: string): Broker
     reconnectTimeInSeconds: 1,
     connectionOptions: { clientProperties: { connection_name: name } },
   });
+  const channels = new Map<ChannelWrapper, ChannelState>();
   connection.on('connect', () => logger.info('broker connected'));
-  connection.on('disconnect', ({ err }) => logger.warn({ err: err?.message }, 'broker disconnected'));
+  connection.on('disconnect', ({ err }) => {
+    logger.warn({ err: err?.message }, 'broker disconnected');
+    for (const state of channels.values()) state.ready = false;
+  });
   connection.on('connectFailed', ({ err }) => logger.warn({ err: err?.message }, 'broker connect failed'));
+
+  let retry: NodeJS.Timeout | undefined;
+  let retries = 0;
+  let closed = false;
+  const failing = () => [...channels.values()].filter((c) => c.failed).map((c) => c.name);
+  const retryLater = () => {
+    if (retry || closed) return;
+    retry = setTimeout(
+      () => {
+        retry = undefined;
+        const names = failing();
+        if (closed || names.length === 0 || !connection.isConnected()) return;
+        logger.warn({ channels: names }, 'channel set-up failed; connecting to the broker again');
+        connection.reconnect();
+      },
+      Math.min(SETUP_RETRY_MAX_MS, SETUP_RETRY_MS * 2 ** retries++),
+    );
+    retry.unref();
+  };
+
   return {
     connection,
     isConnected: () => connection.isConnected(),
-    close: () => connection.close(),
+    isReady: () => connection.isConnected() && [...channels.values()].every((c) => c.ready),
+    channel(options) {
+      const wrapper = connection.createChannel(options);
+      const state: ChannelState = { name: options.name, ready: false, failed: false };
+      channels.set(wrapper, state);
+      // Without a listener an 'error' event would throw inside amqp-connection-manager (an unhandled rejection).
+      wrapper.on('error', (err: Error) => {
+        logger.warn({ err: err.message, channel: options.name }, 'channel set-up failed');
+        state.failed = true;
+        retryLater();
+      });
+      wrapper.on('connect', () => {
+        state.ready = true;
+        state.failed = false;
+        if (failing().length === 0) retries = 0;
+      });
+      wrapper.on('close', () => channels.delete(wrapper));
+      return wrapper;
+    },
+    close: () => {
+      closed = true;
+      clearTimeout(retry);
+      return connection.close();
+    },
   };
 }

@@ -40,7 +40,7 @@ export class KeyedQueue {
 
   start(): void {
     const { broker, logger, name, queue, keyed, fixed = [] } = this.options;
-    this.channel = broker.connection.createChannel({
+    this.channel = broker.channel({
       name,
       confirm: false,
       setup: async (ch: Channel) => {
@@ -57,7 +57,6 @@ export class KeyedQueue {
         if (this.setups > 1) this.options.onRestored();
       },
     });
-    this.channel.on('error', (err: Error) => logger.warn({ err: err.message, channel: name }, 'channel set-up failed'));
   }
 
   /** Resolves once messages with `key` reach the queue; UNAVAILABLE while the broker is down or slow. */

@@ -11,7 +11,6 @@ import { CodedError, WsErrorCode } from '@coffeechat/contracts';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
-import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
 import { unavailable } from './deadline.js';
 
@@ -19,7 +18,6 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 export interface RpcClientOptions<Reply> {
   broker: Broker;
-  logger: Logger;
   /** the channel's name (in logs and the management UI) */
   name: string;
   /** the other side, as errors name it ("the router") */
@@ -52,8 +50,8 @@ export class RpcClient<Request, Reply> {
   constructor(private readonly options: RpcClientOptions<Reply>) {}
 
   start(): void {
-    const { broker, logger, name, mandatory } = this.options;
-    this.channel = broker.connection.createChannel({
+    const { broker, name, mandatory } = this.options;
+    this.channel = broker.channel({
       name,
       confirm: false,
       setup: async (ch: Channel) => {
@@ -63,7 +61,6 @@ export class RpcClient<Request, Reply> {
         });
       },
     });
-    this.channel.on('error', (err: Error) => logger.warn({ err: err.message, channel: name }, 'channel set-up failed'));
     broker.connection.on('disconnect', () => this.failAll('broker connection lost'));
   }
 

@@ -1,6 +1,6 @@
 /**
  * The answering side of request/reply over RabbitMQ, written once for every service: competing
- * consumers on a durable queue, each request validated at the boundary and answered on its `replyTo`
+ * consumers on a quorum queue (it survives the loss of a cluster node), each request validated at the boundary and answered on its `replyTo`
  * with its `correlationId`. One policy for what goes wrong:
  * - a malformed request (not JSON, or not the request schema) gets the service's bad-request reply at
  *   once, and a copy goes to the service's dead-letter exchange with the reason (`x-dead-reason`);
@@ -17,7 +17,7 @@ import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
-import { declareExchanges } from './declare.js';
+import { declareExchanges, declareQuorumQueue } from './declare.js';
 
 /** How long a reply may wait for the broker before it is given up (the caller times out anyway). */
 const REPLY_TIMEOUT_MS = 5000;
@@ -53,33 +53,31 @@ export class RpcServer<Request, Reply> {
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: RpcServerOptions<Request, Reply>) {
-    const { broker, logger, name, queue, deadLetterExchange } = options;
-    this.channel = broker.connection.createChannel({
+    const { broker, name, queue, prefetch, deadLetterExchange } = options;
+    this.channel = broker.channel({
       name,
       confirm: false,
       setup: async (ch: Channel) => {
         await declareExchanges(ch, deadLetterExchange);
-        await ch.assertQueue(queue, { durable: true });
+        await declareQuorumQueue(broker.connection, ch, queue);
+        // Here rather than as the consumer's option: amqp-connection-manager leaves that promise unhandled
+        // when the channel closes during a re-attach (the process would end on an unhandled rejection).
+        await ch.prefetch(prefetch);
       },
     });
     this.channel.on('connect', () => this.generation++);
-    this.channel.on('error', (err: Error) => logger.warn({ err: err.message, channel: name }, 'channel set-up failed'));
   }
 
   /** Resolves once consuming (amqp-connection-manager waits for the broker and re-attaches after a reconnect). */
   async start(): Promise<void> {
-    const { queue, prefetch } = this.options;
-    await this.channel.consume(
-      queue,
-      (msg) => {
-        const work = traceConsume(msg, queue, () => this.handle(msg, this.generation)).catch((err: unknown) =>
-          this.options.logger.warn({ err: (err as Error).message, queue }, 'request handling failed'),
-        );
-        this.inFlight.add(work);
-        void work.finally(() => this.inFlight.delete(work));
-      },
-      { prefetch },
-    );
+    const { queue } = this.options;
+    await this.channel.consume(queue, (msg) => {
+      const work = traceConsume(msg, queue, () => this.handle(msg, this.generation)).catch((err: unknown) =>
+        this.options.logger.warn({ err: (err as Error).message, queue }, 'request handling failed'),
+      );
+      this.inFlight.add(work);
+      void work.finally(() => this.inFlight.delete(work));
+    });
   }
 
   async stop(): Promise<void> {

@@ -28,7 +28,6 @@ let server: RpcServer<Double, Reply>;
 const client = (timeoutMs = 2000, target = queue, mandatory = false) => {
   const c = new RpcClient<unknown, Reply>({
     broker,
-    logger,
     name: 'test-client',
     peer: 'the doubler',
     queue: target,
@@ -62,6 +61,8 @@ beforeAll(async () => {
     observe: (outcome) => outcomes.push(outcome),
   });
   await server.start();
+  // the queue is declared and consumed once the channel is set up
+  await eventually(() => expect(broker.isReady()).toBe(true), 10_000);
 });
 
 afterAll(async () => {
@@ -109,6 +110,43 @@ describe('RpcClient and RpcServer', () => {
     expect(err).toMatchObject({ code: 'UNAVAILABLE', message: 'the doubler is not running' });
     expect(Date.now() - started).toBeLessThan(4000);
     await nobody.close();
+  });
+
+  it('takes over the classic queue of an earlier release once it is unused: a quorum queue, not ready meanwhile', async () => {
+    // An earlier release's replica still consumes its classic durable queue (a rolling upgrade).
+    const legacy = `${ns}.legacy`;
+    const old = await admin.createChannel();
+    await old.assertQueue(legacy, { durable: true });
+    const { consumerTag } = await old.consume(legacy, () => undefined);
+    const upgraded = connectBroker(servers.amqpUrl, logger, 'rpc-test-upgrade');
+    const next = new RpcServer<Double, Reply>({
+      broker: upgraded,
+      logger,
+      name: 'upgraded-server',
+      queue: legacy,
+      prefetch: 4,
+      deadLetterExchange: deadLetters,
+      request: validator(Double),
+      answer: async ({ n }) => ({ ok: true, doubled: n * 2 }),
+      badRequest: (reason) => ({ ok: false, message: reason }),
+      failed: () => ({ ok: false, message: 'unavailable' }),
+    });
+    await next.start();
+    // Its set-up cannot take the queue over while the old replica uses it: not ready, no crash.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(upgraded.isConnected()).toBe(true);
+    expect(upgraded.isReady()).toBe(false);
+    await old.cancel(consumerTag);
+    await eventually(() => expect(upgraded.isReady()).toBe(true), 15_000);
+    const c = client(2000, legacy);
+    expect(await c.call({ n: 4 })).toEqual({ ok: true, doubled: 8 });
+    // It is a quorum queue now: declaring it as one is accepted.
+    await old.assertQueue(legacy, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await c.close();
+    await next.stop();
+    await upgraded.close();
+    await old.deleteQueue(legacy);
+    await old.close();
   });
 
   it('finishes the requests in hand when stopped', async () => {
