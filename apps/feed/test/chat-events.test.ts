@@ -112,6 +112,7 @@ describe('chat engagement', () => {
     await publish(EventKey.messageStored, stored('room-d1', post.postId, 4));
     await eventually(async () =>
       expect((await ann.get(`/posts/${post.postId}`)).body).toMatchObject({ chats: 4, rooms: 1 }),
+      10_000,
     );
   });
 
