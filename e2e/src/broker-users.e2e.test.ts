@@ -19,6 +19,7 @@ import {
   type ServiceName,
   type ServiceProcess,
   servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -44,7 +45,7 @@ async function launch(name: ServiceName, service: string, extra: Record<string, 
   const proc = await startService(
     name,
     await freePort(),
-    { CC_NAMESPACE: ns, AMQP_URL: urls?.[service] ?? '', ROUTER_PARTITIONS: String(PARTITIONS), ...extra },
+    { ...serviceEnv(ns), AMQP_URL: urls?.[service] ?? '', ROUTER_PARTITIONS: String(PARTITIONS), ...extra },
     { readyTimeoutMs: 40_000 },
   );
   procs.push(proc);
@@ -87,7 +88,7 @@ let feed: ServiceProcess;
 
 beforeAll(async () => {
   if (!urls) return;
-  router = await launch('message-router', 'message-router', { MONGO_URL: mongoUrlFor(ns) });
+  router = await launch('message-router', 'message-router');
   [gateway, , feed] = await Promise.all([
     launch('gateway', 'gateway'),
     launch('presence', 'presence'),

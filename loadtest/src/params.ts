@@ -92,40 +92,26 @@ export const BASE_PARAMS: LoadParams = {
   capacity: 100,
 };
 
+/** The rate searches' workload: 2,000 users in 500 rooms of 4, 10 s a step, the total rate set by `steps`. */
+const RATE_SEARCH: LoadParams = {
+  ...BASE_PARAMS,
+  rooms: 500,
+  workers: 2,
+  ratePerRoom: 0,
+  durationSec: 10,
+  drainSec: 10,
+};
+
 export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   // ≤ 60 s end to end including start-up: 200 connections over two gateways, 100 messages/s for 15 s;
   // the drain ends as soon as everything arrived, the 15 s are only its bound on a slow machine.
   smoke: { ...BASE_PARAMS, rooms: 50, gateways: 2, durationSec: 15, drainSec: 15, warmupSec: 2 },
   // The V2 experiment: many rooms sending at once, a rate search for P=1 and for P=16.
-  partitions: {
-    ...BASE_PARAMS,
-    rooms: 500,
-    workers: 2,
-    ratePerRoom: 0,
-    durationSec: 10,
-    drainSec: 10,
-    steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200],
-  },
+  partitions: { ...RATE_SEARCH, steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
   // The issue's target workload: 2,000 users in 500 rooms, rate stepped until p99 > 100 ms or loss.
-  capacity: {
-    ...BASE_PARAMS,
-    rooms: 500,
-    workers: 2,
-    ratePerRoom: 0,
-    durationSec: 10,
-    drainSec: 10,
-    steps: [10, 25, 50, 100, 200, 400, 800, 1000, 1600, 3200],
-  },
+  capacity: { ...RATE_SEARCH, steps: [10, 25, 50, 100, 200, 400, 800, 1000, 1600, 3200] },
   connections: { ...BASE_PARAMS, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
-  peers: {
-    ...BASE_PARAMS,
-    rooms: 500,
-    workers: 2,
-    ratePerRoom: 0,
-    durationSec: 10,
-    drainSec: 10,
-    steps: [25, 50, 100, 200, 400, 800, 1600, 3200, 6400],
-  },
+  peers: { ...RATE_SEARCH, steps: [25, 50, 100, 200, 400, 800, 1600, 3200, 6400] },
   // The smoke workload at half its rate (the store must keep up before a fail-over can be judged),
   // with a long drain: what was queued during the outage must get through before losses are counted.
   failover: {

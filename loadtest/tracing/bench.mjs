@@ -31,9 +31,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   freePort,
-  mongoUrlFor,
   removeStackNamespace,
-  servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -168,10 +167,7 @@ async function join(ws, roomId) {
 async function runMode(scenario, mode, sink) {
   const ns = uniqueNamespace('trbench');
   const env = {
-    CC_NAMESPACE: ns,
-    MONGO_URL: mongoUrlFor(ns),
-    AMQP_URL: servers.amqpUrl,
-    REDIS_URL: servers.redisUrl,
+    ...serviceEnv(ns),
     ROUTER_PARTITIONS: String(PARTITIONS),
     GATEWAY_SENDS_PER_SEC: '100000',
     GATEWAY_TYPING_PER_SEC: '100000',

@@ -10,6 +10,7 @@ import {
   mongoUrlFor,
   type ServiceProcess,
   servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -52,9 +53,7 @@ export class Stack {
 
   get env(): Record<string, string> {
     return {
-      CC_NAMESPACE: this.namespace,
-      MONGO_URL: mongoUrlFor(this.database),
-      AMQP_URL: servers.amqpUrl,
+      ...serviceEnv(this.namespace, this.database),
       ROUTER_PARTITIONS: String(this.partitions),
       LOG_LEVEL: 'warn',
     };

@@ -9,6 +9,7 @@ import {
   freePort,
   type ServiceProcess,
   servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -22,12 +23,7 @@ import { FakeGateway, queryPresence, Watcher } from './fake-gateway.js';
 const TTL_SEC = 3;
 const namespace = uniqueNamespace('presence');
 const names = presenceTopology(namespace);
-const env = {
-  CC_NAMESPACE: namespace,
-  PRESENCE_TTL_SEC: String(TTL_SEC),
-  AMQP_URL: servers.amqpUrl,
-  REDIS_URL: servers.redisUrl,
-};
+const env = { ...serviceEnv(namespace), PRESENCE_TTL_SEC: String(TTL_SEC) };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let connection: ChannelModel;

@@ -8,7 +8,7 @@ import {
   removeStackNamespace,
   type ServiceName,
   type ServiceProcess,
-  servers,
+  serviceEnv,
   startService,
   TEST_JWT_SECRET,
   tokenFor,
@@ -38,15 +38,13 @@ export class WebStack {
   private async launchAll(): Promise<void> {
     const ns = this.namespace;
     const common = {
-      CC_NAMESPACE: ns,
-      AMQP_URL: servers.amqpUrl,
-      REDIS_URL: servers.redisUrl,
+      ...serviceEnv(ns), // the router's database, dropped by removeStackNamespace
       ROUTER_PARTITIONS: String(PARTITIONS),
       JWT_SECRET: TEST_JWT_SECRET, // the development secret, chosen: the web app offers /dev/token
       LOG_LEVEL: 'warn',
     };
     // The router first: it declares the exchanges the others bind to.
-    await this.launch('message-router', { ...common, MONGO_URL: mongoUrlFor(ns) }); // dropped by removeStackNamespace
+    await this.launch('message-router', common);
     await Promise.all([
       this.launch('gateway', common),
       this.launch('presence', common),

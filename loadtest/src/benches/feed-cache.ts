@@ -23,10 +23,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   freePort,
-  mongoUrlFor,
   removeFeedNamespace,
   type ServiceProcess,
-  servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -253,10 +252,7 @@ async function main() {
   const ns = uniqueNamespace('benchfeed');
   const loadAvgAtStart = os.loadavg();
   const env = {
-    CC_NAMESPACE: ns,
-    AMQP_URL: servers.amqpUrl,
-    REDIS_URL: servers.redisUrl,
-    MONGO_URL: mongoUrlFor(ns),
+    ...serviceEnv(ns),
     LOG_LEVEL: 'warn',
     // one reader drives thousands of requests a second: the per-user limit is still counted in Redis (its
     // cost is in the numbers) but set so that it never refuses

@@ -8,16 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, type Histogram, type LatencySummary, merge, newHistogram, summarize } from './latency.js';
 import { addCounts, emptyCounts, type LedgerCounts } from './ledger.js';
-import type { Anomaly, ConnectReport, DrainReport, DriverName, FromWorker, ToWorker, WorkerTick } from './messages.js';
+import type { Anomaly, ConnectReport, DrainReport, DriverSetup, FromWorker, ToWorker, WorkerTick } from './messages.js';
 import { type PlannedMember, type PlannedRoom, shareOf } from './plan.js';
 import { isSaturated, isStarved } from './self-monitor.js';
 
-export interface GeneratorOptions {
+export interface GeneratorOptions extends DriverSetup {
   workers: number;
-  driver: DriverName;
-  urls: string[];
-  jwtSecret: string;
-  messageBytes: number;
   connectPerSec: number;
   rooms: PlannedRoom[];
   idleUsers?: PlannedMember[];

@@ -6,14 +6,18 @@ import type { SelfSample } from './self-monitor.js';
 /** `spec-ws`: SPEC §4 on a bare socket; `coffeechat-client`: the SDK; `socketio`: the Socket.IO peer */
 export type DriverName = 'spec-ws' | 'coffeechat-client' | 'socketio';
 
-export interface WorkerInit {
-  kind: 'init';
-  worker: number;
+/** What every worker is told alike: the system, how to reach it, and what it sends. */
+export interface DriverSetup {
   driver: DriverName;
   /** endpoint per gateway index */
   urls: string[];
   jwtSecret: string;
   messageBytes: number;
+}
+
+export interface WorkerInit extends DriverSetup {
+  kind: 'init';
+  worker: number;
   /** this worker's share of the connect rate */
   connectPerSec: number;
   rooms: PlannedRoom[];

@@ -7,21 +7,13 @@ import type { MachineInfo } from '../probes/machine.js';
 import { busiest, lastGood, maxSustained, type Report, type TargetCheck } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
-import { type Measurement, measure } from './measure.js';
+import { measureAndStop, rateSearch } from './measure.js';
 import { startCoffeeChat } from './systems.js';
 
 export async function capacity(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
   const p = ctx.params;
   const sut = await startCoffeeChat(ctx, { gateways: p.gateways, routers: p.routers, partitions: p.partitions });
-  let m: Measurement;
-  try {
-    m = await measure(ctx, sut, {
-      steps: p.steps.map((rate) => ({ rate, durationSec: p.durationSec })),
-      stopOnBad: true,
-    });
-  } finally {
-    await sut.stop();
-  }
+  const m = await measureAndStop(ctx, sut, rateSearch(p));
   const good = lastGood(m.steps);
   const top = maxSustained(m.steps);
   const firstBad = m.steps.find((s) => !s.good) ?? null;

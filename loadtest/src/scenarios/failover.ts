@@ -7,7 +7,7 @@ import type { MachineInfo } from '../probes/machine.js';
 import type { Report } from '../report/report.js';
 import { assemble, correctnessFailures } from './assemble.js';
 import type { BenchContext } from './context.js';
-import { type Measurement, measure } from './measure.js';
+import { measureAndStop, steadyLoad } from './measure.js';
 import { recovery } from './recovery.js';
 import { startCoffeeChat } from './systems.js';
 
@@ -26,30 +26,24 @@ export async function failover(ctx: BenchContext, machine: MachineInfo): Promise
   let restartedAt = 0;
   let restartSec = 0;
   const cpuBefore: Record<string, number> = {};
-  let m: Measurement;
-  try {
-    m = await measure(ctx, sut, {
-      steps: [{ rate: p.rooms * p.ratePerRoom, durationSec: p.durationSec }],
-      stopOnBad: false,
-      during: async () => {
-        await sleep(p.killAtSec);
-        for (const u of ctx.sampler.usage(ctx.clock() - 3))
-          if (u.name.startsWith('router-')) cpuBefore[u.name] = u.cpuPct;
-        killAt = ctx.clock();
-        ctx.log('kill -9 router-0');
-        await stack.killRouter(0);
-        await sleep(p.downSec);
-        ctx.log('restarting router-0');
-        const t = ctx.clock();
-        const proc = await stack.restartRouter(0);
-        restartedAt = ctx.clock();
-        restartSec = Math.round((restartedAt - t) * 10) / 10;
-        ctx.sampler.track(proc.name, proc.pid);
-      },
-    });
-  } finally {
-    await sut.stop();
-  }
+  const m = await measureAndStop(ctx, sut, {
+    ...steadyLoad(p),
+    during: async () => {
+      await sleep(p.killAtSec);
+      for (const u of ctx.sampler.usage(ctx.clock() - 3))
+        if (u.name.startsWith('router-')) cpuBefore[u.name] = u.cpuPct;
+      killAt = ctx.clock();
+      ctx.log('kill -9 router-0');
+      await stack.killRouter(0);
+      await sleep(p.downSec);
+      ctx.log('restarting router-0');
+      const t = ctx.clock();
+      const proc = await stack.restartRouter(0);
+      restartedAt = ctx.clock();
+      restartSec = Math.round((restartedAt - t) * 10) / 10;
+      ctx.sampler.track(proc.name, proc.pid);
+    },
+  });
   const step = m.steps[0] ?? null;
   const rec = recovery(m.generator.timeline(), killAt);
   const failures = correctnessFailures([m]);

@@ -5,6 +5,7 @@
  */
 import { type ConnectResult, Generator, type PhaseResult } from '../generator/coordinator.js';
 import { type PlannedRoom, planRooms } from '../generator/plan.js';
+import type { LoadParams } from '../params.js';
 import { hopBreakdown, readHops } from '../probes/hop-metrics.js';
 import { QueueDepthProbe } from '../probes/queue-depth.js';
 import { type StepResult, settleStep, stepResult } from '../report/report.js';
@@ -31,6 +32,18 @@ export interface MeasureOptions {
   during?: (index: number, generator: Generator) => Promise<void>;
 }
 
+/** The rate search: each `--steps` rate for `--duration-sec`, up to the first one not carried. */
+export const rateSearch = (p: LoadParams): MeasureOptions => ({
+  steps: p.steps.map((rate) => ({ rate, durationSec: p.durationSec })),
+  stopOnBad: true,
+});
+
+/** The workload's own rate (`--rooms` × `--rate-per-room`) for `--duration-sec`, judged whatever happens. */
+export const steadyLoad = (p: LoadParams): MeasureOptions => ({
+  steps: [{ rate: p.rooms * p.ratePerRoom, durationSec: p.durationSec }],
+  stopOnBad: false,
+});
+
 /** The ledger's phase of the warm-up: sent and checked like any other, reported in no step. */
 const WARMUP_PHASE = 255;
 /** After the last drain, how long the run keeps listening while messages still move. */
@@ -47,6 +60,15 @@ export interface Measurement {
   total: PhaseResult;
   generator: Generator;
   queues: QueueDepthProbe | null;
+}
+
+/** `measure` on a system this scenario started, stopped afterwards whatever happened. */
+export async function measureAndStop(ctx: BenchContext, sut: SystemUnderTest, o: MeasureOptions): Promise<Measurement> {
+  try {
+    return await measure(ctx, sut, o);
+  } finally {
+    await sut.stop();
+  }
 }
 
 export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: MeasureOptions): Promise<Measurement> {

@@ -8,7 +8,7 @@ import type { MachineInfo } from '../probes/machine.js';
 import { busiest, lastGood, maxSustained, type Report, type StepResult, type TargetCheck } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
-import { type Measurement, measure } from './measure.js';
+import { type Measurement, measureAndStop, rateSearch } from './measure.js';
 import { startCoffeeChat } from './systems.js';
 
 const PARTITION_COUNTS = [1, 16] as const;
@@ -65,16 +65,7 @@ export async function partitions(ctx: BenchContext, machine: MachineInfo): Promi
         batchMax,
         name: `coffeechat P=${partitionCount} batch=${batchMax}`,
       });
-      try {
-        ms.push(
-          await measure(ctx, sut, {
-            steps: p.steps.map((rate) => ({ rate, durationSec: p.durationSec })),
-            stopOnBad: true,
-          }),
-        );
-      } finally {
-        await sut.stop();
-      }
+      ms.push(await measureAndStop(ctx, sut, rateSearch(p)));
     }
   }
   const [seedOne, seedSixteen, batchedOne, batchedSixteen] = ms.map((m) => m.steps);

@@ -7,7 +7,7 @@ import type { MachineInfo } from '../probes/machine.js';
 import { busiest, lastGood, maxSustained, type Report } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
-import { type Measurement, measure } from './measure.js';
+import { type Measurement, measureAndStop, rateSearch } from './measure.js';
 import { type SystemUnderTest, startCoffeeChat, startSocketIoPeer, startUwsPeer } from './systems.js';
 
 export async function peers(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
@@ -22,17 +22,7 @@ export async function peers(ctx: BenchContext, machine: MachineInfo): Promise<Re
   for (const system of p.systems) {
     const start = starters[system];
     if (!start) continue;
-    const sut = await start();
-    try {
-      ms.push(
-        await measure(ctx, sut, {
-          steps: p.steps.map((rate) => ({ rate, durationSec: p.durationSec })),
-          stopOnBad: true,
-        }),
-      );
-    } finally {
-      await sut.stop();
-    }
+    ms.push(await measureAndStop(ctx, await start(), rateSearch(p)));
   }
   interface Side {
     capacityMessagesPerSec: number;

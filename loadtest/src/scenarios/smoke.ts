@@ -6,21 +6,13 @@ import type { MachineInfo } from '../probes/machine.js';
 import type { Report } from '../report/report.js';
 import { assemble, correctnessFailures } from './assemble.js';
 import type { BenchContext } from './context.js';
-import { type Measurement, measure } from './measure.js';
+import { measureAndStop, steadyLoad } from './measure.js';
 import { startCoffeeChat } from './systems.js';
 
 export async function smoke(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
   const p = ctx.params;
   const sut = await startCoffeeChat(ctx, { gateways: p.gateways, routers: p.routers, partitions: p.partitions });
-  let m: Measurement;
-  try {
-    m = await measure(ctx, sut, {
-      steps: [{ rate: p.rooms * p.ratePerRoom, durationSec: p.durationSec }],
-      stopOnBad: false,
-    });
-  } finally {
-    await sut.stop();
-  }
+  const m = await measureAndStop(ctx, sut, steadyLoad(p));
   const failures = correctnessFailures([m]);
   if (m.connect.failed > 0) failures.push(`${m.connect.failed} connections failed (${m.connect.failures[0] ?? ''})`);
   if ((m.steps[0]?.acked ?? 0) === 0) failures.push('no message was acked');

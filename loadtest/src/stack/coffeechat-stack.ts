@@ -14,6 +14,7 @@ import { type ServiceProcess, spawnService } from './service-process.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const script = (app: string) => path.join(ROOT, 'apps', app, 'dist', 'main.js');
+const PORT_VARIABLE = { gateway: 'GATEWAY_PORT', 'message-router': 'ROUTER_PORT' } as const;
 
 export interface InfraUrls {
   amqp: string;
@@ -53,19 +54,10 @@ export class CoffeeChatStack {
       for (let i = 0; i < o.routers; i++) {
         const port = await freePort();
         stack.routerPorts.push(port);
-        stack.routers.push(await stack.spawnRouter(i, port));
+        stack.routers.push(await stack.spawn('message-router', `router-${i}`, port));
       }
       for (let i = 0; i < o.gateways; i++) {
-        const port = await freePort();
-        stack.gateways.push(
-          await spawnService({
-            name: `gateway-${i}`,
-            script: script('gateway'),
-            port,
-            env: { ...stack.env(), GATEWAY_PORT: String(port) },
-            nodeArgs: stack.profileArgs(`gateway-${i}`),
-          }),
-        );
+        stack.gateways.push(await stack.spawn('gateway', `gateway-${i}`, await freePort()));
       }
     } catch (err) {
       await stack.stop();
@@ -90,13 +82,13 @@ export class CoffeeChatStack {
     };
   }
 
-  private spawnRouter(i: number, port: number): Promise<ServiceProcess> {
+  private spawn(app: keyof typeof PORT_VARIABLE, name: string, port: number): Promise<ServiceProcess> {
     return spawnService({
-      name: `router-${i}`,
-      script: script('message-router'),
+      name,
+      script: script(app),
       port,
-      env: { ...this.env(), ROUTER_PORT: String(port) },
-      nodeArgs: this.profileArgs(`router-${i}`),
+      env: { ...this.env(), [PORT_VARIABLE[app]]: String(port) },
+      nodeArgs: this.profileArgs(name),
     });
   }
 
@@ -137,7 +129,7 @@ export class CoffeeChatStack {
   /** Starts router i again on its port; resolves when it is ready. */
   async restartRouter(i: number): Promise<ServiceProcess> {
     const port = this.routerPorts[i] ?? (await freePort());
-    const proc = await this.spawnRouter(i, port);
+    const proc = await this.spawn('message-router', `router-${i}`, port);
     this.routers[i] = proc;
     return proc;
   }

@@ -10,20 +10,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StoredMessage } from '@coffeechat/contracts';
 import { withMongoDatabase } from '@coffeechat/testkit';
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../config.js';
 import { REPORTS_DIR } from '../report/write.js';
 
-interface MessageDoc {
-  _id: string;
-  roomId: string;
-  seq: number;
-  senderId: string;
-  clientMsgId: string;
-  body: string;
-  ts: number;
-}
+/** As the router stores a message: the message with its send key as `_id`. */
+type MessageDoc = StoredMessage & { _id: string };
 
 function arg(name: string, fallback: string): string {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));

@@ -6,9 +6,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { WsErrorCode } from './errors.js';
 import { exchange } from './exchanges.js';
+import { SendFrame } from './frames.js';
 import { StoredMessage } from './http.js';
 import { Millis, PostId, RoomId, Seq, UserId } from './ids.js';
-import { Limits } from './limits.js';
 
 const strict = { additionalProperties: false } as const;
 
@@ -109,8 +109,9 @@ export const InboundSend = Type.Object(
     kind: Type.Literal('send'),
     roomId: RoomId,
     senderId: UserId,
-    clientMsgId: Type.String({ minLength: 1, maxLength: Limits.clientMsgIdMax }),
-    body: Type.String({ minLength: 1, maxLength: Limits.bodyMax }),
+    // bounded as in the `send` frame they come from
+    clientMsgId: SendFrame.properties.clientMsgId,
+    body: SendFrame.properties.body,
     /** frame `id` to echo in the ack */
     id: Type.Optional(Type.String({ maxLength: 64 })),
     replyTo: Type.String({ minLength: 1 }),

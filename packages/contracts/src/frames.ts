@@ -1,6 +1,7 @@
 /** WebSocket frames of SPEC §4, client → server and server → client. */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { WsErrorCode } from './errors.js';
+import { StoredMessage } from './http.js';
 import { Millis, RoomId, Seq, UserId } from './ids.js';
 import { Limits } from './limits.js';
 
@@ -87,18 +88,8 @@ export const AckFrame = Type.Object(
   },
   strict,
 );
-export const MessageFrame = Type.Object(
-  {
-    type: Type.Literal('message'),
-    roomId: RoomId,
-    seq: Type.Integer({ minimum: 1 }),
-    senderId: UserId,
-    clientMsgId: Type.String(),
-    body: Type.String(),
-    ts: Millis,
-  },
-  strict,
-);
+/** A stored message as it reaches a member, live or replayed. */
+export const MessageFrame = Type.Object({ type: Type.Literal('message'), ...StoredMessage.properties }, strict);
 export const TypingEventFrame = Type.Object({ type: Type.Literal('typing'), roomId: RoomId, userId: UserId }, strict);
 export const ReadEventFrame = Type.Object(
   { type: Type.Literal('read'), roomId: RoomId, userId: UserId, seq: Seq },

@@ -18,9 +18,8 @@ import { parseArgs } from 'node:util';
 import {
   connectRecording,
   freePort,
-  mongoUrlFor,
   removeStackNamespace,
-  servers,
+  serviceEnv,
   startService,
   tokenFor,
   uniqueNamespace,
@@ -43,10 +42,7 @@ const ns = uniqueNamespace('traces');
 const PARTITIONS = 2;
 const users = { alice: `alice-${ns}`, bob: `bob-${ns}` };
 const env = {
-  CC_NAMESPACE: ns,
-  MONGO_URL: mongoUrlFor(ns),
-  AMQP_URL: servers.amqpUrl,
-  REDIS_URL: servers.redisUrl,
+  ...serviceEnv(ns),
   ROUTER_PARTITIONS: String(PARTITIONS),
   OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
   OTEL_TRACES_SAMPLER: 'parentbased_always_on',

@@ -10,7 +10,6 @@ import {
   connectRecording,
   freePort,
   idLabels,
-  mongoUrlFor,
   type OtlpReceiver,
   type ReceivedSpan,
   removeStackNamespace,
@@ -19,6 +18,7 @@ import {
   sampleSum,
   scrapeMetrics,
   servers,
+  serviceEnv,
   startOtlpReceiver,
   startService,
   tokenFor,
@@ -60,10 +60,7 @@ async function http(port: number, method: string, path: string, userId: string, 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
   const env = {
-    CC_NAMESPACE: ns,
-    MONGO_URL: mongoUrlFor(ns),
-    AMQP_URL: servers.amqpUrl,
-    REDIS_URL: servers.redisUrl,
+    ...serviceEnv(ns),
     ROUTER_PARTITIONS: String(PARTITIONS),
     ...receiver.env,
   };

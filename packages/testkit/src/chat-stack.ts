@@ -8,7 +8,7 @@ import { CoffeeChatClient } from '@coffeechat/client';
 import type { Room } from '@coffeechat/contracts';
 import WebSocket from 'ws';
 import { freePort } from './ports.js';
-import { mongoUrlFor, servers, uniqueNamespace } from './servers.js';
+import { serviceEnv, uniqueNamespace } from './servers.js';
 import { type ServiceName, type ServiceProcess, startService, waitForReady } from './service-process.js';
 import { removeStackNamespace } from './stack-namespace.js';
 import { tokenFor } from './tokens.js';
@@ -57,10 +57,7 @@ export class ChatStack {
     const namespace = uniqueNamespace(options.label);
     const partitions = options.partitions ?? 4;
     const stack = new ChatStack(namespace, partitions, {
-      CC_NAMESPACE: namespace,
-      MONGO_URL: mongoUrlFor(namespace),
-      AMQP_URL: servers.amqpUrl,
-      REDIS_URL: servers.redisUrl,
+      ...serviceEnv(namespace),
       ROUTER_PARTITIONS: String(partitions),
       LOG_LEVEL: 'warn',
     });

@@ -27,3 +27,16 @@ export function withMongoDatabase(url: string, database: string): string {
 export function mongoUrlFor(database: string): string {
   return withMongoDatabase(servers.mongoUrl, database);
 }
+
+/**
+ * The settings that put a service on these servers under `namespace`: its exchanges, queues and Redis keys,
+ * and a MongoDB database named after the namespace unless `database` names another.
+ */
+export function serviceEnv(namespace: string, database = namespace): Record<string, string> {
+  return {
+    CC_NAMESPACE: namespace,
+    AMQP_URL: servers.amqpUrl,
+    REDIS_URL: servers.redisUrl,
+    MONGO_URL: mongoUrlFor(database),
+  };
+}
