@@ -214,27 +214,38 @@ const SERVICE_BENCHES = {
   'tracing-micro': path.join('loadtest', 'tracing', 'micro.mjs'),
 };
 
-async function bench() {
+/**
+ * Runs one of the repository's node scripts against the servers (resolved here, stopped afterwards), after
+ * a build, and exits with its status. `prepare` starts what else the script needs and returns its settings
+ * and how to stop it.
+ */
+async function runWithInfra(script, args, prepare = async () => ({ env: {} })) {
   ensureInstalled();
   const infra = await ensureInfra();
   let status = 1;
+  let extra;
   try {
     build();
-    const [name, ...rest] = process.argv.slice(3);
-    const script = SERVICE_BENCHES[name];
-    const args = script
-      ? [path.join(ROOT, script), ...rest]
-      : [path.join(ROOT, 'loadtest', 'dist', 'cli.js'), ...process.argv.slice(3)];
-    const r = spawnSync(process.execPath, args, {
+    extra = await prepare();
+    const r = spawnSync(process.execPath, [path.join(ROOT, script), ...args], {
       cwd: ROOT,
       stdio: 'inherit',
-      env: { ...process.env, ...infraEnv(infra), ...devSecretEnv() },
+      env: { ...process.env, ...infraEnv(infra), ...devSecretEnv(), ...extra.env },
     });
     status = r.status ?? 1;
   } finally {
+    await extra?.stop?.();
     await infra.stop();
   }
   process.exit(status);
+}
+
+async function bench() {
+  const [name, ...rest] = process.argv.slice(3);
+  const script = SERVICE_BENCHES[name];
+  await (script
+    ? runWithInfra(script, rest)
+    : runWithInfra(path.join('loadtest', 'dist', 'cli.js'), process.argv.slice(3)));
 }
 
 /**
@@ -243,34 +254,13 @@ async function bench() {
  * nodes and redis-server from the machine's packages (installed when missing).
  */
 async function faults() {
-  ensureInstalled();
-  const infra = await ensureInfra();
-  let status = 1;
-  try {
-    build();
+  await runWithInfra(path.join('loadtest', 'dist', 'faults', 'cli.js'), process.argv.slice(3), async () => {
     const toxiproxy = ensureGoTool('toxiproxy');
     const ferret = await ferretBackend();
-    const r = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'loadtest', 'dist', 'faults', 'cli.js'), ...process.argv.slice(3)],
-      {
-        cwd: ROOT,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          ...infraEnv(infra),
-          ...devSecretEnv(),
-          TOXIPROXY_BIN: toxiproxy,
-          FERRETDB_BIN: ferret.binary,
-          COFFEECHAT_POSTGRES_URL: ferret.postgresUrl,
-        },
-      },
-    );
-    status = r.status ?? 1;
-  } finally {
-    await infra.stop();
-  }
-  process.exit(status);
+    return {
+      env: { TOXIPROXY_BIN: toxiproxy, FERRETDB_BIN: ferret.binary, COFFEECHAT_POSTGRES_URL: ferret.postgresUrl },
+    };
+  });
 }
 
 /**
@@ -279,28 +269,15 @@ async function faults() {
  * packages/telemetry/check/check-traces.mjs asking Jaeger for each message's trace.
  */
 async function checkTraces() {
-  ensureInstalled();
-  const infra = await ensureInfra();
-  let jaeger = null;
-  let status = 1;
-  try {
-    build();
-    const given = process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
-    jaeger = given ? null : await startJaeger();
-    const traceEnv = jaeger
-      ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, JAEGER_QUERY_URL: jaeger.queryUrl }
-      : {};
-    const r = spawnSync(
-      process.execPath,
-      [path.join(ROOT, 'packages', 'telemetry', 'check', 'check-traces.mjs'), ...process.argv.slice(3)],
-      { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ...infraEnv(infra), ...devSecretEnv(), ...traceEnv } },
-    );
-    status = r.status ?? 1;
-  } finally {
-    await jaeger?.stop();
-    await infra.stop();
-  }
-  process.exit(status);
+  const script = path.join('packages', 'telemetry', 'check', 'check-traces.mjs');
+  await runWithInfra(script, process.argv.slice(3), async () => {
+    if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return { env: {} };
+    const jaeger = await startJaeger();
+    return {
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, JAEGER_QUERY_URL: jaeger.queryUrl },
+      stop: () => jaeger.stop(),
+    };
+  });
 }
 
 /** `node scripts/cli.mjs tool <name>`: builds a pinned Go tool once (scripts/go-tools.mjs) and prints its path. */

@@ -3,7 +3,7 @@
  * they get 429 with `Retry-After`, and a like/unlike loop does not flush the ranked pages on every call,
  * while a like still shows in every ranked read within 1 s.
  */
-import { burst, eventually, removeFeedNamespace, tokenFor } from '@coffeechat/testkit';
+import { burst, eventually, rateLimitBreaches, removeFeedNamespace, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedKeys } from '../src/redis/keys.js';
 import { type Client, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
@@ -25,16 +25,10 @@ describe('one user, many requests', () => {
   it('a burst past 50 requests a second gets 429 with Retry-After; other users are not affected', async () => {
     const post = await createPost(await userClient(limited.url, 'author'));
     const token = await tokenFor('burster');
-    const { admitted, refused, windows } = await burst(80, () =>
+    const burster = await burst(80, () =>
       fetch(`${limited.url}/posts/${post.postId}`, { headers: { authorization: `Bearer ${token}` } }),
     );
-    expect(admitted).toBeGreaterThanOrEqual(50);
-    expect(admitted).toBeLessThanOrEqual(50 * windows);
-    expect(refused).toHaveLength(80 - admitted);
-    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await refused[0]?.json()).toEqual({
-      error: { code: 'RATE_LIMITED', message: 'more than 50 requests per second' },
-    });
+    expect(await rateLimitBreaches(burster, 50)).toEqual([]);
     expect((await (await userClient(limited.url, 'bystander')).get(`/posts/${post.postId}`)).status).toBe(200);
   });
 

@@ -110,8 +110,8 @@ describe('chat engagement', () => {
     await publish(EventKey.roomCreated, roomCreated('room-d1', post.postId));
     // a marker event after the duplicates: once it is counted, the duplicates have been handled
     await publish(EventKey.messageStored, stored('room-d1', post.postId, 4));
-    await eventually(async () =>
-      expect((await ann.get(`/posts/${post.postId}`)).body).toMatchObject({ chats: 4, rooms: 1 }),
+    await eventually(
+      async () => expect((await ann.get(`/posts/${post.postId}`)).body).toMatchObject({ chats: 4, rooms: 1 }),
       10_000,
     );
   });

@@ -14,6 +14,13 @@ const redelivered = (roomId: string, clientMsgId: string): StoreRequest => ({
   redelivered: true,
 });
 const options = () => ({ now: () => 1000, insertedByUs: new Set<string>() });
+/** A rival owner (fencing) stores `seq` of the room just before our next insert. */
+const rivalWritesFirst = (store: MemoryStore, roomId: string, seq: number) => {
+  store.beforeInsert = () => {
+    store.beforeInsert = undefined;
+    store.put({ roomId, seq, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
+  };
+};
 
 describe('storeSends', () => {
   it('stores a batch with contiguous seqs per room in one insert, reading each new room once', async () => {
@@ -89,38 +96,20 @@ describe('storeSends', () => {
     expect(store.seqs('a')).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('fencing: a conflict on the first message stores none of the batch, which is renumbered in order', async () => {
+  // The rival writes one seq just before our insert of 1, 2; the insert stops there, so y never keeps a
+  // seq below x's.
+  it.each([
+    ['a conflict on the first message stores none of the batch, which is renumbered in order', 1, { x: 2, y: 3 }],
+    ['a partial insert: what got in counts as ours (new), the rest follows it in order', 2, { x: 1, y: 3 }],
+  ])('fencing, %s', async (_, rivalSeq, want) => {
     const store = new MemoryStore();
     const seq = new Sequencer();
     seq.load('a', 0);
-    // the rival writes seq 1 just before our insert of 1, 2
-    store.beforeInsert = () => {
-      store.beforeInsert = undefined;
-      store.put({ roomId: 'a', seq: 1, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
-    };
+    rivalWritesFirst(store, 'a', rivalSeq);
     const out = await storeSends(store, seq, [req('a', 'x'), req('a', 'y')], options());
-    // the insert stopped at x: y never kept a seq below x's
     expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
-      ['new', 'x', 2],
-      ['new', 'y', 3],
-    ]);
-    expect(store.seqs('a')).toEqual([1, 2, 3]);
-  });
-
-  it('fencing with a partial insert: what got in counts as ours (new), the rest follows it in order', async () => {
-    const store = new MemoryStore();
-    const seq = new Sequencer();
-    seq.load('a', 0);
-    // the rival writes seq 2 just before our insert of 1, 2
-    store.beforeInsert = () => {
-      store.beforeInsert = undefined;
-      store.put({ roomId: 'a', seq: 2, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
-    };
-    const insertedByUs = new Set<string>();
-    const out = await storeSends(store, seq, [req('a', 'x'), req('a', 'y')], { now: () => 1, insertedByUs });
-    expect(out.map((d) => [d.kind, d.message.clientMsgId, d.message.seq])).toEqual([
-      ['new', 'x', 1],
-      ['new', 'y', 3],
+      ['new', 'x', want.x],
+      ['new', 'y', want.y],
     ]);
     expect(store.seqs('a')).toEqual([1, 2, 3]);
   });
@@ -130,10 +119,7 @@ describe('storeSends', () => {
     const seq = new Sequencer();
     seq.load('a', 0);
     seq.load('b', 0);
-    store.beforeInsert = () => {
-      store.beforeInsert = undefined;
-      store.put({ roomId: 'b', seq: 1, senderId: 'u2', clientMsgId: 'rival', body: '', ts: 0 });
-    };
+    rivalWritesFirst(store, 'b', 1);
     let conflicts = 0;
     const onConflict = () => conflicts++;
     await storeSends(store, seq, [req('a', 'x'), req('b', 'y')], { ...options(), onConflict });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Header, type InboundRead, type InboundSend, partitionOf, topology as topologyOf } from '@coffeechat/contracts';
 import {
+  eventually,
   freePort,
   mongoUrlFor,
   type ServiceProcess,
@@ -150,6 +151,20 @@ export class Stack {
 
   confirmed(): Promise<void> {
     return this.ch.waitForConfirms();
+  }
+
+  /**
+   * `count` sends of `senderId` (clientMsgIds `<prefix>0`, `<prefix>1`, …) into a room we watch, stored: their
+   * `message` frames arrived.
+   */
+  async storeMessages(roomId: string, senderId: string, count: number, prefix: string): Promise<void> {
+    const expected = this.frames('message', roomId).length + count;
+    for (let i = 0; i < count; i++) this.publish(this.sendPayload(roomId, senderId, `${prefix}${i}`));
+    await this.confirmed();
+    await eventually(() => {
+      const got = this.frames('message', roomId).length;
+      if (got < expected) throw new Error(`${got} of ${expected} messages of ${roomId} stored`);
+    }, 30_000);
   }
 
   frames(type: string, roomId?: string): Frame[] {

@@ -7,6 +7,7 @@ import {
   burst,
   eventually,
   freePort,
+  rateLimitBreaches,
   type ServiceProcess,
   servers,
   serviceEnv,
@@ -186,17 +187,13 @@ describe('presence service', () => {
   it('answers 400 concurrent GET /presence of one user with 50 × 200, then 429 with Retry-After (SPEC §2)', async () => {
     const replica = replicas[0]!;
     const token = await tokenFor('eager');
-    const { admitted, refused, windows } = await burst(400, () =>
+    const eager = await burst(400, () =>
       fetch(`http://127.0.0.1:${replica.port}/presence?userIds=a`, { headers: { authorization: `Bearer ${token}` } }),
     );
-    expect(admitted).toBeGreaterThanOrEqual(50);
-    expect(admitted).toBeLessThanOrEqual(50 * windows);
-    expect(refused).toHaveLength(400 - admitted);
-    expect(Number(refused[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await refused[0]?.json()).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+    expect(await rateLimitBreaches(eager, 50)).toEqual([]);
     // another user has a budget of their own
     expect((await getPresence(replica, 'userIds=a', await tokenFor('patient'))).status).toBe(200);
-    expect(await metric(replica, 'coffeechat_http_rate_limited_total')).toBeGreaterThanOrEqual(refused.length);
+    expect(await metric(replica, 'coffeechat_http_rate_limited_total')).toBeGreaterThanOrEqual(eager.refused.length);
   });
 
   it('dead-letters malformed broker messages and counts them', async () => {

@@ -113,6 +113,16 @@ const newClient = (options: Partial<ConstructorParameters<typeof CoffeeChatClien
   return client;
 };
 
+/** A client connected and joined to r1, with the seqs of the messages it passed on. */
+const joinedClient = async () => {
+  const c = newClient();
+  const messages: number[] = [];
+  c.on('message', (m) => messages.push(m.seq));
+  await c.connect();
+  await c.join('r1');
+  return { c, messages };
+};
+
 describe('CoffeeChatClient', () => {
   it('connects with the token, joins, sends and resolves the ack; the message event arrives once', async () => {
     const c = newClient();
@@ -141,11 +151,7 @@ describe('CoffeeChatClient', () => {
   });
 
   it('reconnects, re-joins after the last delivered seq and re-sends the unacked message with the same clientMsgId', async () => {
-    const c = newClient();
-    const messages: number[] = [];
-    c.on('message', (m) => messages.push(m.seq));
-    await c.connect();
-    await c.join('r1');
+    const { c, messages } = await joinedClient();
     await c.send('r1', 'one');
     await until(() => messages.length === 1);
     // The next send reaches the server, but the connection dies before the ack.
@@ -168,9 +174,7 @@ describe('CoffeeChatClient', () => {
   });
 
   it('retries a send answered UNAVAILABLE with the same clientMsgId', async () => {
-    const c = newClient();
-    await c.connect();
-    await c.join('r1');
+    const { c } = await joinedClient();
     let refusals = 2;
     server.onFrame = (ws, frame) => {
       if (frame.type !== 'send' || refusals === 0) return false;
@@ -239,11 +243,7 @@ describe('CoffeeChatClient', () => {
   });
 
   it('re-synchronizes on a seq gap by joining again after the last delivered seq', async () => {
-    const c = newClient();
-    const messages: number[] = [];
-    c.on('message', (m) => messages.push(m.seq));
-    await c.connect();
-    await c.join('r1');
+    const { messages } = await joinedClient();
     server.lastSeq = 3; // messages 1..3 exist; only 3 reaches the client live
     server.sockets[0]?.send(server.message('r1', 3));
     await until(() => messages.length === 3);
@@ -252,9 +252,7 @@ describe('CoffeeChatClient', () => {
   });
 
   it('emits removed and fails the room’s pending sends', async () => {
-    const c = newClient();
-    await c.connect();
-    await c.join('r1');
+    const { c } = await joinedClient();
     server.onFrame = (_ws, frame) => frame.type === 'send';
     const pending = c.send('r1', 'never acked');
     const removed = new Promise((r) => c.on('removed', r));

@@ -34,31 +34,20 @@ export const CreateRoomBody = Type.Object(
 );
 export type CreateRoomBody = Static<typeof CreateRoomBody>;
 
-export const Room = Type.Object(
-  {
-    roomId: RoomId,
-    postId: Type.Union([PostId, Type.Null()]),
-    title: Type.Union([Type.String(), Type.Null()]),
-    memberIds: Type.Array(UserId),
-    lastSeq: Seq,
-    createdAt: IsoTime,
-  },
-  strict,
-);
+/** What a room is, wherever it is shown. */
+const roomFields = {
+  roomId: RoomId,
+  postId: Type.Union([PostId, Type.Null()]),
+  title: Type.Union([Type.String(), Type.Null()]),
+  memberIds: Type.Array(UserId),
+  lastSeq: Seq,
+};
+
+export const Room = Type.Object({ ...roomFields, createdAt: IsoTime }, strict);
 export type Room = Static<typeof Room>;
 
-export const MyRoom = Type.Object(
-  {
-    roomId: RoomId,
-    postId: Type.Union([PostId, Type.Null()]),
-    title: Type.Union([Type.String(), Type.Null()]),
-    memberIds: Type.Array(UserId),
-    lastSeq: Seq,
-    readSeq: Seq,
-    unread: Seq,
-  },
-  strict,
-);
+/** A room in the caller's list, with where they are in it. */
+export const MyRoom = Type.Object({ ...roomFields, readSeq: Seq, unread: Seq }, strict);
 export const MyRoomsQuery = Type.Object(
   { cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(QueryLimit) },
   strict,
