@@ -34,9 +34,18 @@ export async function startService(
   name: ServiceName,
   port: number,
   env: Record<string, string>,
-  { readyTimeoutMs = 20_000, waitReady = true } = {},
+  {
+    readyTimeoutMs = 20_000,
+    waitReady = true,
+    nodeArgs = [],
+  }: {
+    readyTimeoutMs?: number;
+    waitReady?: boolean;
+    /** options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry) */
+    nodeArgs?: string[];
+  } = {},
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'apps', name, 'dist', 'main.js')], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'apps', name, 'dist', 'main.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...testAuthEnv(env), ...env, [portVariable[name]]: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
