@@ -7,11 +7,11 @@ import { SpanKind, withSpan } from '@coffeechat/telemetry';
 
 export function traceFrame(frame: ClientFrame, handle: () => Promise<void>): Promise<void> {
   if (frame.type === 'ping' || frame.type === 'leave' || frame.type === 'refresh') return handle();
-  // ids help find a message's trace; the body never goes into a span
-  const attributes: Record<string, string> = {
-    'coffeechat.frame.type': frame.type,
-    'coffeechat.room.id': frame.roomId,
+  // ids help find a message's trace; the body never goes into a span. Built only for a span that records.
+  const attributes = () => {
+    const out: Record<string, string> = { 'coffeechat.frame.type': frame.type, 'coffeechat.room.id': frame.roomId };
+    if (frame.type === 'send') out['coffeechat.client_msg_id'] = frame.clientMsgId;
+    return out;
   };
-  if (frame.type === 'send') attributes['coffeechat.client_msg_id'] = frame.clientMsgId;
   return withSpan(`ws ${frame.type}`, { kind: SpanKind.SERVER, attributes }, handle);
 }

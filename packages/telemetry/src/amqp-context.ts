@@ -6,7 +6,8 @@
  * inside amqplib's `publish` belongs to whichever caller happened to start that worker. Injecting at the
  * call site, in the caller's context, is exact.
  */
-import { type Context, context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { type Context, propagation, ROOT_CONTEXT, type TextMapGetter } from '@opentelemetry/api';
+import { activeContext } from './sampled-context.js';
 
 /** AMQP header table as amqplib takes and gives it. */
 export type AmqpHeaders = Record<string, unknown>;
@@ -33,7 +34,7 @@ const headerGetter: TextMapGetter<AmqpHeaders> = {
  * Writes the trace context of `ctx` (default: the active one) into `headers` and returns them. A no-op when
  * tracing is off or nothing is being traced; call it on every publish anyway.
  */
-export function injectAmqpHeaders<H extends AmqpHeaders>(headers: H = {} as H, ctx: Context = context.active()): H {
+export function injectAmqpHeaders<H extends AmqpHeaders>(headers: H = {} as H, ctx: Context = activeContext()): H {
   propagation.inject(ctx, headers);
   return headers;
 }

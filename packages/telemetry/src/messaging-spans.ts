@@ -17,7 +17,7 @@ import {
   injectAmqpHeaders,
   sampledTraceparent,
 } from './amqp-context.js';
-import { isSampled } from './sampled-context.js';
+import { activeContext, isSampled } from './sampled-context.js';
 import { endWhenSettled, recordFailure, startSpan, UNTRACED_SPAN, withSpan, withTraceContext } from './spans.js';
 
 // Messaging attribute keys are still "development" in @opentelemetry/semantic-conventions (only in its
@@ -62,9 +62,10 @@ function publishAttributes(target: PublishTarget): Attributes {
 }
 
 /**
- * Runs `publish` inside a PRODUCER span `<exchange> publish` and hands it `headers` with that span's trace
- * context added. The span ends when `publish` returns or, on a confirm channel, when its promise settles
- * (so it measures the broker's confirm). Outside a sampled trace `publish` gets `headers` as they are.
+ * Runs `publish` inside a PRODUCER span `<exchange> publish` and hands it a copy of `headers` with that
+ * span's trace context added (`headers` itself is left as it is). The span ends when `publish` returns or,
+ * on a confirm channel, when its promise settles (so it measures the broker's confirm). Outside a sampled
+ * trace `publish` gets `headers` themselves.
  *
  *     await tracePublish({ exchange, routingKey }, (headers) => channel.publish(exchange, routingKey, body, { headers }));
  */
@@ -73,11 +74,11 @@ export function tracePublish<T>(
   publish: (headers: AmqpHeaders) => T,
   headers: AmqpHeaders = {},
 ): T {
-  if (!isSampled(context.active())) return publish(headers);
+  if (!isSampled(activeContext())) return publish(headers);
   return withSpan(
     `${exchangeLabel(target.exchange)} publish`,
     { kind: SpanKind.PRODUCER, attributes: () => publishAttributes(target) },
-    () => publish(injectAmqpHeaders(headers)),
+    () => publish(injectAmqpHeaders({ ...headers })),
   );
 }
 

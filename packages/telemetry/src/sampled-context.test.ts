@@ -3,9 +3,9 @@
  * while its callback runs synchronously, and AsyncLocalStorage (with its hooks on every promise) is on only
  * while sampled spans are open.
  */
-import { createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { context, createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { isSampled, SampledContextManager, SampledSpanTracker } from './sampled-context.js';
+import { activeContext, isSampled, SampledContextManager, SampledSpanTracker } from './sampled-context.js';
 
 const spanContext = (flags: TraceFlags) =>
   trace.setSpanContext(ROOT_CONTEXT, {
@@ -103,6 +103,29 @@ describe('SampledContextManager', () => {
     });
     expect(seen).toEqual([sampled, ROOT_CONTEXT]);
     expect(manager.isPropagating).toBe(false);
+  });
+
+  it('answers the active context without the API while nothing is active, and as the API does otherwise', async () => {
+    const manager = new SampledContextManager();
+    context.setGlobalContextManager(manager);
+    const tracker = new SampledSpanTracker(manager);
+    try {
+      expect(activeContext()).toBe(ROOT_CONTEXT);
+      expect(manager.with(unsampled, () => activeContext())).toBe(unsampled);
+      tracker.onStart();
+      const across = await manager.with(sampled, async () => {
+        await nextTurn();
+        return activeContext();
+      });
+      expect(across).toBe(sampled);
+      tracker.onEnd();
+      await nextTurn();
+      expect(manager.isPropagating).toBe(false);
+      expect(activeContext()).toBe(ROOT_CONTEXT);
+    } finally {
+      context.disable();
+      manager.disable();
+    }
   });
 
   it('binds functions to a context', () => {

@@ -14,14 +14,36 @@
  *   span is open (`SampledSpanTracker`, a span processor, counts them).
  * A continuation of sampled work that runs after its last span ended sees the root context: it could only
  * have made orphans.
+ *
+ * Most work then runs in the root context, and this package's helpers ask for the active context on every
+ * frame and every delivery. `activeContext()` answers that without the API (whose `context.active()` looks
+ * the manager up in a global and checks its version each time): while no manager has a context active,
+ * it is the root context.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Context, type ContextManager, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, type ContextManager, context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 
 /** True when `ctx` carries a span context whose trace is sampled (a recording span, or a remote parent). */
 export function isSampled(ctx: Context): boolean {
+  if (ctx === ROOT_CONTEXT) return false;
   const spanContext = trace.getSpanContext(ctx);
   return spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+/**
+ * Over every manager of the process: `with`s running synchronously outside a storage, and storages on.
+ * While both are 0 nothing but the root context can be active.
+ */
+let entered = 0;
+let propagatingStorages = 0;
+
+/**
+ * The active context, as `context.active()` gives it, but the root context without asking the API while
+ * no `SampledContextManager` has anything active. The helpers of this package rely on the process running
+ * that manager (`startTelemetry` installs it; with tracing off nothing is ever active).
+ */
+export function activeContext(): Context {
+  return entered === 0 && propagatingStorages === 0 ? ROOT_CONTEXT : context.active();
 }
 
 export interface SampledContextOptions {
@@ -66,7 +88,7 @@ export class SampledContextManager implements ContextManager {
     const cb = thisArg == null ? fn : (fn.bind(thisArg) as F);
     const outer = this.current;
     if (this.propagating || (this.async && isSampled(context))) {
-      this.propagating = true;
+      this.switchOn();
       this.current = undefined;
       try {
         return this.storage.run(context, cb, ...args);
@@ -75,9 +97,11 @@ export class SampledContextManager implements ContextManager {
       }
     }
     this.current = context;
+    entered += 1;
     try {
       return cb(...args);
     } finally {
+      entered -= 1;
       this.current = outer;
     }
   }
@@ -96,10 +120,22 @@ export class SampledContextManager implements ContextManager {
   }
 
   disable(): this {
-    this.storage.disable();
-    this.propagating = false;
+    this.switchOff();
     this.current = undefined;
     return this;
+  }
+
+  private switchOn(): void {
+    if (this.propagating) return;
+    this.propagating = true;
+    propagatingStorages += 1;
+  }
+
+  private switchOff(): void {
+    this.storage.disable();
+    if (!this.propagating) return;
+    this.propagating = false;
+    propagatingStorages -= 1;
   }
 
   /** A sampled span started (called by `SampledSpanTracker`). */
@@ -115,9 +151,7 @@ export class SampledContextManager implements ContextManager {
     // not now: the span may end inside a `with` of its own trace, whose synchronous rest still reads it
     setImmediate(() => {
       this.switchOffPending = false;
-      if (this.open > 0) return;
-      this.storage.disable();
-      this.propagating = false;
+      if (this.open === 0) this.switchOff();
     }).unref();
   }
 }

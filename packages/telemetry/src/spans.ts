@@ -9,12 +9,13 @@ import {
   context,
   INVALID_SPAN_CONTEXT,
   type Link,
+  ROOT_CONTEXT,
   type Span,
   type SpanKind,
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { isSampled } from './sampled-context.js';
+import { activeContext, isSampled } from './sampled-context.js';
 import { decidedRoot, rootMaySample, unsampledParent } from './span-policy.js';
 
 export const tracer = trace.getTracer('@coffeechat/telemetry');
@@ -63,9 +64,9 @@ export interface WithSpanOptions {
  * does not adopt it); for a new trace not even the span is made (`span-policy.ts`).
  */
 export function withSpan<T>(name: string, options: WithSpanOptions, fn: (span: Span) => T): T {
-  const parent = options.parent ?? context.active();
+  const parent = options.parent ?? activeContext();
   const untraced = () => (options.parent ? withTraceContext(parent, () => fn(UNTRACED_SPAN)) : fn(UNTRACED_SPAN));
-  const parentSpan = trace.getSpanContext(parent);
+  const parentSpan = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
   let span: Span;
   if (parentSpan === undefined) {
     // a new trace: most are not sampled, and need nothing more than that decision
@@ -101,7 +102,7 @@ export function startSpan(name: string, options: Omit<WithSpanOptions, 'parent'>
  * starts tracing without async context propagation (`startTelemetry(…, { asyncContext: false })`).
  */
 export function activeTraceContext(): Context {
-  return context.active();
+  return activeContext();
 }
 
 /**
@@ -109,7 +110,7 @@ export function activeTraceContext(): Context {
  * Untraced work under untraced work just runs: no context switch where neither side is sampled.
  */
 export function withTraceContext<T>(ctx: Context, fn: () => T): T {
-  if (!isSampled(ctx) && !isSampled(context.active())) return fn();
+  if (!isSampled(ctx) && !isSampled(activeContext())) return fn();
   return context.with(ctx, fn);
 }
 

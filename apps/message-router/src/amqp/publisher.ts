@@ -30,7 +30,7 @@ export function createPublisher(broker: Broker, topology: Topology, { timeoutMs 
       tracePublish(
         { exchange: p.exchange, routingKey: p.routingKey, bodySize: p.content.length },
         (headers) => channel.publish(p.exchange, p.routingKey, p.content, { ...p.options, headers }),
-        { ...p.options.headers },
+        p.options.headers,
       );
     return p.trace ? withTraceContext(p.trace, publish) : publish();
   };
