@@ -63,16 +63,19 @@ const serviceUrls = (ns: string) => ({
   AMQP_URL_FEED: `amqps://${ns}-feed:feed-pw@rabbit:5671/chat`,
 });
 
+/** The job's settings for namespace `prod`, against the management API at `url`. */
+const jobEnv = (url: string, adminPassword = 'admin-pw') => ({
+  RABBITMQ_MANAGEMENT_URL: url,
+  RABBITMQ_ADMIN_USERNAME: 'admin',
+  RABBITMQ_ADMIN_PASSWORD: adminPassword,
+  CC_NAMESPACE: 'prod',
+  ...serviceUrls('prod'),
+});
+
 describe('broker-users.mjs (management API)', () => {
   it('puts each service’s user with its password and exactly its permissions on the vhost of its URL', async () => {
     const api = await managementApi();
-    const { code, output } = await run({
-      RABBITMQ_MANAGEMENT_URL: api.url,
-      RABBITMQ_ADMIN_USERNAME: 'admin',
-      RABBITMQ_ADMIN_PASSWORD: 'admin-pw',
-      CC_NAMESPACE: 'prod',
-      ...serviceUrls('prod'),
-    });
+    const { code, output } = await run(jobEnv(api.url));
     expect(code, output).toBe(0);
     const puts = api.calls.filter((c) => c.method === 'PUT');
     expect(puts).toHaveLength(8);
@@ -92,26 +95,13 @@ describe('broker-users.mjs (management API)', () => {
 
   it('refuses a URL whose user is not the service’s, and reports refused credentials, without passwords', async () => {
     const api = await managementApi();
-    const wrong = await run({
-      RABBITMQ_MANAGEMENT_URL: api.url,
-      RABBITMQ_ADMIN_USERNAME: 'admin',
-      RABBITMQ_ADMIN_PASSWORD: 'admin-pw',
-      CC_NAMESPACE: 'prod',
-      ...serviceUrls('prod'),
-      AMQP_URL_FEED: 'amqps://guest:guest-pw@rabbit:5671/chat',
-    });
+    const wrong = await run({ ...jobEnv(api.url), AMQP_URL_FEED: 'amqps://guest:guest-pw@rabbit:5671/chat' });
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain('AMQP_URL_FEED names user "guest", expected "prod-feed"');
     expect(wrong.output).not.toMatch(/-pw/);
 
     const locked = await managementApi(401);
-    const refused = await run({
-      RABBITMQ_MANAGEMENT_URL: locked.url,
-      RABBITMQ_ADMIN_USERNAME: 'admin',
-      RABBITMQ_ADMIN_PASSWORD: 'wrong-pw',
-      CC_NAMESPACE: 'prod',
-      ...serviceUrls('prod'),
-    });
+    const refused = await run(jobEnv(locked.url, 'wrong-pw'));
     expect(refused.code).toBe(1);
     expect(refused.output).toContain('refused the admin credentials');
     expect(refused.output).not.toMatch(/-pw/);

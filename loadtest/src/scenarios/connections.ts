@@ -2,14 +2,14 @@
  * connections: ramps idle connections (no rooms, nothing sent) towards 20,000 on one gateway and
  * reports the connect rate and the gateway's memory per connection.
  */
-import { type ConnectResult, Generator } from '../generator/coordinator.js';
+import type { ConnectResult } from '../generator/coordinator.js';
 import { planIdleUsers } from '../generator/plan.js';
 import type { MachineInfo } from '../probes/machine.js';
 import { listenOverflows } from '../probes/netstat.js';
 import type { Report } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
-import type { Measurement } from './measure.js';
+import { type Measurement, startGenerator } from './measure.js';
 import { startCoffeeChat } from './systems.js';
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
@@ -32,21 +32,13 @@ export async function connections(ctx: BenchContext, machine: MachineInfo): Prom
     overflowsBefore = listenOverflows();
     ctx.log(`opening ${p.connections} idle connections at ${p.connectPerSec}/s over ${p.workers} worker(s)`);
     const t0 = ctx.clock();
-    const generator = await Generator.start({
-      workers: p.workers,
-      driver: sut.driver,
-      urls: sut.urls,
-      jwtSecret: ctx.jwtSecret,
-      messageBytes: p.messageBytes,
-      connectPerSec: p.connectPerSec,
+    const generator = await startGenerator(ctx, sut, {
       rooms: [],
       idleUsers: planIdleUsers(ctx.runTag, p.connections, sut.urls.length),
-      origin: ctx.origin,
     });
     try {
       rampSec = ctx.clock() - t0;
       overflowsAfter = listenOverflows();
-      for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
       const connect = generator.connect as ConnectResult;
       ctx.log(`${connect.connected} connected, ${connect.failed} failed in ${rampSec.toFixed(1)} s`);
       await sleep(1);

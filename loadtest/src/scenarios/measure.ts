@@ -3,7 +3,7 @@
  * run steps at given rates (each followed by a drain, so every step's losses are exact), and turn
  * what was seen into step results.
  */
-import { type ConnectResult, Generator, type PhaseResult } from '../generator/coordinator.js';
+import { type ConnectResult, Generator, type GeneratorOptions, type PhaseResult } from '../generator/coordinator.js';
 import { type PlannedRoom, planRooms } from '../generator/plan.js';
 import type { LoadParams } from '../params.js';
 import { hopBreakdown, readHops } from '../probes/hop-metrics.js';
@@ -71,6 +71,27 @@ export async function measureAndStop(ctx: BenchContext, sut: SystemUnderTest, o:
   }
 }
 
+/** The load generator against `sut` with the run's parameters, connected; its workers are sampled like the servers. */
+export async function startGenerator(
+  ctx: BenchContext,
+  sut: SystemUnderTest,
+  users: Pick<GeneratorOptions, 'rooms' | 'idleUsers'>,
+): Promise<Generator> {
+  const p = ctx.params;
+  const generator = await Generator.start({
+    workers: p.workers,
+    driver: sut.driver,
+    urls: sut.urls,
+    jwtSecret: ctx.jwtSecret,
+    messageBytes: p.messageBytes,
+    connectPerSec: p.connectPerSec,
+    ...users,
+    origin: ctx.origin,
+  });
+  for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
+  return generator;
+}
+
 export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: MeasureOptions): Promise<Measurement> {
   const p = ctx.params;
   const rooms = planRooms(
@@ -92,17 +113,7 @@ export async function measure(ctx: BenchContext, sut: SystemUnderTest, o: Measur
   ctx.log(
     `${sut.name}: connecting ${rooms.length * p.members} clients (${p.workers} worker process(es), ${p.connectPerSec}/s)`,
   );
-  const generator = await Generator.start({
-    workers: p.workers,
-    driver: sut.driver,
-    urls: sut.urls,
-    jwtSecret: ctx.jwtSecret,
-    messageBytes: p.messageBytes,
-    connectPerSec: p.connectPerSec,
-    rooms,
-    origin: ctx.origin,
-  });
-  for (const g of generator.pids()) ctx.sampler.track(g.name, g.pid);
+  const generator = await startGenerator(ctx, sut, { rooms });
   const connect = generator.connect as ConnectResult;
   ctx.log(
     `${sut.name}: ${connect.connected} connected, ${connect.failed} failed (${connect.perSec}/s)${connect.failures.length ? `: ${connect.failures[0]}` : ''}`,

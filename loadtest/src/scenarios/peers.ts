@@ -4,10 +4,11 @@
  * store), one after the other in one invocation.
  */
 import type { MachineInfo } from '../probes/machine.js';
-import { busiest, lastGood, maxSustained, type Report } from '../report/report.js';
+import { maxSustained, type Report } from '../report/report.js';
 import { assemble } from './assemble.js';
 import type { BenchContext } from './context.js';
 import { type Measurement, measureAndStop, rateSearch } from './measure.js';
+import { type SearchOutcome, searchOutcome } from './search-outcome.js';
 import { type SystemUnderTest, startCoffeeChat, startSocketIoPeer, startUwsPeer } from './systems.js';
 
 export async function peers(ctx: BenchContext, machine: MachineInfo): Promise<Report> {
@@ -24,28 +25,8 @@ export async function peers(ctx: BenchContext, machine: MachineInfo): Promise<Re
     if (!start) continue;
     ms.push(await measureAndStop(ctx, await start(), rateSearch(p)));
   }
-  interface Side {
-    capacityMessagesPerSec: number;
-    p99AtCapacityMs: number | null;
-    maxSustainedMessagesPerSec: number;
-    p99AtMaxSustainedMs: number | null;
-    limitedBy: string;
-  }
-  const sides: Record<string, Side> = {};
-  for (const m of ms) {
-    const good = lastGood(m.steps);
-    const top = maxSustained(m.steps);
-    const stop = m.steps.find((s) => !s.sustained);
-    sides[m.system] = {
-      capacityMessagesPerSec: good?.rate ?? 0,
-      p99AtCapacityMs: good?.latencyMs.p99 ?? null,
-      maxSustainedMessagesPerSec: top?.rate ?? 0,
-      p99AtMaxSustainedMs: top?.latencyMs.p99 ?? null,
-      limitedBy: stop
-        ? `${stop.rate}/s: ${stop.why.join('; ')}; busiest: ${busiest(stop.processes)}`
-        : 'top step still carried',
-    };
-  }
+  const sides: Record<string, SearchOutcome> = {};
+  for (const m of ms) sides[m.system] = searchOutcome(m.steps);
   const ratio = (peer: string, key: 'capacityMessagesPerSec' | 'maxSustainedMessagesPerSec') => {
     const theirs = sides[peer]?.[key] ?? 0;
     return theirs > 0 ? Math.round(((sides.coffeechat?.[key] ?? 0) / theirs) * 100) / 100 : null;

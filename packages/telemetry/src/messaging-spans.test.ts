@@ -57,6 +57,15 @@ function nextMessage(): Promise<ConsumeMessage> {
   });
 }
 
+/** Publishes a message to the test queue from inside a span named `spanName`, with its trace context. */
+async function sendTraced(spanName: string): Promise<void> {
+  await withSpan(spanName, {}, () =>
+    tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+      channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+    ),
+  );
+}
+
 const secretBody = Buffer.from('{"body":"a private chat line","token":"eyJhbGciOi"}');
 
 describe('trace context through AMQP headers', () => {
@@ -132,11 +141,7 @@ describe('trace context through AMQP headers', () => {
 
   it('ignores the ambient context: a consumer callback never becomes a child of unrelated work', async () => {
     const received = nextMessage();
-    await withSpan('sender', {}, () =>
-      tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-        channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
-      ),
-    );
+    await sendTraced('sender');
     const msg = await received;
     const publish = exporter.getFinishedSpans().find((s) => s.name === `${exchange} publish`)!;
     exporter.reset();
@@ -155,13 +160,7 @@ describe('trace context through AMQP headers', () => {
         if (messages.length === 2) void channel.cancel(msg.fields.consumerTag).then(() => resolve());
       });
     });
-    for (const n of [1, 2]) {
-      await withSpan(`sender ${n}`, {}, () =>
-        tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-          channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
-        ),
-      );
-    }
+    for (const n of [1, 2]) await sendTraced(`sender ${n}`);
     await all;
     const consumed = messages.map((m) => startConsumeSpan(m, queue));
     await withBatchSpan('store batch', consumed, async () => {});
@@ -190,11 +189,7 @@ describe('trace context through AMQP headers', () => {
 
   it('marks a failed consume with the error class only', async () => {
     const received = nextMessage();
-    await withSpan('sender', {}, () =>
-      tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-        channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
-      ),
-    );
+    await sendTraced('sender');
     const msg = await received;
     await expect(
       traceConsume(msg, queue, async () => {

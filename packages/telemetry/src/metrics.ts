@@ -34,27 +34,23 @@ export interface HistogramSpec<L extends string> {
   registry: Registry;
 }
 
-/** A latency histogram in seconds with `LATENCY_BUCKETS`; observe with `observeSince`. */
-export function latencyHistogram<L extends string = never>({
-  name,
-  help,
-  labelNames = [],
-  registry,
-}: HistogramSpec<L>) {
+function histogram<L extends string>(
+  { name, help, labelNames = [], registry }: HistogramSpec<L>,
+  buckets: readonly number[],
+): Histogram<L> {
   checkMetricShape(name, labelNames);
-  if (!name.endsWith('_seconds')) throw new Error(`metric ${name}: latency histograms end in _seconds`);
-  return new Histogram<L>({ name, help, labelNames, buckets: [...LATENCY_BUCKETS], registers: [registry] });
+  return new Histogram<L>({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
+}
+
+/** A latency histogram in seconds with `LATENCY_BUCKETS`; observe with `observeSince`. */
+export function latencyHistogram<L extends string = never>(spec: HistogramSpec<L>): Histogram<L> {
+  if (!spec.name.endsWith('_seconds')) throw new Error(`metric ${spec.name}: latency histograms end in _seconds`);
+  return histogram(spec, LATENCY_BUCKETS);
 }
 
 /** A histogram of batch sizes with `BATCH_SIZE_BUCKETS`. */
-export function batchSizeHistogram<L extends string = never>({
-  name,
-  help,
-  labelNames = [],
-  registry,
-}: HistogramSpec<L>) {
-  checkMetricShape(name, labelNames);
-  return new Histogram<L>({ name, help, labelNames, buckets: [...BATCH_SIZE_BUCKETS], registers: [registry] });
+export function batchSizeHistogram<L extends string = never>(spec: HistogramSpec<L>): Histogram<L> {
+  return histogram(spec, BATCH_SIZE_BUCKETS);
 }
 
 /** Seconds since `startMs` (a `Date.now()` or an epoch-ms timestamp carried in a message), never negative. */
