@@ -8,6 +8,7 @@
  */
 import type { Inbound, InboundRead, InboundSend, MessageStoredEvent, Topology } from '@coffeechat/contracts';
 import type { Logger } from '@coffeechat/service-kit';
+import type { TraceContext } from '@coffeechat/telemetry';
 import { type InboundDelivery, parseInbound } from './inbound.js';
 import type { MembershipCache, RoomInfo } from './membership-cache.js';
 import type { RouterMetrics } from './metrics.js';
@@ -63,7 +64,8 @@ export class BatchHandler {
 
   constructor(private readonly deps: BatchHandlerDeps) {}
 
-  async handle(deliveries: readonly InboundDelivery[], attempt: BatchAttempt): Promise<void> {
+  /** `trace`: the batch's trace (its span), which the store write continues */
+  async handle(deliveries: readonly InboundDelivery[], attempt: BatchAttempt, trace?: TraceContext): Promise<void> {
     const { membership, metrics } = this.deps;
     const parsed = deliveries.map((delivery) => ({ delivery, parsed: parseInbound(delivery.content) }));
     const roomIds = parsed.flatMap(({ parsed: p }) => (p.ok ? [p.value.roomId] : []));
@@ -87,7 +89,7 @@ export class BatchHandler {
     // The channel may have closed while membership was read: a new owner has these deliveries now.
     if (!attempt.owned()) throw new OwnershipLost();
     const storing = performance.now();
-    const { decisions, marks } = await this.store(sends, reads, attempt.insertedByUs);
+    const { decisions, marks } = await this.store(sends, reads, attempt.insertedByUs, trace);
     metrics.batchStep.observe({ step: 'store' }, (performance.now() - storing) / 1000);
 
     const answers = this.answers(items, decisions, marks, rooms);
@@ -99,7 +101,12 @@ export class BatchHandler {
   }
 
   /** The batch's writes: the sends (one insert) and, beside them, the read markers. */
-  private async store(sends: Map<Item, StoreRequest>, reads: Map<Item, InboundRead>, insertedByUs: Set<string>) {
+  private async store(
+    sends: Map<Item, StoreRequest>,
+    reads: Map<Item, InboundRead>,
+    insertedByUs: Set<string>,
+    trace: TraceContext | undefined,
+  ) {
     const { messages, reads: markers, metrics } = this.deps;
     const sent = [...sends];
     const requests = sent.map(([, request]) => request);
@@ -111,6 +118,7 @@ export class BatchHandler {
       storeSends(messages, this.sequencer, requests, {
         now: this.deps.now,
         insertedByUs,
+        trace,
         onConflict: () => metrics.seqConflicts.inc(),
       }),
       raiseReadMarks(markers, [...reads.values()], (roomId) => this.sequencer.lastSeq(roomId) ?? 0),

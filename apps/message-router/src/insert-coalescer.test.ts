@@ -1,4 +1,5 @@
 import type { StoredMessage } from '@coffeechat/contracts';
+import type { TraceContext } from '@coffeechat/telemetry';
 import { describe, expect, it } from 'vitest';
 import { InsertCoalescer } from './insert-coalescer.js';
 
@@ -10,6 +11,9 @@ const msg = (roomId: string, seq: number): StoredMessage => ({
   body: 'b',
   ts: 1,
 });
+
+/** the coalescer only hands traces on: any object stands for one */
+const traceOf = (name: string) => ({ name }) as unknown as TraceContext;
 
 /** An ordered insert into a set of `room/seq` keys that stops at the first taken one. */
 function store(taken: string[] = [], failOn?: string) {
@@ -37,6 +41,18 @@ describe('InsertCoalescer', () => {
     expect(s.calls).toEqual([['a/1', 'a/2', 'b/1']]);
     await c.insert([msg('c', 1)]);
     expect(s.calls).toHaveLength(2);
+  });
+
+  it('hands the store the traces of the requests it coalesced, so the one write continues each', async () => {
+    const traces: unknown[][] = [];
+    const c = new InsertCoalescer(async (messages, ts) => {
+      traces.push([...ts]);
+      return { stored: messages.length };
+    });
+    const [a, b] = [traceOf('a'), traceOf('b')];
+    await Promise.all([c.insert([msg('a', 1)], [a]), c.insert([msg('b', 1)]), c.insert([msg('c', 1)], [b])]);
+    await c.insert([msg('d', 1)], [b]);
+    expect(traces).toEqual([[a, b], [b]]);
   });
 
   it('a conflict is the concern of its request alone: those before are stored, those after inserted again', async () => {

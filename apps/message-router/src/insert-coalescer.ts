@@ -11,11 +11,16 @@
  * request by inserting it alone, so one partition's bad message never fails another's.
  */
 import type { StoredMessage } from '@coffeechat/contracts';
+import type { TraceContext } from '@coffeechat/telemetry';
 
-export type OrderedInsert = (messages: readonly StoredMessage[]) => Promise<{ stored: number }>;
+/** `traces`: those of the requests whose messages these are (the store write continues them) */
+export type Traces = readonly (TraceContext | undefined)[];
+
+export type OrderedInsert = (messages: readonly StoredMessage[], traces: Traces) => Promise<{ stored: number }>;
 
 interface Request {
   messages: readonly StoredMessage[];
+  traces: Traces;
   resolve: (result: { stored: number }) => void;
   reject: (err: unknown) => void;
 }
@@ -30,15 +35,19 @@ export class InsertCoalescer {
     private readonly inserted: (size: number) => void = () => undefined,
   ) {}
 
-  private send(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
+  private send(requests: readonly Request[]): Promise<{ stored: number }> {
+    const messages = requests.length === 1 ? (requests[0] as Request).messages : requests.flatMap((r) => r.messages);
     this.inserted(messages.length);
-    return this.insertOrdered(messages);
+    return this.insertOrdered(
+      messages,
+      requests.flatMap((r) => r.traces),
+    );
   }
 
-  insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
+  insert(messages: readonly StoredMessage[], traces: Traces = []): Promise<{ stored: number }> {
     if (messages.length === 0) return Promise.resolve({ stored: 0 });
     return new Promise((resolve, reject) => {
-      this.waiting.push({ messages, resolve, reject });
+      this.waiting.push({ messages, traces, resolve, reject });
       if (this.scheduled) return;
       this.scheduled = true;
       setImmediate(() => {
@@ -57,7 +66,7 @@ export class InsertCoalescer {
     }
     let stored: number;
     try {
-      ({ stored } = await this.send(group.flatMap((r) => r.messages)));
+      ({ stored } = await this.send(group));
     } catch {
       await Promise.all(group.map((r) => this.alone(r)));
       return;
@@ -80,7 +89,7 @@ export class InsertCoalescer {
 
   private async alone(request: Request): Promise<void> {
     try {
-      request.resolve(await this.send(request.messages));
+      request.resolve(await this.send([request]));
     } catch (err) {
       request.reject(err);
     }

@@ -6,7 +6,7 @@
  * one delivery at a time, so only the message at fault is returned to the broker (and dead-lettered by
  * it past `x-delivery-limit`).
  */
-import { secondsSince, withBatchSpan } from '@coffeechat/telemetry';
+import { secondsSince, type TraceContext, withBatchSpan } from '@coffeechat/telemetry';
 import { type BatchAttempt, BatchHandler, type BatchHandlerDeps, OwnershipLost } from './batch-handler.js';
 import { Batcher } from './batcher.js';
 import { isTransient, retryDelayMs } from './failures.js';
@@ -82,12 +82,14 @@ export class PartitionWorker {
     try {
       // kept across every attempt, so what an earlier attempt stored still counts as new (events)
       const attempt: BatchAttempt = { insertedByUs: new Set(), owned: () => settler.isOpen() };
-      const outcome = await withBatchSpan('store batch', spans, () => this.attempt(batch, true, attempt));
+      const outcome = await withBatchSpan('store batch', spans, (_span, trace) =>
+        this.attempt(batch, true, attempt, trace),
+      );
       if (outcome !== 'failed') return;
       // Something in the batch fails for a reason of its own: find it by handling one at a time. A
       // returned message comes back after the ones behind it, so this (rare) path may reorder a room.
       for (const delivery of batch) {
-        const alone = () => this.attempt([delivery], false, attempt);
+        const alone = () => this.attempt([delivery], false, attempt, delivery.span?.context);
         if ((await (delivery.span ? delivery.span.run(alone) : alone())) === 'failed' && settler.isOpen()) {
           metrics.nacks.inc({ reason: 'failed' });
           settler.nack(delivery, true);
@@ -111,13 +113,18 @@ export class PartitionWorker {
    * any other failure is retried a few times too, since a store can fail a write for reasons of the
    * moment it does not label as transient, and giving up early would reorder the room (see above).
    */
-  private async attempt(deliveries: InboundDelivery[], wholeBatch: boolean, attempt: BatchAttempt): Promise<Outcome> {
+  private async attempt(
+    deliveries: InboundDelivery[],
+    wholeBatch: boolean,
+    attempt: BatchAttempt,
+    trace: TraceContext | undefined,
+  ): Promise<Outcome> {
     const { settler, logger, partition } = this.deps;
     let failures = 0;
     for (let tries = 0; ; tries++) {
       if (!settler.isOpen()) return 'abandoned';
       try {
-        await this.handler.handle(deliveries, attempt);
+        await this.handler.handle(deliveries, attempt, trace);
         if (!settler.isOpen()) return 'abandoned';
         const last = deliveries[deliveries.length - 1];
         if (last) settler.ack(last, wholeBatch);

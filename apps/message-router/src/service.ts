@@ -45,13 +45,13 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const messages = new MongoMessageRepository(db);
   // the partitions share one insert per turn of the event loop
   const inserts = new InsertCoalescer(
-    (batch) => messages.insert(batch),
+    (batch, traces) => messages.insert(batch, traces),
     (size) => routerMetrics.insertSize.observe(size),
   );
   const partitionStore: MessageRepository = {
     findByKeys: (requests) => messages.findByKeys(requests),
     lastSeqs: (roomIds) => messages.lastSeqs(roomIds),
-    insert: (batch) => inserts.insert(batch),
+    insert: (batch, traces) => inserts.insert(batch, traces),
   };
   const roomStore = new MongoRoomRepository(db);
   const reads = new MongoReadRepository(db);

@@ -11,6 +11,7 @@
  * requests, which is the order they are published in.
  */
 import type { StoredMessage } from '@coffeechat/contracts';
+import type { TraceContext } from '@coffeechat/telemetry';
 import { type SendDecision, type SendRequest, type Sequencer, sendKey } from './sequencer.js';
 
 export interface MessageRepository {
@@ -21,9 +22,13 @@ export interface MessageRepository {
   /**
    * Inserts in order, stopping at the first message a unique index rejects; returns how many leading
    * messages were stored (other failures throw). In order, so a conflict never lets a later message
-   * of a room keep its seq while an earlier one is renumbered after it.
+   * of a room keep its seq while an earlier one is renumbered after it. `traces`: those the write
+   * continues (of the batches whose messages these are).
    */
-  insert(messages: readonly StoredMessage[]): Promise<{ stored: number }>;
+  insert(
+    messages: readonly StoredMessage[],
+    traces?: readonly (TraceContext | undefined)[],
+  ): Promise<{ stored: number }>;
 }
 
 export class FencingError extends Error {
@@ -42,6 +47,8 @@ export interface StoreOptions {
   now: () => number;
   /** keys this batch inserted, kept across retries so they still count as new (events) */
   insertedByUs: Set<string>;
+  /** the batch's trace, which its inserts continue */
+  trace?: TraceContext;
   maxAttempts?: number;
   onConflict?: () => void;
 }
@@ -50,7 +57,7 @@ export async function storeSends(
   repo: MessageRepository,
   sequencer: Sequencer,
   requests: readonly StoreRequest[],
-  { now, insertedByUs, maxAttempts = 5, onConflict }: StoreOptions,
+  { now, insertedByUs, trace, maxAttempts = 5, onConflict }: StoreOptions,
 ): Promise<SendDecision[]> {
   if (requests.length === 0) return [];
   // Stored messages of this batch's keys: what an earlier attempt inserted, and what lookups found.
@@ -66,7 +73,7 @@ export async function storeSends(
 
     const plan = sequencer.plan(requests, known, now());
     if (plan.inserts.length > 0) {
-      const { stored } = await repo.insert(plan.inserts);
+      const { stored } = await repo.insert(plan.inserts, [trace]);
       const kept = plan.inserts.slice(0, stored);
       for (const m of kept) {
         insertedByUs.add(sendKey(m));

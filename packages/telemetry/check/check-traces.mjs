@@ -115,7 +115,7 @@ function problemsOf(spans, clientMsgId, pids) {
     (s) => s.name === `${ns}.inbound process` && s.service === 'message-router',
   );
   childOf("the router's consume", consume, publish);
-  // the store: MongoDB's insert of the message (the official instrumentation's span)
+  // the store: the MongoDB insert of the message (the router's client span around insertMany)
   const stores = spans.filter(
     (s) =>
       s.service === 'message-router' &&

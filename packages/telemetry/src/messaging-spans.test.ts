@@ -10,7 +10,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { extractAmqpContext, injectAmqpHeaders } from './amqp-context.js';
-import { startConsumeSpan, traceConsume, tracePublish, withBatchSpan } from './messaging-spans.js';
+import { startConsumeSpan, traceConsume, tracePublish, withBatchSpan, withSharedSpan } from './messaging-spans.js';
 import { SampledContextManager, SampledSpanTracker } from './sampled-context.js';
 import { setSamplingFollowsParent } from './span-policy.js';
 import { withSpan } from './spans.js';
@@ -185,6 +185,48 @@ describe('trace context through AMQP headers', () => {
     expect(batch.parentSpanContext?.spanId).toBe(processes[0]!.spanContext().spanId);
     expect(batch.links.map((l) => l.context.spanId)).toEqual([processes[1]!.spanContext().spanId]);
     expect(batch.attributes['messaging.batch.message_count']).toBe(2);
+  });
+
+  it('hands a consumer that carries the trace by hand the contexts to continue after its awaits', async () => {
+    const messages: ConsumeMessage[] = [];
+    const all = new Promise<void>((resolve) => {
+      void channel.consume(queue, (msg) => {
+        if (!msg) return;
+        messages.push(msg);
+        channel.ack(msg);
+        if (messages.length === 3) void channel.cancel(msg.fields.consumerTag).then(() => resolve());
+      });
+    });
+    for (const n of [1, 2]) {
+      await withSpan(`sender ${n}`, {}, () =>
+        tracePublish({ exchange, routingKey: 'k' }, (headers) =>
+          channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
+        ),
+      );
+    }
+    // and one from outside any trace
+    channel.publish(exchange, 'k', Buffer.from('x'));
+    await all;
+    const consumed = messages.map((m) => startConsumeSpan(m, queue, { carriedByHand: true }));
+    const seen = await withBatchSpan('store batch', consumed, async (_span, batchTrace) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      // past the await nothing is active: the trace goes on by hand
+      const afterAwait = trace.getSpan(context.active());
+      await withSharedSpan('insert messages', { kind: SpanKind.CLIENT }, [undefined, batchTrace], async () => {});
+      return afterAwait;
+    });
+    for (const c of consumed) c.end();
+    expect(seen).toBeUndefined();
+    const spans = exporter.getFinishedSpans();
+    const processes = spans.filter((s) => s.name === `${exchange} process`);
+    const batch = spans.find((s) => s.name === 'store batch')!;
+    const insert = spans.find((s) => s.name === 'insert messages')!;
+    expect(processes).toHaveLength(2);
+    expect(batch.parentSpanContext?.spanId).toBe(processes[0]!.spanContext().spanId);
+    expect(batch.attributes['messaging.batch.message_count']).toBe(3);
+    expect(insert.parentSpanContext?.spanId).toBe(batch.spanContext().spanId);
+    expect(insert.kind).toBe(SpanKind.CLIENT);
+    expect(insert.links).toEqual([]);
   });
 
   it('marks a failed consume with the error class only', async () => {

@@ -17,8 +17,17 @@ import {
   injectAmqpHeaders,
   sampledTraceparent,
 } from './amqp-context.js';
-import { activeContext, isSampled } from './sampled-context.js';
-import { endWhenSettled, recordFailure, startSpan, UNTRACED_SPAN, withSpan, withTraceContext } from './spans.js';
+import { activeContext, carriedByHand, isSampled } from './sampled-context.js';
+import {
+  endWhenSettled,
+  recordFailure,
+  startSpan,
+  type TraceContext,
+  UNTRACED_SPAN,
+  type WithSpanOptions,
+  withSpan,
+  withTraceContext,
+} from './spans.js';
 
 // Messaging attribute keys are still "development" in @opentelemetry/semantic-conventions (only in its
 // `incubating` entry, which may change in a minor release); the conventions advise copying them.
@@ -111,12 +120,21 @@ export interface ConsumeSpan {
   end(error?: unknown): void;
 }
 
+export interface ConsumeSpanOptions {
+  /**
+   * The consumer hands the span's `context` to all the work for the message itself (the store, each
+   * publication), so it is never made active across awaits (`carriedByHand`): sampled messages then
+   * cost no AsyncLocalStorage either. Instrumented libraries called after an await see no parent.
+   */
+  carriedByHand?: boolean;
+}
+
 /**
  * Starts the CONSUMER span `<exchange> process` for `msg`, a child of the publisher's span, when the headers
  * carry a sampled trace context; otherwise the message is untraced. For consumers that settle messages
  * later than their callback returns (batching); others use `traceConsume`.
  */
-export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeSpan {
+export function startConsumeSpan(msg: DeliveredMessage, queue: string, options: ConsumeSpanOptions = {}): ConsumeSpan {
   if (!sampledTraceparent(msg.properties.headers)) return UNTRACED;
   const parent = extractAmqpContext(msg);
   if (!isSampled(parent)) return UNTRACED;
@@ -125,7 +143,8 @@ export function startConsumeSpan(msg: DeliveredMessage, queue: string): ConsumeS
     { kind: SpanKind.CONSUMER, attributes: () => consumeAttributes(msg, queue) },
     parent,
   );
-  const ctx = trace.setSpan(parent, span);
+  const spanContext = trace.setSpan(parent, span);
+  const ctx = options.carriedByHand ? carriedByHand(spanContext) : spanContext;
   let ended = false;
   return {
     span,
@@ -166,21 +185,47 @@ export function traceConsume<T>(msg: DeliveredMessage, queue: string, handle: ()
 }
 
 /**
- * Work done once for a batch of messages (one `insertMany`, one confirm wait): an INTERNAL span in the
- * trace of the first message that is sampled, linked to the traces of the other sampled ones, so each
- * such message's trace reaches it. When none is sampled the work runs untraced.
+ * Work done once for several traces (one `insertMany` for a batch, one confirm wait): an INTERNAL span
+ * (unless `options.kind` says otherwise) in the first of `traces` that is sampled, linked to the other
+ * sampled ones, so each such trace reaches it. `fn` gets the span and its context, to hand on to work
+ * after its awaits. When none is sampled the work runs untraced.
  */
-export function withBatchSpan<T>(name: string, members: readonly ConsumeSpan[], fn: (span: Span) => T): T {
-  const [first, ...rest] = members.filter((m) => m.span.isRecording());
-  if (!first) return withTraceContext(ROOT_CONTEXT, () => fn(UNTRACED_SPAN));
+export function withSharedSpan<T>(
+  name: string,
+  options: Omit<WithSpanOptions, 'parent' | 'links'>,
+  traces: readonly (TraceContext | undefined)[],
+  fn: (span: Span, trace: TraceContext | undefined) => T,
+): T {
+  const [first, ...rest] = traces.filter((t): t is TraceContext => t !== undefined && isSampled(t));
+  if (!first) return withTraceContext(ROOT_CONTEXT, () => fn(UNTRACED_SPAN, undefined));
   return withSpan(
     name,
     {
       kind: SpanKind.INTERNAL,
-      parent: first.context,
-      attributes: { 'messaging.batch.message_count': members.length },
-      links: rest.map((m) => ({ context: m.span.spanContext() })),
+      ...options,
+      parent: first,
+      links: rest.flatMap((t) => {
+        const linked = trace.getSpanContext(t);
+        return linked ? [{ context: linked }] : [];
+      }),
     },
+    (span) => fn(span, trace.setSpan(first, span)),
+  );
+}
+
+/**
+ * The batch of a consumer that handles messages together (`startConsumeSpan`): `withSharedSpan` in the
+ * traces of its sampled members, with the batch's size.
+ */
+export function withBatchSpan<T>(
+  name: string,
+  members: readonly ConsumeSpan[],
+  fn: (span: Span, trace: TraceContext | undefined) => T,
+): T {
+  return withSharedSpan(
+    name,
+    { attributes: { 'messaging.batch.message_count': members.length } },
+    members.map((m) => (m.span.isRecording() ? m.context : undefined)),
     fn,
   );
 }

@@ -5,7 +5,13 @@
  */
 import { context, createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { activeContext, isSampled, SampledContextManager, SampledSpanTracker } from './sampled-context.js';
+import {
+  activeContext,
+  carriedByHand,
+  isSampled,
+  SampledContextManager,
+  SampledSpanTracker,
+} from './sampled-context.js';
 
 const spanContext = (flags: TraceFlags) =>
   trace.setSpanContext(ROOT_CONTEXT, {
@@ -103,6 +109,32 @@ describe('SampledContextManager', () => {
     });
     expect(seen).toEqual([sampled, ROOT_CONTEXT]);
     expect(manager.isPropagating).toBe(false);
+  });
+
+  it('keeps a sampled context carried by hand to the synchronous part, even while the storage is on', async () => {
+    const manager = new SampledContextManager();
+    const byHand = carriedByHand(sampled);
+    expect(isSampled(byHand)).toBe(true);
+    const seen = await manager.with(byHand, async () => {
+      const before = manager.active();
+      await Promise.resolve();
+      return [before, manager.active()];
+    });
+    expect(seen).toEqual([byHand, ROOT_CONTEXT]);
+    expect(manager.isPropagating).toBe(false);
+    // inside sampled work that does follow its awaits, the outer context comes back after an await
+    const tracker = new SampledSpanTracker(manager);
+    tracker.onStart();
+    const inside = await manager.with(sampled, () =>
+      manager.with(byHand, async () => {
+        const before = manager.active();
+        await Promise.resolve();
+        return [before, manager.active()];
+      }),
+    );
+    expect(inside).toEqual([byHand, sampled]);
+    tracker.onEnd();
+    manager.disable();
   });
 
   it('answers the active context without the API while nothing is active, and as the API does otherwise', async () => {

@@ -11,7 +11,8 @@
  *   is on anyway; any other context is active for the synchronous part of `fn` only, which is all an
  *   unsampled span needs (its children are not recorded either way);
  * - the storage is switched on by the first sampled `with` and off again, hooks and all, once no sampled
- *   span is open (`SampledSpanTracker`, a span processor, counts them).
+ *   span is open (`SampledSpanTracker`, a span processor, counts them);
+ * - a context marked `carriedByHand` never enters it: its work hands the context on itself.
  * A continuation of sampled work that runs after its last span ended sees the root context: it could only
  * have made orphans.
  *
@@ -21,13 +22,33 @@
  * it is the root context.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Context, type ContextManager, context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import {
+  type Context,
+  type ContextManager,
+  context,
+  createContextKey,
+  ROOT_CONTEXT,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 
 /** True when `ctx` carries a span context whose trace is sampled (a recording span, or a remote parent). */
 export function isSampled(ctx: Context): boolean {
   if (ctx === ROOT_CONTEXT) return false;
   const spanContext = trace.getSpanContext(ctx);
   return spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0;
+}
+
+const BY_HAND = createContextKey('coffeechat: carried past awaits by hand');
+
+/**
+ * `ctx` marked as carried past its awaits by the code that works in it (and every context made from it,
+ * a child span's included): the manager makes it active for the synchronous part of a `with` only, sampled
+ * or not, so its work never turns AsyncLocalStorage on (the router's partition deliveries, whose batch
+ * hands its trace to the store and to each publication itself).
+ */
+export function carriedByHand(ctx: Context): Context {
+  return ctx.setValue(BY_HAND, true);
 }
 
 /**
@@ -87,7 +108,8 @@ export class SampledContextManager implements ContextManager {
   ): ReturnType<F> {
     const cb = thisArg == null ? fn : (fn.bind(thisArg) as F);
     const outer = this.current;
-    if (this.propagating || (this.async && isSampled(context))) {
+    const byHand = context.getValue(BY_HAND) === true;
+    if (!byHand && (this.propagating || (this.async && isSampled(context)))) {
       this.switchOn();
       this.current = undefined;
       try {

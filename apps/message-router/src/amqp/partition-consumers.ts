@@ -121,6 +121,7 @@ function inboundDelivery(msg: ConsumeMessage, queue: string): InboundDelivery {
     routingKey: msg.fields.routingKey,
     properties: msg.properties,
     ...(typeof sentAt === 'number' ? { sentAt } : {}),
-    span: startConsumeSpan(msg, queue),
+    // the worker hands the message's trace to its store write and its publications itself
+    span: startConsumeSpan(msg, queue, { carriedByHand: true }),
   };
 }

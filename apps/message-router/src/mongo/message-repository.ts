@@ -3,6 +3,7 @@
  * `lastSeq` and a sender's own read position are derived from (the newest message, by index).
  */
 import type { HistoryResponse, StoredMessage } from '@coffeechat/contracts';
+import { SpanKind, type TraceContext, withSharedSpan } from '@coffeechat/telemetry';
 import { type Filter, MongoBulkWriteError } from 'mongodb';
 import { type SendRequest, sendKey } from '../sequencer.js';
 import type { MessageRepository } from '../store-sends.js';
@@ -51,11 +52,24 @@ export class MongoMessageRepository implements MessageRepository {
     return new Map(newest);
   }
 
-  async insert(messages: readonly StoredMessage[]): Promise<{ stored: number }> {
+  /**
+   * `traces`: the write is a CLIENT span `insert messages` in the first of them that is sampled, linked to
+   * the others (made here and not by the MongoDB instrumentation, which would need the trace to follow the
+   * driver's awaits: AsyncLocalStorage).
+   */
+  async insert(
+    messages: readonly StoredMessage[],
+    traces: readonly (TraceContext | undefined)[] = [],
+  ): Promise<{ stored: number }> {
     const docs: MessageDoc[] = messages.map((m) => ({ _id: sendKey(m), ...m }));
     return storeCall(async () => {
       try {
-        await this.db.messages.insertMany(docs, { ordered: true });
+        await withSharedSpan(
+          'insert messages',
+          { kind: SpanKind.CLIENT, attributes: () => this.insertAttributes(docs.length) },
+          traces,
+          () => this.db.messages.insertMany(docs, { ordered: true }),
+        );
         return { stored: docs.length };
       } catch (err) {
         if (!(err instanceof MongoBulkWriteError)) throw err;
@@ -65,6 +79,17 @@ export class MongoMessageRepository implements MessageRepository {
         return { stored: Math.min(...errors.map((e) => e.index)) };
       }
     });
+  }
+
+  /** The database client span's attributes (OpenTelemetry database conventions); never the documents. */
+  private insertAttributes(count: number): Record<string, string | number> {
+    return {
+      'db.system.name': 'mongodb',
+      'db.namespace': this.db.db.databaseName,
+      'db.collection.name': this.db.messages.collectionName,
+      'db.operation.name': 'insert',
+      'db.operation.batch.size': count,
+    };
   }
 
   /**
