@@ -57,6 +57,19 @@ function nextMessage(): Promise<ConsumeMessage> {
   });
 }
 
+/** The next `count` messages of the test queue (acked later by the caller when `ack` is false). */
+function nextMessages(count: number, ack: boolean): Promise<ConsumeMessage[]> {
+  const messages: ConsumeMessage[] = [];
+  return new Promise((resolve) => {
+    void channel.consume(queue, (msg) => {
+      if (!msg) return;
+      messages.push(msg);
+      if (ack) channel.ack(msg);
+      if (messages.length === count) void channel.cancel(msg.fields.consumerTag).then(() => resolve(messages));
+    });
+  });
+}
+
 /** Publishes a message to the test queue from inside a span named `spanName`, with its trace context. */
 async function sendTraced(spanName: string): Promise<void> {
   await withSpan(spanName, {}, () =>
@@ -152,16 +165,9 @@ describe('trace context through AMQP headers', () => {
   });
 
   it('keeps each message in its own trace through a batch, with the batch work linked to all', async () => {
-    const messages: ConsumeMessage[] = [];
-    const all = new Promise<void>((resolve) => {
-      void channel.consume(queue, (msg) => {
-        if (!msg) return;
-        messages.push(msg);
-        if (messages.length === 2) void channel.cancel(msg.fields.consumerTag).then(() => resolve());
-      });
-    });
+    const all = nextMessages(2, false);
     for (const n of [1, 2]) await sendTraced(`sender ${n}`);
-    await all;
+    const messages = await all;
     const consumed = messages.map((m) => startConsumeSpan(m, queue));
     await withBatchSpan('store batch', consumed, async () => {});
     for (const [i, c] of consumed.entries()) {
@@ -188,25 +194,11 @@ describe('trace context through AMQP headers', () => {
   });
 
   it('hands a consumer that carries the trace by hand the contexts to continue after its awaits', async () => {
-    const messages: ConsumeMessage[] = [];
-    const all = new Promise<void>((resolve) => {
-      void channel.consume(queue, (msg) => {
-        if (!msg) return;
-        messages.push(msg);
-        channel.ack(msg);
-        if (messages.length === 3) void channel.cancel(msg.fields.consumerTag).then(() => resolve());
-      });
-    });
-    for (const n of [1, 2]) {
-      await withSpan(`sender ${n}`, {}, () =>
-        tracePublish({ exchange, routingKey: 'k' }, (headers) =>
-          channel.publish(exchange, 'k', Buffer.from('x'), { headers }),
-        ),
-      );
-    }
+    const all = nextMessages(3, true);
+    for (const n of [1, 2]) await sendTraced(`sender ${n}`);
     // and one from outside any trace
     channel.publish(exchange, 'k', Buffer.from('x'));
-    await all;
+    const messages = await all;
     const consumed = messages.map((m) => startConsumeSpan(m, queue, { carriedByHand: true }));
     const seen = await withBatchSpan('store batch', consumed, async (_span, batchTrace) => {
       await new Promise((resolve) => setImmediate(resolve));

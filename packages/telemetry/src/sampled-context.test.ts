@@ -3,7 +3,7 @@
  * while its callback runs synchronously, and AsyncLocalStorage (with its hooks on every promise) is on only
  * while sampled spans are open.
  */
-import { context, createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { type Context, context, createContextKey, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import {
   activeContext,
@@ -22,6 +22,13 @@ const spanContext = (flags: TraceFlags) =>
 const sampled = spanContext(TraceFlags.SAMPLED);
 const unsampled = spanContext(TraceFlags.NONE);
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** The context `manager` has active in `ctx`'s callback before and after an await. */
+const beforeAndAfterAwait = (manager: SampledContextManager, ctx: Context) =>
+  manager.with(ctx, async () => {
+    const before = manager.active();
+    await Promise.resolve();
+    return [before, manager.active()];
+  });
 
 describe('SampledContextManager', () => {
   it('tells sampled contexts from the others', () => {
@@ -102,12 +109,7 @@ describe('SampledContextManager', () => {
 
   it('without async propagation, keeps even a sampled context to the synchronous part', async () => {
     const manager = new SampledContextManager({ async: false });
-    const seen = await manager.with(sampled, async () => {
-      const before = manager.active();
-      await Promise.resolve();
-      return [before, manager.active()];
-    });
-    expect(seen).toEqual([sampled, ROOT_CONTEXT]);
+    expect(await beforeAndAfterAwait(manager, sampled)).toEqual([sampled, ROOT_CONTEXT]);
     expect(manager.isPropagating).toBe(false);
   });
 
@@ -115,23 +117,12 @@ describe('SampledContextManager', () => {
     const manager = new SampledContextManager();
     const byHand = carriedByHand(sampled);
     expect(isSampled(byHand)).toBe(true);
-    const seen = await manager.with(byHand, async () => {
-      const before = manager.active();
-      await Promise.resolve();
-      return [before, manager.active()];
-    });
-    expect(seen).toEqual([byHand, ROOT_CONTEXT]);
+    expect(await beforeAndAfterAwait(manager, byHand)).toEqual([byHand, ROOT_CONTEXT]);
     expect(manager.isPropagating).toBe(false);
     // inside sampled work that does follow its awaits, the outer context comes back after an await
     const tracker = new SampledSpanTracker(manager);
     tracker.onStart();
-    const inside = await manager.with(sampled, () =>
-      manager.with(byHand, async () => {
-        const before = manager.active();
-        await Promise.resolve();
-        return [before, manager.active()];
-      }),
-    );
+    const inside = await manager.with(sampled, () => beforeAndAfterAwait(manager, byHand));
     expect(inside).toEqual([byHand, sampled]);
     tracker.onEnd();
     manager.disable();
