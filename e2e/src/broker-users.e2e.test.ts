@@ -9,24 +9,18 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoffeeChatClient } from '@coffeechat/client';
 import { feedTopology, topology } from '@coffeechat/contracts';
 import {
+  ChatStack,
   eventually,
-  freePort,
   mongoUrlFor,
-  removeStackNamespace,
-  type ServiceName,
   type ServiceProcess,
   servers,
-  serviceEnv,
-  startService,
   tokenFor,
   uniqueNamespace,
 } from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 
 const SCRIPT = path.resolve(fileURLToPath(import.meta.url), '../../../scripts/broker-users.mjs');
 const PARTITIONS = 2;
@@ -36,32 +30,6 @@ const brokerUsers = (command: 'create' | 'delete') =>
 const created = brokerUsers('create');
 const urls: Record<string, string> | null = created.status === 0 ? JSON.parse(created.stdout) : null;
 if (!urls) console.warn(`[broker-users] skipped: cannot create RabbitMQ users here (${created.stderr.trim()})`);
-
-const procs: ServiceProcess[] = [];
-const clients: CoffeeChatClient[] = [];
-const url = (p: ServiceProcess | undefined) => `http://127.0.0.1:${p?.port}`;
-
-async function launch(name: ServiceName, service: string, extra: Record<string, string> = {}) {
-  const proc = await startService(
-    name,
-    await freePort(),
-    { ...serviceEnv(ns), AMQP_URL: urls?.[service] ?? '', ROUTER_PARTITIONS: String(PARTITIONS), ...extra },
-    { readyTimeoutMs: 40_000 },
-  );
-  procs.push(proc);
-  return proc;
-}
-
-async function client(gateway: ServiceProcess, userId: string) {
-  const c = new CoffeeChatClient({
-    url: `ws://127.0.0.1:${gateway.port}/ws`,
-    token: () => tokenFor(userId),
-    WebSocket,
-  });
-  clients.push(c);
-  await c.connect();
-  return c;
-}
 
 /** What a channel of `user`'s connection answers to `attempt`: 'ok' or the broker's refusal code. */
 async function asUser(service: string, attempt: (ch: amqp.Channel) => Promise<unknown>): Promise<string> {
@@ -82,54 +50,46 @@ async function asUser(service: string, attempt: (ch: amqp.Channel) => Promise<un
   }
 }
 
-let router: ServiceProcess;
-let gateway: ServiceProcess;
+let stack: ChatStack;
 let feed: ServiceProcess;
 
 beforeAll(async () => {
   if (!urls) return;
-  router = await launch('message-router', 'message-router');
-  [gateway, , feed] = await Promise.all([
-    launch('gateway', 'gateway'),
-    launch('presence', 'presence'),
-    launch('feed', 'feed', { MONGO_URL: mongoUrlFor(`${ns}f`) }),
+  // each service connects as its own user
+  stack = await ChatStack.start({ label: 'users', namespace: ns, routers: 0, gateways: 0, partitions: PARTITIONS });
+  await stack.startRouter({ AMQP_URL: urls['message-router'] ?? '' });
+  [, , feed] = await Promise.all([
+    stack.startGateway({ AMQP_URL: urls.gateway ?? '' }),
+    stack.startService('presence', { AMQP_URL: urls.presence ?? '' }),
+    stack.startService('feed', { AMQP_URL: urls.feed ?? '', MONGO_URL: mongoUrlFor(`${ns}f`) }),
   ]);
 }, 120_000);
 
 afterEach((context) => {
-  if (context.task.result?.state === 'fail')
-    for (const p of procs) console.error(`--- ${p.name}\n${p.output().slice(-3000)}`);
+  if (context.task.result?.state === 'fail' && stack) console.error(stack.outputs());
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
-  await Promise.all(procs.map((p) => p.stop()));
-  if (!urls) return;
-  brokerUsers('delete');
-  await removeStackNamespace(ns, PARTITIONS);
+  await stack?.stop();
+  if (urls) brokerUsers('delete');
 });
 
 describe.skipIf(!urls)('one RabbitMQ user per service', () => {
   it('carries chat, presence, membership events and the feed’s counters with each service as its own user', async () => {
     const author = await tokenFor('ann');
     const post = await (
-      await fetch(`${url(feed)}/posts`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${author}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'least privilege', body: 'who may publish what', tags: [] }),
-      })
+      await stack.http(
+        author,
+        'POST',
+        '/posts',
+        { title: 'least privilege', body: 'who may publish what', tags: [] },
+        feed.port,
+      )
     ).json();
-    const admin = await tokenFor('ops', { admin: true });
-    const room = await (
-      await fetch(`${url(router)}/rooms`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ memberIds: ['ann', 'bob'], postId: post.postId }),
-      })
-    ).json();
+    const room = await (await stack.admin('POST', '/rooms', { memberIds: ['ann', 'bob'], postId: post.postId })).json();
 
-    const ann = await client(gateway, 'ann');
-    const bob = await client(gateway, 'bob');
+    const ann = await stack.client('ann');
+    const bob = await stack.client('bob');
     await ann.join(room.roomId);
     const joined = await bob.join(room.roomId); // presence answers the join's presence over its own user
     expect(joined.presence).toMatchObject({ ann: 'online', bob: 'online' });
@@ -140,26 +100,20 @@ describe.skipIf(!urls)('one RabbitMQ user per service', () => {
 
     // the feed counts the room's chat activity from message.stored on its own queue
     await eventually(async () => {
-      const read = await (
-        await fetch(`${url(feed)}/posts/${post.postId}`, { headers: { authorization: `Bearer ${author}` } })
-      ).json();
+      const read = await (await stack.http(author, 'GET', `/posts/${post.postId}`, undefined, feed.port)).json();
       expect(read.chats).toBeGreaterThanOrEqual(1);
     }, 15_000);
 
     // membership.removed reaches the gateway over the events exchange
     const removed = new Promise((resolve) => bob.on('removed', resolve));
-    const res = await fetch(`${url(router)}/rooms/${room.roomId}/members/bob`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${admin}` },
-    });
-    expect(res.status).toBe(204);
+    expect((await stack.admin('DELETE', `/rooms/${room.roomId}/members/bob`)).status).toBe(204);
     expect(await removed).toEqual({ roomId: room.roomId });
 
     // the operator's dead-letter view reads the router's dead-letter queue
-    const dead = await fetch(`${url(router)}/admin/dead-letters`, { headers: { authorization: `Bearer ${admin}` } });
-    expect(dead.status).toBe(200);
+    expect((await stack.admin('GET', '/admin/dead-letters')).status).toBe(200);
 
-    for (const p of procs) expect(p.output(), p.name).not.toMatch(/ACCESS_REFUSED|access.refused/i);
+    for (const p of [...stack.routers, ...stack.gateways, ...stack.others])
+      expect(p.output(), p.name).not.toMatch(/ACCESS_REFUSED|access.refused/i);
   });
 
   it('refuses a service’s user what belongs to another service', async () => {

@@ -15,15 +15,7 @@
  * `--keep` the stack stays up until Ctrl-C, so the trace can be looked at in Jaeger.
  */
 import { parseArgs } from 'node:util';
-import {
-  connectRecording,
-  freePort,
-  removeStackNamespace,
-  serviceEnv,
-  startService,
-  tokenFor,
-  uniqueNamespace,
-} from '@coffeechat/testkit';
+import { ChatStack, connectRecording } from '@coffeechat/testkit';
 
 const { values: args } = parseArgs({
   options: { messages: { type: 'string', default: '3' }, keep: { type: 'boolean', default: false } },
@@ -38,12 +30,7 @@ if (!endpoint) {
 // the services inherit this environment: their tracing settings come from here only
 for (const key of Object.keys(process.env)) if (key.startsWith('OTEL_')) delete process.env[key];
 
-const ns = uniqueNamespace('traces');
-const PARTITIONS = 2;
-const users = { alice: `alice-${ns}`, bob: `bob-${ns}` };
 const env = {
-  ...serviceEnv(ns),
-  ROUTER_PARTITIONS: String(PARTITIONS),
   OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
   OTEL_TRACES_SAMPLER: 'parentbased_always_on',
   // export within half a second instead of five
@@ -83,7 +70,9 @@ function spansOf(trace) {
 }
 
 /** What is wrong with one message's trace (empty: it is right). */
-function problemsOf(spans, clientMsgId, pids) {
+/** `run`: the namespace and the gateways' process ids. */
+function problemsOf(spans, clientMsgId, run) {
+  const { ns } = run;
   const problems = [];
   const byId = new Map(spans.map((s) => [s.id, s]));
   const find = (what, match) => {
@@ -103,7 +92,7 @@ function problemsOf(spans, clientMsgId, pids) {
     "gateway A's receive (ws send)",
     (s) => s.name === 'ws send' && s.tags['coffeechat.client_msg_id'] === clientMsgId,
   );
-  if (root && (root.parent || root.pid !== pids.gatewayA || root.service !== 'gateway'))
+  if (root && (root.parent || root.pid !== run.gatewayA || root.service !== 'gateway'))
     problems.push('ws send is not the root span, on gateway A');
   const publish = find(
     "gateway A's publish into the partition",
@@ -129,7 +118,7 @@ function problemsOf(spans, clientMsgId, pids) {
     (s) => s.name === `${ns}.delivery publish` && s.service === 'message-router',
   );
   below("the router's delivery publish", deliveryPublish, consume);
-  const delivery = find("gateway B's delivery", (s) => s.name === `${ns}.delivery process` && s.pid === pids.gatewayB);
+  const delivery = find("gateway B's delivery", (s) => s.name === `${ns}.delivery process` && s.pid === run.gatewayB);
   childOf("gateway B's delivery", delivery, deliveryPublish);
   return problems;
 }
@@ -151,33 +140,18 @@ function waterfall(spans) {
   return lines.join('\n');
 }
 
-const procs = [];
 const sockets = [];
+let stack;
 let failed = false;
 try {
+  stack = await ChatStack.start({ label: 'traces', routers: 1, gateways: 2, partitions: 2, env });
+  await Promise.all([stack.startService('presence'), stack.startService('feed')]);
+  const ns = stack.namespace;
   log(`namespace ${ns}; spans to ${endpoint}; Jaeger query API ${queryUrl}`);
-  const start = async (name) => {
-    const proc = await startService(name, await freePort(), env, { readyTimeoutMs: 60_000 });
-    procs.push(proc);
-    return proc;
-  };
-  const router = await start('message-router');
-  const [gatewayA, gatewayB] = await Promise.all([
-    start('gateway'),
-    start('gateway'),
-    start('presence'),
-    start('feed'),
-  ]);
-  const pids = { gatewayA: gatewayA.child.pid, gatewayB: gatewayB.child.pid };
-
-  const admin = await tokenFor('ops', { admin: true });
-  const res = await fetch(`http://127.0.0.1:${router.port}/rooms`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ memberIds: [users.alice, users.bob] }),
-  });
-  if (res.status !== 201) throw new Error(`POST /rooms → ${res.status} ${await res.text()}`);
-  const { roomId } = await res.json();
+  const [gatewayA, gatewayB] = stack.gateways;
+  const run = { ns, gatewayA: gatewayA.child.pid, gatewayB: gatewayB.child.pid };
+  const users = { alice: `alice-${ns}`, bob: `bob-${ns}` };
+  const { roomId } = await stack.createRoom([users.alice, users.bob]);
   const alice = await connectRecording(gatewayA.port, users.alice);
   const bob = await connectRecording(gatewayB.port, users.bob);
   sockets.push(alice.ws, bob.ws);
@@ -193,9 +167,7 @@ try {
       bob.until((f) => f.type === 'message' && f.clientMsgId === clientMsgId, 20_000),
     ]);
   }
-  log(
-    `${MESSAGES} messages sent on gateway A (pid ${pids.gatewayA}) and delivered on gateway B (pid ${pids.gatewayB})`,
-  );
+  log(`${MESSAGES} messages sent on gateway A (pid ${run.gatewayA}) and delivered on gateway B (pid ${run.gatewayB})`);
 
   // spans arrive within a second or two (batch export, Jaeger's own batching): poll until complete
   const results = [];
@@ -206,7 +178,7 @@ try {
       const traces = await tracesOf(clientMsgId);
       const spans = traces.length === 1 ? spansOf(traces[0]) : [];
       const problems =
-        traces.length === 1 ? problemsOf(spans, clientMsgId, pids) : [`${traces.length} traces hold this message`];
+        traces.length === 1 ? problemsOf(spans, clientMsgId, run) : [`${traces.length} traces hold this message`];
       last = { clientMsgId, traceId: traces[0]?.traceID, spans, problems };
       if (problems.length === 0) break;
       await new Promise((r) => setTimeout(r, 500));
@@ -246,7 +218,6 @@ try {
   console.log(`check:traces FAILED: ${err instanceof Error ? err.message : err}`);
 } finally {
   for (const ws of sockets) ws.terminate();
-  await Promise.all(procs.map((p) => p.stop()));
-  await removeStackNamespace(ns, PARTITIONS).catch(() => undefined);
+  await stack?.stop();
 }
 process.exit(failed ? 1 : 0);

@@ -33,9 +33,13 @@ export interface StoredSummary {
 
 export interface ChatStackOptions {
   label: string;
+  /** a namespace the suite prepared (e.g. broker users for it); a fresh one named after `label` otherwise */
+  namespace?: string;
   routers?: number;
   gateways?: number;
   partitions?: number;
+  /** extra settings for every service of the stack (e.g. where to export spans) */
+  env?: Record<string, string>;
   /** extra settings per gateway index */
   gatewayEnv?: (index: number) => Record<string, string>;
 }
@@ -54,12 +58,13 @@ export class ChatStack {
   ) {}
 
   static async start(options: ChatStackOptions): Promise<ChatStack> {
-    const namespace = uniqueNamespace(options.label);
+    const namespace = options.namespace ?? uniqueNamespace(options.label);
     const partitions = options.partitions ?? 4;
     const stack = new ChatStack(namespace, partitions, {
       ...serviceEnv(namespace),
       ROUTER_PARTITIONS: String(partitions),
       LOG_LEVEL: 'warn',
+      ...options.env,
     });
     try {
       for (let i = 0; i < (options.routers ?? 2); i++) await stack.startRouter();
@@ -74,8 +79,8 @@ export class ChatStack {
     return stack;
   }
 
-  async startRouter(): Promise<ServiceProcess> {
-    const router = await launch('message-router', this.env);
+  async startRouter(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const router = await launch('message-router', { ...this.env, ...env });
     this.routers.push(router);
     return router;
   }
