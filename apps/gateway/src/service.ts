@@ -3,7 +3,7 @@
  * client over it, presence, the rooms, joins and sends, the protocol and the uWS server. `main.ts` calls
  * it with the parsed config; tests may call it in-process. `stop()` is the graceful shutdown of SPEC §2.
  */
-import { createVerifier } from '@coffeechat/auth';
+import { createTokenVerifier } from '@coffeechat/auth';
 import { CloseCode, Limits, presenceTopology, topology as topologyOf } from '@coffeechat/contracts';
 import {
   connectBroker,
@@ -55,14 +55,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     partitions: config.partitions,
     timeoutMs: config.brokerTimeoutMs,
   });
-  const verify = createVerifier(config.auth);
+  const verifier = createTokenVerifier(config.auth);
   const server = new GatewayServer({
     port: config.port,
     allowedOrigins: config.allowedOrigins,
     heartbeatSec: config.heartbeatSec,
     sendBufferBytes: config.sendBufferBytes,
     maxReadBytes: config.maxReadBytes,
-    verify,
+    verifier,
     quota: new ConnectionQuota({ perUser: config.connectionsPerUser, perIp: config.connectionsPerIp }),
     metrics,
     ready: () => feed.isUp(),
@@ -91,7 +91,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   });
   const replies = new Replies(gatewayMetrics, logger, budgets);
   const tokens = new TokenLifetimes({
-    verify,
+    verify: verifier.verify,
     replies,
     metrics: gatewayMetrics,
     logger,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { AuthError } from './auth-error.js';
 import { cachingVerifier } from './caching-verifier.js';
 import { mintToken } from './mint.js';
-import { AuthError, createVerifier } from './verifier.js';
+import { createVerifier } from './verifier.js';
 
 const secret = 'a-test-secret-of-some-length';
 

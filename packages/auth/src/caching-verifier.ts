@@ -5,7 +5,8 @@
  * `exp`, so nothing is accepted that the verifier would refuse. (Revocation is not part of SPEC §3;
  * with it, `maxAgeMs` bounds how long a revoked token keeps working.)
  */
-import type { Identity, Verifier } from './verifier.js';
+import type { Identity } from './jwt-claims.js';
+import type { Verifier } from './verifier.js';
 
 export function cachingVerifier(
   verify: Verifier,

@@ -2,8 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { AuthError } from './auth-error.js';
 import { mintToken } from './mint.js';
-import { AuthError, bearerToken, createVerifier } from './verifier.js';
+import { bearerToken, createTokenVerifier, createVerifier } from './verifier.js';
 
 const secret = 'test-secret-of-enough-length-000000';
 const key = new TextEncoder().encode(secret);
@@ -128,5 +129,53 @@ describe('bearerToken', () => {
     expect(bearerToken('Bearer abc.def')).toBe('abc.def');
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('createTokenVerifier: verifyNow', () => {
+  it('decides an HS256 token at once, refusals included', async () => {
+    const now = createTokenVerifier({ kind: 'secret', secret });
+    expect(now.verifyNow(await mintToken('ann', { secret }))).toMatchObject({ userId: 'ann' });
+    expect(() => now.verifyNow('x.y.z')).toThrow(AuthError);
+    expect(() => now.verifyNow(`${b64({ alg: 'none' })}.${b64({ sub: 'a', exp: nowSec() + 60 })}.`)).toThrow(
+      /ALG_NOT_ALLOWED/,
+    );
+  });
+
+  it('with a key set: waits for the first fetch, then decides at once; a new kid fetches the set again', async () => {
+    const first = await generateKeyPair('ES256');
+    const second = await generateKeyPair('ES256');
+    let keys = [{ ...(await exportJWK(first.publicKey)), kid: 'k1' }];
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches += 1;
+      res.end(JSON.stringify({ keys }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+      let at = Date.now();
+      const v = createTokenVerifier({ kind: 'jwks', jwksUrl: url }, () => at);
+      const token = (kid: string, key: CryptoKey) =>
+        new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid }).setSubject('eve').setExpirationTime('5m').sign(key);
+      const t1 = await token('k1', first.privateKey);
+      expect(v.verifyNow(t1)).toBeUndefined();
+      expect(await v.verify(t1)).toMatchObject({ userId: 'eve' });
+      expect(v.verifyNow(t1)).toMatchObject({ userId: 'eve' });
+      expect(fetches).toBe(1);
+      // rotated: k2 is not in the set fetched; within 30 s of a fetch the set is not asked again
+      keys = [...keys, { ...(await exportJWK(second.publicKey)), kid: 'k2' }];
+      const t2 = await token('k2', second.privateKey);
+      expect(() => v.verifyNow(t2)).toThrow(/ERR_JWKS_NO_MATCHING_KEY/);
+      at += 31_000;
+      expect(v.verifyNow(t2)).toBeUndefined();
+      expect(await v.verify(t2)).toMatchObject({ userId: 'eve' });
+      expect(fetches).toBe(2);
+      // after 10 minutes the set is fetched again before anything is decided
+      at += 600_000;
+      expect(v.verifyNow(t1)).toBeUndefined();
+    } finally {
+      server.close();
+    }
   });
 });

@@ -2,11 +2,19 @@
  * The gateway's one port, served by uWebSockets.js: `/ws` (token and open connections checked before
  * the upgrade) and `/healthz`, `/readyz`, `/metrics`. Frames go to `ChatProtocol`; this file only adapts
  * uWS to it.
+ *
+ * The upgrade is decided inside uWS's upgrade handler (the token is checked synchronously), so uWS
+ * corks the 101 and `hello` itself and tracks the socket it became. The asynchronous upgrade, from a
+ * later callback inside `res.cork`, is what uWS's UpgradeAsync example does, but with this build it
+ * now and then closed a new socket right after its 101 (uWebSockets issue 1928: `cork()` re-reads the
+ * HTTP state of a socket that became a WebSocket in place), and outside `res.cork` every upgrade
+ * printed a warning (D7 in docs/reliability.md). Only a token whose key set must be fetched first
+ * still takes that path.
  */
 
 import uWS, { type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { randomUUID } from 'node:crypto';
-import { AuthError, type Verifier } from '@coffeechat/auth';
+import { AuthError, type Identity, type TokenVerifier } from '@coffeechat/auth';
 import { type Logger, type Metrics, registerReadiness } from '@coffeechat/service-kit';
 import type { TopicPublisher } from '../client-socket.js';
 import type { ConnectionQuota } from '../connection-quota.js';
@@ -31,7 +39,7 @@ export interface GatewayServerOptions {
   heartbeatSec: number;
   sendBufferBytes: number;
   maxReadBytes: number;
-  verify: Verifier;
+  verifier: TokenVerifier;
   /** open WebSockets per user and address */
   quota: ConnectionQuota;
   metrics: Metrics;
@@ -65,6 +73,15 @@ function reply(
 const RETRY_AFTER_SEC = '1';
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
+
+/** What an upgrade needs of its request, which uWS invalidates when the handler returns. */
+interface Handshake {
+  ip: string;
+  key: string;
+  protocol: string;
+  extensions: string;
+  context: uWS.us_socket_context_t;
+}
 
 export class GatewayServer {
   readonly app: TemplatedApp = uWS.App();
@@ -154,7 +171,7 @@ export class GatewayServer {
     this.app.any('/*', (res) => reply(res, 404, problem('NOT_FOUND', 'no such route')));
   }
 
-  /** uWS's asynchronous upgrade: keep what the upgrade needs, verify, then upgrade (or answer 401). */
+  /** The token decided at once when its key is at hand, then the upgrade in this very handler; else after the key set was fetched. */
   private upgrade(res: HttpResponse, req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
     if (!this.accepting) {
       reply(res, 503, problem('UNAVAILABLE', 'shutting down'));
@@ -172,40 +189,55 @@ export class GatewayServer {
       reply(res, verdict.status, problem(verdict.status === 403 ? 'FORBIDDEN' : 'UNAUTHORIZED', verdict.message));
       return;
     }
-    const ip = Buffer.from(res.getRemoteAddressAsText()).toString('utf8');
-    const key = req.getHeader('sec-websocket-key');
-    const protocol = req.getHeader('sec-websocket-protocol');
-    const extensions = req.getHeader('sec-websocket-extensions');
+    const handshake: Handshake = {
+      ip: Buffer.from(res.getRemoteAddressAsText()).toString('utf8'),
+      key: req.getHeader('sec-websocket-key'),
+      protocol: req.getHeader('sec-websocket-protocol'),
+      extensions: req.getHeader('sec-websocket-extensions'),
+      context,
+    };
+    let identity: Identity | undefined;
+    try {
+      identity = this.options.verifier.verifyNow(verdict.token);
+    } catch (err) {
+      this.refuse(res, err);
+      return;
+    }
+    if (identity) {
+      this.admit(res, identity, handshake);
+      return;
+    }
     let aborted = false;
     res.onAborted(() => {
       aborted = true;
     });
-    this.options.verify(verdict.token).then(
-      (identity) => {
-        if (aborted) return;
-        if (!this.accepting) {
-          res.cork(() => reply(res, 503, problem('UNAVAILABLE', 'shutting down')));
-          return;
-        }
-        // The place is taken here and given back by the socket's close handler.
-        const admitted = this.options.quota.acquire(identity.userId, ip);
-        if (!admitted.ok) {
-          const refusal = problem('RATE_LIMITED', admitted.message);
-          res.cork(() => reply(res, 429, refusal, 'application/json', { 'retry-after': RETRY_AFTER_SEC }));
-          return;
-        }
-        // Not inside res.cork(): with this uWS build, a socket upgraded within a cork was now and then
-        // shut down right after its 101 response (the client saw 1006 before its first frame was
-        // answered; one run in five of test/chat.e2e.test.ts, none in 25 since).
-        const data: SocketData = { connId: randomUUID(), userId: identity.userId, ip, tokenExp: identity.exp };
-        res.upgrade(data, key, protocol, extensions, context);
-      },
-      (err: unknown) => {
-        if (aborted) return;
-        if (!(err instanceof AuthError)) this.options.logger.error({ err }, 'token verification failed');
-        const message = err instanceof AuthError ? err.message : 'cannot verify the token';
-        res.cork(() => reply(res, 401, problem('UNAUTHORIZED', message)));
-      },
+    this.options.verifier.verify(verdict.token).then(
+      (fetched) => !aborted && res.cork(() => this.admit(res, fetched, handshake)),
+      (err: unknown) => !aborted && res.cork(() => this.refuse(res, err)),
     );
+  }
+
+  /** Upgrades, or refuses while shutting down or over the open-connections quota. */
+  private admit(res: HttpResponse, identity: Identity, h: Handshake): void {
+    if (!this.accepting) {
+      reply(res, 503, problem('UNAVAILABLE', 'shutting down'));
+      return;
+    }
+    // The place is taken here and given back by the socket's close handler.
+    const admitted = this.options.quota.acquire(identity.userId, h.ip);
+    if (!admitted.ok) {
+      reply(res, 429, problem('RATE_LIMITED', admitted.message), 'application/json', {
+        'retry-after': RETRY_AFTER_SEC,
+      });
+      return;
+    }
+    const data: SocketData = { connId: randomUUID(), userId: identity.userId, ip: h.ip, tokenExp: identity.exp };
+    res.upgrade(data, h.key, h.protocol, h.extensions, h.context);
+  }
+
+  private refuse(res: HttpResponse, err: unknown): void {
+    if (!(err instanceof AuthError)) this.options.logger.error({ err }, 'token verification failed');
+    const message = err instanceof AuthError ? err.message : 'cannot verify the token';
+    reply(res, 401, problem('UNAUTHORIZED', message));
   }
 }

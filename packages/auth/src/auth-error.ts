@@ -1,0 +1,10 @@
+/** A token refused: the message says why, and goes to the caller (HTTP 401, WebSocket `UNAUTHORIZED`). */
+export class AuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthError';
+  }
+}
+
+/** A refusal named by a JOSE error code (`invalid token (ERR_JWS_SIGNATURE_VERIFICATION_FAILED)`). */
+export const refused = (code: string) => new AuthError(`invalid token (${code})`);
