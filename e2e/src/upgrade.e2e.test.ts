@@ -2,13 +2,13 @@
  * The WebSocket upgrade (D7 in docs/reliability.md): every upgrade is written corked, so the gateway
  * prints no "uWS.HttpResponse writes must be made from within a corked callback" warning, and no socket
  * is closed right after its 101 (the 1006 seen when upgrading inside `res.cork` from a later callback).
- * Both ways in: a token checked at once (HS256, and a key set already fetched) and one that waits for
- * the key set to be fetched first (JWKS, first connections).
+ * Every upgrade is decided in uWS's own upgrade handler: with HS256, and with a key set (JWKS) once it
+ * was fetched; before that the gateway answers 503 with Retry-After and fetches it.
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChatStack, RawSocket, tokenFor } from '@coffeechat/testkit';
+import { ChatStack, eventually, RawSocket, tokenFor } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const WARNING = 'corked callback';
@@ -65,9 +65,12 @@ describe('WebSocket upgrades', () => {
     expect(stack.gateways[0]?.output(), stack.outputs()).not.toContain(WARNING);
   });
 
-  it('JWKS: the first upgrades wait for the key set, the later ones do not; no warning either way', async () => {
+  it('JWKS: 503 with Retry-After until the key set is fetched, then every upgrade at once; no warning', async () => {
     const url = stack.wsUrl(1);
     const tokens = Array.from({ length: 200 }, (_, i) => es256Token(issuer.privateKey, 'e2e', `jw${i % 20}`));
+    const first = `${url}?token=${tokens[0]}`;
+    expect(await RawSocket.handshakeStatus(first)).toBe(503);
+    await eventually(async () => expect(await RawSocket.handshakeStatus(first)).toBe(101), 10_000, 100);
     const sockets = await openAll(url, tokens);
     expect(sockets.map((s) => s.frames[0])).toEqual(
       tokens.map((_, i) => expect.objectContaining({ type: 'hello', userId: `jw${i % 20}` })),

@@ -1,7 +1,8 @@
 /**
- * The issuer's public keys (`JWT_JWKS_URL`, RFC 7517): fetched when first needed, kept for 10 minutes,
- * fetched again sooner (at most every 30 s) when a token names a key the set lacks, as after a key
- * rotation. Each key is imported once, so a token whose key is at hand is checked without waiting.
+ * The issuer's public keys (`JWT_JWKS_URL`, RFC 7517), so that a token is checked without waiting
+ * whenever its key is at hand: fetched when first needed, fetched again in the background once half of
+ * its 10 minutes are over (the set in hand still answers meanwhile), and sooner (at most every 30 s)
+ * when a token names a key the set lacks, as after a key rotation. Each key is imported once.
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { refused } from './auth-error.js';
@@ -35,23 +36,34 @@ export class JwksKeys {
   /**
    * The key of the set that signed a token with this header (`kid` absent: the only key of the
    * algorithm); `undefined` when the set must be fetched first (never fetched, older than its maximum
-   * age, or lacking the key and not fetched lately). Throws `AuthError` when no key or several match,
-   * or when the one that does cannot be used.
+   * age, or lacking the key and not fetched lately): the fetch is then under way. Throws `AuthError`
+   * when no key or several match, or when the one that does cannot be used.
    */
   keyFor(alg: JwtAlgorithm, kid: string | undefined): KeyObject | undefined {
     const age = this.clock() - this.fetchedAt;
-    if (age >= CACHE_MAX_AGE_MS) return undefined;
+    if (age >= CACHE_MAX_AGE_MS) return this.fetchFirst();
+    if (age >= CACHE_MAX_AGE_MS / 2) this.refreshInBackground();
     const found = this.keys.filter(
       (k) => k.algorithm === alg && (k.alg === undefined || k.alg === alg) && (kid === undefined || k.kid === kid),
     );
     if (found.length === 0) {
       if (age < COOLDOWN_MS) throw refused('ERR_JWKS_NO_MATCHING_KEY');
-      return undefined;
+      return this.fetchFirst();
     }
     if (found.length > 1) throw refused('ERR_JWKS_MULTIPLE_MATCHING_KEYS');
     const { key } = found[0] as SetKey;
     if ('unusable' in key) throw refused(key.unusable);
     return key;
+  }
+
+  private fetchFirst(): undefined {
+    this.refreshInBackground();
+    return undefined;
+  }
+
+  /** A failed fetch is tried again by the next token that needs it. */
+  private refreshInBackground(): void {
+    this.refresh().catch(() => undefined);
   }
 
   /** Fetches the set (one fetch at a time); rejects when the issuer cannot be reached or answers nonsense. */

@@ -5,7 +5,7 @@
  * decided once, at start-up, by `resolveAuthSettings`.
  *
  * A token is checked synchronously with node:crypto whenever its key is at hand: always with a secret,
- * and with a key set once it was fetched. The gateway upgrades a WebSocket inside uWS's own upgrade
+ * and with a key set once it was fetched. The gateway decides every upgrade inside uWS's own upgrade
  * handler that way (docs/reliability.md, D7), and a check costs microseconds instead of a WebCrypto job.
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
@@ -32,7 +32,8 @@ export type Verifier = (token: string) => Promise<Identity>;
 export interface TokenVerifier {
   /**
    * The token's identity at once when its key is at hand; `undefined` when the key set must be fetched
-   * first (`verify` does that). Throws `AuthError` for a token that is refused.
+   * first (the fetch is then under way: ask again shortly, or wait with `verify`). Throws `AuthError`
+   * for a token that is refused.
    */
   verifyNow(token: string): Identity | undefined;
   verify: Verifier;
