@@ -45,6 +45,8 @@ export interface GatewayConfig extends CommonConfig {
   maxSendsInFlight: number;
   /** how long a NOT_A_MEMBER answer is remembered per (room, user) */
   membershipCacheMs: number;
+  /** how long the gateway's queue stays bound to a room or a watched user nobody here wants any more */
+  bindingLingerMs: number;
   /** presence's TTL: the gateway sends its heartbeat every third of it */
   presenceTtlSec: number;
 }
@@ -72,6 +74,7 @@ export function loadConfig(env: Env): GatewayConfig {
     brokerTimeoutMs: int('GATEWAY_BROKER_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
     maxSendsInFlight: int('GATEWAY_MAX_SENDS_IN_FLIGHT', 5000, { min: 1, max: 1_000_000 }),
     membershipCacheMs: int('GATEWAY_MEMBERSHIP_CACHE_MS', 5000, { min: 0, max: 600_000 }),
+    bindingLingerMs: int('GATEWAY_BINDING_LINGER_MS', 30_000, { min: 0, max: 600_000 }),
     presenceTtlSec: int('PRESENCE_TTL_SEC', 30, { min: 2, max: 3600 }),
   });
   const gatewayId = own.gatewayId ?? `gw-${randomBytes(6).toString('hex')}`;

@@ -49,7 +49,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const topology = topologyOf(config.namespace);
   const queue = topology.gatewayQueue(config.gatewayId);
   const broker = connectBroker(config.amqpUrl, logger, `gateway ${config.gatewayId}`);
-  const feed = new AmqpRoomFeed(broker, topology, { queue, timeoutMs: config.brokerTimeoutMs }, logger);
+  const feed = new AmqpRoomFeed(
+    broker,
+    topology,
+    { queue, timeoutMs: config.brokerTimeoutMs, lingerMs: config.bindingLingerMs },
+    logger,
+  );
   const router = new AmqpRouterClient(broker, topology, {
     replyTo: queue,
     partitions: config.partitions,
@@ -74,6 +79,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       presenceTopology(config.namespace),
       queue,
       Math.min(config.brokerTimeoutMs, PRESENCE_QUERY_MS),
+      config.bindingLingerMs,
       logger,
     ),
     gatewayId: config.gatewayId,

@@ -24,6 +24,12 @@ function sources(lastSeq: number, stored: number, order: string[] = []): JoinSou
       const all = Array.from({ length: stored }, (_, i) => msg(i + 1)).filter((m) => m.seq > afterSeq);
       return { messages: all.slice(-max), truncated: all.length > max };
     },
+    resume: async (_r, afterSeq, max) => {
+      order.push('resume');
+      if (afterSeq > stored) return undefined;
+      const all = Array.from({ length: stored }, (_, i) => msg(i + 1)).filter((m) => m.seq > afterSeq);
+      return { lastSeq: stored, messages: all.slice(-max), truncated: all.length > max };
+    },
   };
 }
 
@@ -52,10 +58,44 @@ describe('answerJoin', () => {
     });
   });
 
-  it('reads the last seq before the messages, and reports a lastSeq the replay covers', async () => {
+  it('resumes from a stored seq with one read: its last seq and its replay', async () => {
     const order: string[] = [];
-    // a message stored after lastSeq was read but before the messages were: replayed, and lastSeq follows it
     const reply = await answerJoin({ kind: 'join', roomId: 'r', userId: 'u1', afterSeq: 3 }, sources(5, 6, order));
+    expect(order).toEqual(['resume']);
+    expect(reply).toMatchObject({ ok: true, lastSeq: 6, truncated: false });
+    if (reply.ok) expect(reply.replay.map((m) => m.seq)).toEqual([4, 5, 6]);
+  });
+
+  it('otherwise reads the last seq before the messages, and reports a lastSeq the replay covers', async () => {
+    const order: string[] = [];
+    // afterSeq 0, or a seq the room does not have: the last seq first, then the messages; a message
+    // stored in between is replayed, and lastSeq follows it
+    const reply = await answerJoin(
+      { kind: 'join', roomId: 'r', userId: 'u1', afterSeq: 0 },
+      {
+        ...sources(5, 6, order),
+        replay: async () => {
+          order.push('messages');
+          return { messages: [4, 5, 6].map(msg).slice(-3), truncated: false };
+        },
+      },
+    );
+    expect(order).toEqual(['lastSeq', 'messages']);
+    expect(reply).toMatchObject({ ok: true, lastSeq: 6 });
+    const ahead: string[] = [];
+    await answerJoin({ kind: 'join', roomId: 'r', userId: 'u1', afterSeq: 9 }, sources(6, 6, ahead));
+    expect(ahead).toEqual(['resume', 'lastSeq', 'messages']);
+  });
+
+  it('without the resumed seq stored: a message stored between the two reads is replayed and lastSeq follows it', async () => {
+    const order: string[] = [];
+    const reply = await answerJoin(
+      { kind: 'join', roomId: 'r', userId: 'u1', afterSeq: 3 },
+      {
+        ...sources(5, 6, order),
+        resume: async () => undefined,
+      },
+    );
     expect(order).toEqual(['lastSeq', 'messages']);
     expect(reply).toMatchObject({ ok: true, lastSeq: 6, truncated: false });
     if (reply.ok) expect(reply.replay.map((m) => m.seq)).toEqual([4, 5, 6]);

@@ -101,6 +101,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         lastSeq: async (roomId) => (await messages.lastSeqs([roomId])).get(roomId) ?? 0,
         readSeq: async (roomId, userId) => (await readPositions(positions, userId, [roomId])).get(roomId) ?? 0,
         replay: (roomId, afterSeq, max) => messages.replay(roomId, afterSeq, max),
+        resume: (roomId, afterSeq, max) => messages.resume(roomId, afterSeq, max),
       }),
   });
   joins.start().catch((err: unknown) => logger.error({ err }, 'join requests: could not start consuming'));

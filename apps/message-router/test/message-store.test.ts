@@ -1,7 +1,7 @@
 /**
  * The router's store operations against the real MongoDB-wire server: the ordered insert that keeps a
  * room's seqs in arrival order after a conflict, rooms' last seqs and senders' own positions derived
- * from the messages, and raising many users' read markers at once from several batches (one
+ * from the messages, a resume's last seq and replay from one read, and raising many users' read markers at once from several batches (one
  * multi-statement update per batch deadlocked FerretDB's connection pool: it holds a connection per
  * matched statement until the command ends).
  */
@@ -73,6 +73,23 @@ describe('message store', () => {
         ['empty', 0],
       ]),
     );
+  });
+
+  it('resumes from a stored seq in one read: the last seq, the newest messages after it, truncation', async () => {
+    await repo.insert(Array.from({ length: 6 }, (_, i) => message('res', i + 1, `m${i + 1}`)));
+    expect(await repo.resume('res', 2, 10)).toEqual({
+      lastSeq: 6,
+      messages: [3, 4, 5, 6].map((seq) => expect.objectContaining({ seq, clientMsgId: `m${seq}` })),
+      truncated: false,
+    });
+    expect(await repo.resume('res', 6, 10)).toEqual({ lastSeq: 6, messages: [], truncated: false });
+    const cut = await repo.resume('res', 1, 3);
+    expect(cut).toMatchObject({ lastSeq: 6, truncated: true });
+    expect(cut?.messages.map((m) => m.seq)).toEqual([4, 5, 6]);
+    expect(await repo.resume('res', 2, 4)).toMatchObject({ lastSeq: 6, truncated: false });
+    // a seq that is not stored (ahead of the room): nothing to resume from
+    expect(await repo.resume('res', 7, 10)).toBeUndefined();
+    expect(await repo.resume('no-such-room', 3, 10)).toBeUndefined();
   });
 
   // Partitions run their batches concurrently, each on rooms of its own: four batches of 60 markers.

@@ -43,6 +43,8 @@ export interface FaultStackOptions {
   proxied: readonly Link[];
   /** each service's whole output goes to `<logDir>/<name>.log` */
   logDir: string;
+  /** `--profile`: a V8 CPU profile of every service start here, when it exits */
+  profileDir?: string;
 }
 
 interface Instance {
@@ -127,6 +129,15 @@ export class FaultStack {
       env: { ...env, LOG_LEVEL: 'info' },
       readyTimeoutMs: 60_000,
       logFile: path.join(this.o.logDir, `${name}.log`),
+      ...(this.o.profileDir
+        ? {
+            nodeArgs: [
+              '--cpu-prof',
+              `--cpu-prof-dir=${this.o.profileDir}`,
+              `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+            ],
+          }
+        : {}),
     });
   }
 

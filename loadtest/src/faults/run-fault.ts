@@ -140,6 +140,7 @@ export async function runFault(
       ...(w.toxiproxy ? { toxiproxy: w.toxiproxy } : {}),
       proxied: def.setup.proxied ?? [],
       logDir: dir,
+      ...(p.profile ? { profileDir: path.join(dir, 'profiles') } : {}),
     });
     w.stack = stack;
     const s = stack;

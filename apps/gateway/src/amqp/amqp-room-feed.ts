@@ -16,6 +16,8 @@ export interface AmqpRoomFeedSettings {
   queue: string;
   /** longest wait for a bind or a confirm before the client gets UNAVAILABLE */
   timeoutMs: number;
+  /** how long a room nobody here wants any more stays bound (a reconnect storm re-joins it at once) */
+  lingerMs: number;
 }
 
 const membershipEvent = validator(MembershipEvent);
@@ -45,6 +47,7 @@ export class AmqpRoomFeed implements RoomFeed {
       keyed: exchanges.delivery,
       fixed: [{ exchange: exchanges.events, key: 'membership.*' }],
       timeoutMs: this.settings.timeoutMs,
+      lingerMs: this.settings.lingerMs,
       onMessage: (msg) => this.dispatch(msg, events),
       onRestored: () => events.restored(),
     });

@@ -48,6 +48,8 @@ export class AmqpPresenceLink implements PresenceLink {
     private readonly names: PresenceTopology,
     gatewayQueue: string,
     private readonly timeoutMs: number,
+    /** how long a user nobody here watches any more stays bound */
+    private readonly lingerMs: number,
     private readonly logger: Logger,
   ) {
     this.queueName = `${gatewayQueue}.presence`;
@@ -76,6 +78,7 @@ export class AmqpPresenceLink implements PresenceLink {
       queue: this.queueName,
       keyed: this.names.exchanges.changes,
       timeoutMs: this.timeoutMs,
+      lingerMs: this.lingerMs,
       onMessage: (msg) => this.receive(msg, events),
       onRestored: () => events.restored(),
     });

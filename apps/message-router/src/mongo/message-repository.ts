@@ -5,6 +5,7 @@
 import type { HistoryResponse, StoredMessage } from '@coffeechat/contracts';
 import { SpanKind, type TraceContext, withSharedSpan } from '@coffeechat/telemetry';
 import { type Filter, MongoBulkWriteError } from 'mongodb';
+import type { Resumed } from '../join.js';
 import { type SendRequest, sendKey } from '../sequencer.js';
 import type { MessageRepository } from '../store-sends.js';
 import type { MessageDoc, RouterDb } from './database.js';
@@ -114,6 +115,29 @@ export class MongoMessageRepository implements MessageRepository {
     const hasMore = docs.length > limit;
     const page = docs.slice(0, limit).map(toStored);
     return { messages: forward ? page : page.reverse(), hasMore };
+  }
+
+  /**
+   * From the message at `afterSeq` on, newest first, one read: the first is the room's last seq; the
+   * newest `max` after `afterSeq` are the replay. `undefined` when the message at `afterSeq` is not
+   * stored (seqs have no gaps: then nothing after it is either).
+   */
+  async resume(roomId: string, afterSeq: number, max: number): Promise<Resumed | undefined> {
+    const docs = await storeCall(() =>
+      this.db.messages
+        .find({ roomId, seq: { $gte: afterSeq } })
+        .sort({ seq: -1 })
+        .limit(max + 2)
+        .toArray(),
+    );
+    const newest = docs[0]?.seq as number | undefined;
+    if (newest === undefined) return undefined;
+    const after = docs.filter((d) => (d.seq as number) > afterSeq);
+    return {
+      lastSeq: newest,
+      messages: after.slice(0, max).map(toStored).reverse(),
+      truncated: after.length > max,
+    };
   }
 
   /** The newest `max` messages with `seq > afterSeq`, ascending; `truncated` when older ones were left out. */

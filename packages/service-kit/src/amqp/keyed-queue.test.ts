@@ -73,4 +73,34 @@ describe('KeyedQueue', () => {
     for (const key of ['x', 'a']) await publish(key);
     await eventually(() => expect(received).toEqual(['a', 'a']));
   });
+
+  it('with lingerMs, keeps a key let go bound that long: bound again meanwhile, it stays bound', async () => {
+    const got: string[] = [];
+    const lingering = new KeyedQueue({
+      broker,
+      logger,
+      name: 'test-lingering',
+      queue: `${ns}.lingering`,
+      keyed: rooms,
+      timeoutMs: 2000,
+      lingerMs: 400,
+      onMessage: (msg) => got.push(msg.content.toString()),
+      onRestored: () => undefined,
+    });
+    lingering.start();
+    try {
+      await lingering.bind('l1');
+      await lingering.bind('l2');
+      await lingering.unbind('l1');
+      await lingering.unbind('l2');
+      await lingering.bind('l2'); // within the linger: no round trip, still bound
+      await publish('l1'); // still lingering: arrives (the caller drops it)
+      await eventually(() => expect(got).toEqual(['l1']));
+      await new Promise((r) => setTimeout(r, 700));
+      for (const key of ['l1', 'l2']) await publish(key);
+      await eventually(() => expect(got).toEqual(['l1', 'l2']));
+    } finally {
+      await lingering.close();
+    }
+  });
 });

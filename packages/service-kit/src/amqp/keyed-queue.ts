@@ -4,6 +4,11 @@
  * and after a broker reconnect (the queue is new, every binding gone) declares the queue again, binds
  * every key still wanted, consumes, and only then reports `onRestored`, since whatever was published
  * meanwhile is lost for this queue. The callers reference-count; this module only binds and unbinds.
+ *
+ * With `lingerMs`, a key let go stays bound that long: bound again meanwhile, it costs no round trip to
+ * the broker. After a reconnect storm every client re-joins within seconds, and a gateway would otherwise
+ * unbind and bind again each of its rooms and watched users, one broker round trip each (D8 in
+ * docs/reliability.md). Messages of a lingering key still arrive; the callers drop what nobody wants.
  */
 import type { Exchange } from '@coffeechat/contracts';
 import { traceConsume } from '@coffeechat/telemetry';
@@ -26,13 +31,25 @@ export interface KeyedQueueOptions {
   fixed?: ReadonlyArray<{ exchange: Exchange; key: string }>;
   /** the longest wait for the broker to take a binding */
   timeoutMs: number;
+  /** how long a key let go stays bound (0: unbound at once) */
+  lingerMs?: number;
   onMessage(msg: ConsumeMessage): void;
   /** after a reconnect, once every binding is back */
   onRestored(): void;
 }
 
+interface Binding {
+  /** resolves once the broker took the binding */
+  bound: Promise<void>;
+  /** set while the key lingers after it was let go */
+  linger?: NodeJS.Timeout;
+}
+
 export class KeyedQueue {
+  /** the keys wanted: bound again after a reconnect */
   private readonly keys = new Set<string>();
+  /** the keys bound (or being bound) on the current queue, the lingering ones included */
+  private bindings = new Map<string, Binding>();
   private channel?: ChannelWrapper;
   private setups = 0;
 
@@ -49,6 +66,9 @@ export class KeyedQueue {
         for (const f of fixed) await ch.bindQueue(queue, f.exchange.name, f.key);
         const keys = [...this.keys];
         await Promise.all(keys.map((key) => ch.bindQueue(queue, keyed.name, key)));
+        // the queue is new: the lingering keys are not bound on it, the wanted ones now are
+        for (const binding of this.bindings.values()) clearTimeout(binding.linger);
+        this.bindings = new Map(keys.map((key) => [key, { bound: Promise.resolve() }]));
         if (keys.length > 0) logger.info({ queue, bindings: keys.length }, 'bindings restored');
         await ch.consume(queue, (msg) => msg && traceConsume(msg, queue, () => this.options.onMessage(msg)), {
           noAck: true,
@@ -67,17 +87,46 @@ export class KeyedQueue {
     if (!channel || !broker.isConnected()) throw unavailable('broker unavailable');
     // A bind issued while the channel's set-up is still declaring the queue would fail; wait it out.
     await withinDeadline(channel.waitForConnect(), timeoutMs, 'broker not ready');
-    await withinDeadline(channel.bindQueue(queue, keyed.name, key), timeoutMs, 'bind failed');
+    let binding = this.bindings.get(key);
+    if (binding) {
+      clearTimeout(binding.linger);
+      binding.linger = undefined;
+    } else {
+      const bound = withinDeadline(channel.bindQueue(queue, keyed.name, key), timeoutMs, 'bind failed').then(
+        () => undefined,
+      );
+      const added: Binding = { bound };
+      binding = added;
+      this.bindings.set(key, added);
+      // a failed bind is tried again by the next bind()
+      bound.catch(() => this.bindings.get(key) === added && this.bindings.delete(key));
+    }
+    await binding.bound;
   }
 
   async unbind(key: string): Promise<void> {
     this.keys.delete(key);
+    const binding = this.bindings.get(key);
+    if (!binding || binding.linger) return;
+    const lingerMs = this.options.lingerMs ?? 0;
+    if (lingerMs > 0) {
+      binding.linger = setTimeout(() => void this.release(key, binding).catch(() => undefined), lingerMs);
+      binding.linger.unref();
+      return;
+    }
+    await this.release(key, binding);
+  }
+
+  private async release(key: string, binding: Binding): Promise<void> {
+    if (this.bindings.get(key) !== binding) return;
+    this.bindings.delete(key);
     // while the broker is down there is nothing to undo: the reconnect binds only the keys still wanted
     if (!this.channel || !this.options.broker.isConnected()) return;
     await this.channel.unbindQueue(this.options.queue, this.options.keyed.name, key);
   }
 
   async close(): Promise<void> {
+    for (const binding of this.bindings.values()) clearTimeout(binding.linger);
     await this.channel?.close();
   }
 }
