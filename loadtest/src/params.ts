@@ -110,7 +110,8 @@ export const DEFAULTS: Record<ScenarioName, LoadParams> = {
   partitions: { ...RATE_SEARCH, steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
   // The issue's target workload: 2,000 users in 500 rooms, rate stepped until p99 > 100 ms or loss.
   capacity: { ...RATE_SEARCH, steps: [10, 25, 50, 100, 200, 400, 800, 1000, 1600, 3200] },
-  connections: { ...BASE_PARAMS, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 500, holdSec: 10 },
+  // issue 12: one gateway takes ≥ 1,000 connects/s (a reconnect storm of 10,000 back within 10 s)
+  connections: { ...BASE_PARAMS, rooms: 0, workers: 4, connections: 20_000, connectPerSec: 1000, holdSec: 10 },
   peers: { ...RATE_SEARCH, steps: [25, 50, 100, 200, 400, 800, 1600, 3200, 6400] },
   // The smoke workload at half its rate (the store must keep up before a fail-over can be judged),
   // with a long drain: what was queued during the outage must get through before losses are counted.
