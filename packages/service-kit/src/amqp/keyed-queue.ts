@@ -61,15 +61,23 @@ export class KeyedQueue {
       name,
       confirm: false,
       setup: async (ch: Channel) => {
+        const started = performance.now();
         await declareExchanges(ch, keyed, ...fixed.map((f) => f.exchange));
         await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
         for (const f of fixed) await ch.bindQueue(queue, f.exchange.name, f.key);
+        const declared = performance.now();
         const keys = [...this.keys];
         await Promise.all(keys.map((key) => ch.bindQueue(queue, keyed.name, key)));
         // the queue is new: the lingering keys are not bound on it, the wanted ones now are
         for (const binding of this.bindings.values()) clearTimeout(binding.linger);
         this.bindings = new Map(keys.map((key) => [key, { bound: Promise.resolve() }]));
-        if (keys.length > 0) logger.info({ queue, bindings: keys.length }, 'bindings restored');
+        if (keys.length > 0) {
+          const ms = (from: number) => Math.round(performance.now() - from);
+          logger.info(
+            { queue, bindings: keys.length, declareMs: ms(started) - ms(declared), bindMs: ms(declared) },
+            'bindings restored',
+          );
+        }
         await ch.consume(queue, (msg) => msg && traceConsume(msg, queue, () => this.options.onMessage(msg)), {
           noAck: true,
         });
