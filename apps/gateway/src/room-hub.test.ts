@@ -24,11 +24,9 @@ describe('RoomHub', () => {
     await tick();
     expect(backend.joins[2]?.request).toMatchObject({ roomId: 'r1', afterSeq: 3 });
     events.roomFrame(liveFrame(8)); // live traffic flows before the router answers
-    backend.joins[2]?.reply.resolve(accepted(7, [4, 5, 6, 7]));
-    await tick();
-    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'bob' }); // still a member?
-    backend.joins[3]?.reply.resolve(accepted(7));
+    backend.joins[2]?.reply.resolve(accepted(7, [4, 5, 6, 7])); // alice and bob are still members
     await resync;
+    expect(backend.joins).toHaveLength(3); // one request for the room
     events.roomFrame(liveFrame(9));
     expect(a.socket.of('message').map((f) => f.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
     expect(b.socket.of('message').map((f) => f.seq)).toEqual([6, 7, 8, 9]);
@@ -71,7 +69,27 @@ describe('RoomHub', () => {
 });
 
 describe('RoomHub resync', () => {
-  it('asks per user and drops the users who stopped being members while the broker link was down', async () => {
+  it('asks once per room and drops the users the answer no longer lists as members', async () => {
+    const { backend, hub, events, joined } = setup();
+    const [a, b, c] = await joined('alice', 'bob', 'carol');
+    const removed: string[] = [];
+    const resync = hub.resync((roomId, userId) => {
+      removed.push(`${roomId}/${userId}`);
+      events.membership({ kind: 'removed', roomId, userId, at: 1 });
+    });
+    await tick();
+    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'alice', afterSeq: 0 });
+    backend.joins[3]?.reply.resolve(accepted(2, [1, 2], ['alice', 'carol'])); // bob was removed meanwhile
+    await resync;
+    expect(backend.joins).toHaveLength(4);
+    events.roomFrame(liveFrame(3));
+    expect(removed).toEqual(['r1/bob']);
+    expect(b.socket.of('removed')).toEqual([{ type: 'removed', roomId: 'r1' }]);
+    expect(b.socket.of('message')).toEqual([]);
+    for (const m of [a, c]) expect(m.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('asks as the next user when the first is no longer a member', async () => {
     const { backend, hub, events, joined } = setup();
     const [a, b] = await joined('alice', 'bob');
     const removed: string[] = [];
@@ -80,16 +98,13 @@ describe('RoomHub resync', () => {
       events.membership({ kind: 'removed', roomId, userId, at: 1 });
     });
     await tick();
-    expect(backend.joins[2]?.request).toMatchObject({ roomId: 'r1', userId: 'alice', afterSeq: 0 });
-    backend.joins[2]?.reply.resolve(accepted(2, [1, 2]));
+    backend.joins[2]?.reply.resolve({ ok: false, code: 'NOT_A_MEMBER', message: 'not a member' });
     await tick();
-    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'bob' });
-    backend.joins[3]?.reply.resolve({ ok: false, code: 'NOT_A_MEMBER', message: 'not a member' });
+    expect(backend.joins[3]?.request).toEqual({ kind: 'join', roomId: 'r1', userId: 'bob', afterSeq: 0 });
+    backend.joins[3]?.reply.resolve(accepted(1, [1], ['bob']));
     await resync;
-    events.roomFrame(liveFrame(3));
-    expect(removed).toEqual(['r1/bob']);
-    expect(b.socket.of('removed')).toEqual([{ type: 'removed', roomId: 'r1' }]);
-    expect(b.socket.of('message')).toEqual([]);
-    expect(a.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3]);
+    expect(removed).toEqual(['r1/alice']);
+    expect(a.socket.of('message')).toEqual([]);
+    expect(b.socket.of('message').map((f) => f.seq)).toEqual([1]);
   });
 });

@@ -150,9 +150,9 @@ export class RoomHub {
    * it, removals from rooms included): every room with sockets holds its frames, asks a router for the
    * messages after the last one it forwarded, and asks whether each user with sockets there is still a
    * member; `notMember` is told at once of each who is not, before anything more goes to the room.
-   * Resolves once every room caught up.
+   * Resolves, with the number of rooms, once every room caught up.
    */
-  async resync(notMember: NotMember): Promise<void> {
+  async resync(notMember: NotMember): Promise<number> {
     const started: Promise<void>[] = [];
     for (const [roomId, room] of this.rooms) {
       if (this.sessionsIn(roomId).length === 0) continue;
@@ -166,6 +166,7 @@ export class RoomHub {
       started.push(this.catchUp(roomId, room));
     }
     await Promise.all(started);
+    return started.length;
   }
 
   /** The room's catch-up: started unless one runs (it then does one more round). */
@@ -203,23 +204,41 @@ export class RoomHub {
   }
 
   /**
-   * Asks a router, as the members with sockets here: for the stored messages after `afterSeq` (as the
-   * first who is still a member), and with `notMember`, whether each of them still is (told at once of
-   * each who is not). `unreachable` when a router did not answer.
+   * Asks a router, as a user with sockets here, for the stored messages after `afterSeq` and, with
+   * `notMember`, whether each user with sockets here is still a member (told at once of each who is not):
+   * one request per room, whose answer lists the members, unless the user asked as is no longer one (then
+   * as the next). After a broker reconnect every room asks at once, so a request per user (each a few
+   * store reads at the router) would multiply the catch-up's time by the room's size. `unreachable` when
+   * a router did not answer.
    */
   private async ask(roomId: string, afterSeq: number | undefined, notMember: NotMember | undefined) {
     let missed: { frames: RoomFrame[]; truncated: boolean } | undefined;
     let unreachable = false;
-    for (const userId of new Set(this.sessionsIn(roomId).map((s) => s.userId))) {
-      const replay = afterSeq !== undefined && !missed;
-      if (!replay && !notMember) break;
+    const users = [...new Set(this.sessionsIn(roomId).map((s) => s.userId))];
+    const told = new Set<string>();
+    const gone = (userId: string) => {
+      if (told.has(userId)) return;
+      told.add(userId);
+      notMember?.(roomId, userId);
+    };
+    for (const userId of users) {
       try {
-        const reply = await this.deps.router.join({ kind: 'join', roomId, userId, ...(replay ? { afterSeq } : {}) });
-        if (reply.ok && replay) {
-          const frames = reply.replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrameJson(m)) }));
-          missed = { frames, truncated: reply.truncated };
-        } else if (!reply.ok && reply.code === 'NOT_A_MEMBER') notMember?.(roomId, userId);
-        else if (!reply.ok) unreachable = true;
+        const reply = await this.deps.router.join({
+          kind: 'join',
+          roomId,
+          userId,
+          ...(afterSeq !== undefined ? { afterSeq } : {}),
+        });
+        if (reply.ok) {
+          if (afterSeq !== undefined) {
+            const frames = reply.replay.map((m) => ({ roomId, seq: m.seq, bytes: Buffer.from(messageFrameJson(m)) }));
+            missed = { frames, truncated: reply.truncated };
+          }
+          if (notMember) for (const user of users) if (!reply.members.includes(user)) gone(user);
+          break;
+        }
+        if (reply.code === 'NOT_A_MEMBER') gone(userId);
+        else unreachable = true;
       } catch {
         unreachable = true;
         break; // no router: asking the others would wait out the same deadline
