@@ -41,8 +41,14 @@ export interface GatewayConfig extends CommonConfig {
   tokenGraceSec: number;
   /** how long a join waits for the router, and a send for the broker's confirm */
   brokerTimeoutMs: number;
-  /** sends published and awaiting their ack over all connections; more are answered UNAVAILABLE at once */
+  /** sends held or published and awaiting their ack over all connections; more are answered UNAVAILABLE at once */
   maxSendsInFlight: number;
+  /**
+   * how long a send is held while the broker is away (published once the room bindings are restored),
+   * then answered UNAVAILABLE; below the SDK's 10 s ack timeout, so a held send is answered before the
+   * client gives up on it; 0: answered UNAVAILABLE at once
+   */
+  sendHoldMs: number;
   /** how long a NOT_A_MEMBER answer is remembered per (room, user) */
   membershipCacheMs: number;
   /** how long the gateway's queue stays bound to a room or a watched user nobody here wants any more */
@@ -73,6 +79,7 @@ export function loadConfig(env: Env): GatewayConfig {
     tokenGraceSec: int('TOKEN_GRACE_SEC', Limits.tokenGraceSec, { min: 0, max: 3600 }),
     brokerTimeoutMs: int('GATEWAY_BROKER_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
     maxSendsInFlight: int('GATEWAY_MAX_SENDS_IN_FLIGHT', 5000, { min: 1, max: 1_000_000 }),
+    sendHoldMs: int('GATEWAY_SEND_HOLD_MS', 7000, { min: 0, max: 30_000 }),
     membershipCacheMs: int('GATEWAY_MEMBERSHIP_CACHE_MS', 5000, { min: 0, max: 600_000 }),
     bindingLingerMs: int('GATEWAY_BINDING_LINGER_MS', 30_000, { min: 0, max: 600_000 }),
     presenceTtlSec: int('PRESENCE_TTL_SEC', 30, { min: 2, max: 3600 }),

@@ -17,6 +17,9 @@ export class GatewayMetrics {
   readonly resendsAbsorbed: Counter;
   readonly shed: Counter;
   readonly sendsInFlight: Gauge;
+  readonly sendsHeld: Gauge;
+  readonly heldSends: Counter<'outcome'>;
+  readonly sendsRepublished: Counter;
   readonly closes: Counter<'reason'>;
   readonly catchUps: Counter<'outcome'>;
 
@@ -84,7 +87,23 @@ export class GatewayMetrics {
     });
     this.sendsInFlight = new Gauge({
       name: 'coffeechat_gateway_sends_in_flight',
-      help: 'sends published and awaiting their ack, over every connection (bounded by GATEWAY_MAX_SENDS_IN_FLIGHT)',
+      help: 'sends held or published and awaiting their ack, over every connection (bounded by GATEWAY_MAX_SENDS_IN_FLIGHT)',
+      registers,
+    });
+    this.sendsHeld = new Gauge({
+      name: 'coffeechat_gateway_sends_held',
+      help: 'sends held while the broker is away (until the room bindings are restored, at most GATEWAY_SEND_HOLD_MS)',
+      registers,
+    });
+    this.heldSends = new Counter({
+      name: 'coffeechat_gateway_held_sends_total',
+      help: 'held sends by outcome: published once the room bindings were restored, or expired (answered UNAVAILABLE)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.sendsRepublished = new Counter({
+      name: 'coffeechat_gateway_sends_republished_total',
+      help: 'sends awaiting their ack published again by the gateway after a broker reconnect (their ack may have been lost)',
       registers,
     });
     this.closes = new Counter({

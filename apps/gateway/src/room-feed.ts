@@ -39,6 +39,8 @@ export interface RoomFeedEvents {
   roomFrame(frame: RoomFrame): void;
   connFrame(frame: ConnFrame): void;
   membership(event: MembershipEvent): void;
+  /** the broker connection dropped: what is published from now until `restored` does not reach this gateway */
+  lost(): void;
   /** the broker connection came back and the room bindings are restored; frames published meanwhile are lost */
   restored(): void;
 }

@@ -129,6 +129,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     replies,
     metrics: gatewayMetrics,
     maxSendsInFlight: config.maxSendsInFlight,
+    holdMs: config.sendHoldMs,
   });
   const chat = new ChatProtocol({
     sessions,
@@ -144,7 +145,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     logger,
     heartbeatSec: config.heartbeatSec,
   });
-  feed.start(roomEvents({ hub, joins, sends, refusals, presence }));
+  feed.start(roomEvents({ hub, joins, sends, refusals, presence, logger }));
   router.start();
   presence.start();
   const port = await server.listen(chat);

@@ -152,6 +152,7 @@ export interface SetupOptions {
   lowWater?: number;
   holdLimit?: number;
   maxSendsInFlight?: number;
+  holdMs?: number;
   maxRooms?: number;
   joinsPerSecond?: number;
   graceSec?: number;
@@ -211,6 +212,7 @@ export function setup(options: SetupOptions = {}) {
     replies,
     metrics,
     maxSendsInFlight: options.maxSendsInFlight ?? 5000,
+    holdMs: options.holdMs ?? 7000,
   });
   const protocol = new ChatProtocol({
     sessions,
@@ -226,7 +228,7 @@ export function setup(options: SetupOptions = {}) {
     logger,
     heartbeatSec: 25,
   });
-  const events = roomEvents({ hub, joins, sends, refusals, presence: { membership: () => undefined } });
+  const events = roomEvents({ hub, joins, sends, refusals, presence: { membership: () => undefined }, logger });
   let n = 0;
   const connect = (userId: string, tokenExp = FAR_EXP): Connection => {
     const socket = new FakeSocket();

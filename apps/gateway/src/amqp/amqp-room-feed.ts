@@ -1,7 +1,8 @@
 /**
  * `RoomFeed` over RabbitMQ (docs/internals.md), on the gateway's broker connection:
  * - the gateway's own queue (service-kit `KeyedQueue`), bound to `membership.*` and to each room the hub
- *   retains; re-bound after a reconnect; what arrives is dispatched by its AMQP `type`;
+ *   retains; re-bound after a reconnect; what arrives is dispatched by its AMQP `type`; the connection's
+ *   loss and the bindings' restoration are reported (`lost`, `restored`);
  * - a confirm channel for typing frames, published straight to the room on the delivery exchange.
  */
 import { GatewayMessageType, Header, MembershipEvent, type Topology, validator } from '@coffeechat/contracts';
@@ -52,6 +53,7 @@ export class AmqpRoomFeed implements RoomFeed {
       onRestored: () => events.restored(),
     });
     this.queue.start();
+    this.broker.connection.on('disconnect', () => events.lost());
     this.publisher = this.broker.channel({
       name: 'gateway-typing',
       confirm: true,
