@@ -123,13 +123,7 @@ export class MongoMessageRepository implements MessageRepository {
    * stored (seqs have no gaps: then nothing after it is either).
    */
   async resume(roomId: string, afterSeq: number, max: number): Promise<Resumed | undefined> {
-    const docs = await storeCall(() =>
-      this.db.messages
-        .find({ roomId, seq: { $gte: afterSeq } })
-        .sort({ seq: -1 })
-        .limit(max + 2)
-        .toArray(),
-    );
+    const docs = await this.newest(roomId, { $gte: afterSeq }, max + 2);
     const newest = docs[0]?.seq as number | undefined;
     if (newest === undefined) return undefined;
     const after = docs.filter((d) => (d.seq as number) > afterSeq);
@@ -146,13 +140,12 @@ export class MongoMessageRepository implements MessageRepository {
     afterSeq: number,
     max: number,
   ): Promise<{ messages: StoredMessage[]; truncated: boolean }> {
-    const docs = await storeCall(() =>
-      this.db.messages
-        .find({ roomId, seq: { $gt: afterSeq } })
-        .sort({ seq: -1 })
-        .limit(max + 1)
-        .toArray(),
-    );
+    const docs = await this.newest(roomId, { $gt: afterSeq }, max + 1);
     return { messages: docs.slice(0, max).map(toStored).reverse(), truncated: docs.length > max };
+  }
+
+  /** The room's messages whose seq matches `seq`, newest first, at most `limit`. */
+  private newest(roomId: string, seq: { $gt: number } | { $gte: number }, limit: number): Promise<MessageDoc[]> {
+    return storeCall(() => this.db.messages.find({ roomId, seq }).sort({ seq: -1 }).limit(limit).toArray());
   }
 }
