@@ -22,6 +22,8 @@ export interface AmqpRoomFeedSettings {
 }
 
 const membershipEvent = validator(MembershipEvent);
+/** binds of rooms in flight at once: a burst of joins waits one broker round trip per room otherwise */
+const BIND_CHANNELS = 8;
 
 export class AmqpRoomFeed implements RoomFeed {
   private queue?: KeyedQueue;
@@ -49,6 +51,7 @@ export class AmqpRoomFeed implements RoomFeed {
       fixed: [{ exchange: exchanges.events, key: 'membership.*' }],
       timeoutMs: this.settings.timeoutMs,
       lingerMs: this.settings.lingerMs,
+      bindChannels: BIND_CHANNELS,
       onMessage: (msg) => this.dispatch(msg, events),
       onRestored: () => events.restored(),
     });

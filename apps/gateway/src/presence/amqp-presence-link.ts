@@ -35,6 +35,8 @@ import type { PresenceLink, PresenceLinkEvents } from './gateway-presence.js';
 /** After a query went unanswered, joins stop waiting for presence for this long (it is down or slow). */
 const QUERY_BACKOFF_MS = 10_000;
 const checkChange = validator(PresenceChangeSchema);
+/** binds of watched users in flight at once: a burst of joins waits one broker round trip per user otherwise */
+const BIND_CHANNELS = 8;
 
 export class AmqpPresenceLink implements PresenceLink {
   private readonly queueName: string;
@@ -79,6 +81,7 @@ export class AmqpPresenceLink implements PresenceLink {
       keyed: this.names.exchanges.changes,
       timeoutMs: this.timeoutMs,
       lingerMs: this.lingerMs,
+      bindChannels: BIND_CHANNELS,
       onMessage: (msg) => this.receive(msg, events),
       onRestored: () => events.restored(),
     });

@@ -103,4 +103,30 @@ describe('KeyedQueue', () => {
       await lingering.close();
     }
   });
+
+  it('with bindChannels, binds over several channels at once and unbinds each key in order', async () => {
+    const got: string[] = [];
+    const spread = new KeyedQueue({
+      broker,
+      logger,
+      name: 'test-spread',
+      queue: `${ns}.spread`,
+      keyed: rooms,
+      timeoutMs: 2000,
+      bindChannels: 4,
+      onMessage: (msg) => got.push(msg.content.toString()),
+      onRestored: () => undefined,
+    });
+    spread.start();
+    try {
+      const keys = Array.from({ length: 40 }, (_, i) => `s${i}`);
+      await Promise.all(keys.map((k) => spread.bind(k)));
+      await Promise.all(keys.filter((_, i) => i % 2 === 1).map((k) => spread.unbind(k)));
+      for (const key of keys) await publish(key);
+      await eventually(() => expect(got.sort()).toEqual(keys.filter((_, i) => i % 2 === 0).sort()));
+    } finally {
+      await spread.close();
+    }
+  });
 });
+

@@ -9,6 +9,10 @@
  * the broker. After a reconnect storm every client re-joins within seconds, and a gateway would otherwise
  * unbind and bind again each of its rooms and watched users, one broker round trip each (D8 in
  * docs/reliability.md). Messages of a lingering key still arrive; the callers drop what nobody wants.
+ *
+ * A channel has one method in flight at a time (amqplib waits for each bind-ok), so one channel binds
+ * at one broker round trip per key; with `bindChannels` the binds go over that many channels at once,
+ * each key always on the same one (its bind and unbind stay in order).
  */
 import type { Exchange } from '@coffeechat/contracts';
 import { traceConsume } from '@coffeechat/telemetry';
@@ -33,6 +37,8 @@ export interface KeyedQueueOptions {
   timeoutMs: number;
   /** how long a key let go stays bound (0: unbound at once) */
   lingerMs?: number;
+  /** channels the binds and unbinds are spread over (default 1: the consuming channel) */
+  bindChannels?: number;
   onMessage(msg: ConsumeMessage): void;
   /** after a reconnect, once every binding is back */
   onRestored(): void;
@@ -51,6 +57,8 @@ export class KeyedQueue {
   /** the keys bound (or being bound) on the current queue, the lingering ones included */
   private bindings = new Map<string, Binding>();
   private channel?: ChannelWrapper;
+  /** the channels binds go over (the consuming channel alone by default) */
+  private binders: ChannelWrapper[] = [];
   private setups = 0;
 
   constructor(private readonly options: KeyedQueueOptions) {}
@@ -85,6 +93,20 @@ export class KeyedQueue {
         if (this.setups > 1) this.options.onRestored();
       },
     });
+    const extra = (this.options.bindChannels ?? 1) - 1;
+    this.binders = [
+      this.channel,
+      ...Array.from({ length: extra }, (_, i) =>
+        broker.channel({ name: `${name}-bind-${i + 1}`, confirm: false, setup: async () => undefined }),
+      ),
+    ];
+  }
+
+  /** The channel of a key's binds and unbinds: always the same one for a key. */
+  private binder(key: string): ChannelWrapper | undefined {
+    let hash = 0;
+    for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+    return this.binders[Math.abs(hash) % this.binders.length];
   }
 
   /** Resolves once messages with `key` reach the queue; UNAVAILABLE while the broker is down or slow. */
@@ -92,15 +114,17 @@ export class KeyedQueue {
     const { broker, queue, keyed, timeoutMs } = this.options;
     this.keys.add(key);
     const channel = this.channel;
-    if (!channel || !broker.isConnected()) throw unavailable('broker unavailable');
+    const binder = this.binder(key);
+    if (!channel || !binder || !broker.isConnected()) throw unavailable('broker unavailable');
     // A bind issued while the channel's set-up is still declaring the queue would fail; wait it out.
     await withinDeadline(channel.waitForConnect(), timeoutMs, 'broker not ready');
+    if (binder !== channel) await withinDeadline(binder.waitForConnect(), timeoutMs, 'broker not ready');
     let binding = this.bindings.get(key);
     if (binding) {
       clearTimeout(binding.linger);
       binding.linger = undefined;
     } else {
-      const bound = withinDeadline(channel.bindQueue(queue, keyed.name, key), timeoutMs, 'bind failed').then(
+      const bound = withinDeadline(binder.bindQueue(queue, keyed.name, key), timeoutMs, 'bind failed').then(
         () => undefined,
       );
       const added: Binding = { bound };
@@ -129,12 +153,13 @@ export class KeyedQueue {
     if (this.bindings.get(key) !== binding) return;
     this.bindings.delete(key);
     // while the broker is down there is nothing to undo: the reconnect binds only the keys still wanted
-    if (!this.channel || !this.options.broker.isConnected()) return;
-    await this.channel.unbindQueue(this.options.queue, this.options.keyed.name, key);
+    const binder = this.binder(key);
+    if (!binder || !this.options.broker.isConnected()) return;
+    await binder.unbindQueue(this.options.queue, this.options.keyed.name, key);
   }
 
   async close(): Promise<void> {
     for (const binding of this.bindings.values()) clearTimeout(binding.linger);
-    await this.channel?.close();
+    await Promise.all(this.binders.map((ch) => ch.close()));
   }
 }
