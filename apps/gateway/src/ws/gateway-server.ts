@@ -205,8 +205,15 @@ export class GatewayServer {
       this.refuse(res, err);
       return;
     }
-    if (identity) this.admit(res, identity, handshake);
-    else reply(res, 503, problem('UNAVAILABLE', KEYS_PENDING), 'application/json', { 'retry-after': RETRY_AFTER_SEC });
+    if (identity) {
+      this.admit(res, identity, handshake);
+      return;
+    }
+    reply(res, 503, problem('UNAVAILABLE', KEYS_PENDING), 'application/json', { 'retry-after': RETRY_AFTER_SEC });
+    // the key set is being fetched: a fetch that fails is for the operator to see (the client retries)
+    this.options.verifier.verify(verdict.token).catch((err: unknown) => {
+      if (!(err instanceof AuthError)) this.options.logger.warn({ err }, 'the key set could not be fetched');
+    });
   }
 
   /** Upgrades, or refuses while shutting down or over the open-connections quota. */
