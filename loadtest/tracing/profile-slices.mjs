@@ -3,7 +3,8 @@
  * only the samples taken during the mode's measured slices count (profiles and slices share the monotonic
  * clock), divided by the messages of those slices, so start-up, warm-up and the time a stack sat idle
  * while another was loaded are left out. Self time by area (an npm package, Node's internals, our packages,
- * GC) and the functions that differ most between two modes, in µs per message.
+ * GC), the time owed to tracing (what its code and the Node internals it calls cost, async hooks included)
+ * and the functions that differ most between two modes, in µs per message.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,13 +19,40 @@ function areaOf(url, functionName) {
   return ours ? `${ours[1]}/${ours[2]}` : url;
 }
 
+/** The tracing code: the OpenTelemetry packages and the telemetry package's tracing modules (not its metrics). */
+const TRACING =
+  /@opentelemetry\/|packages\/telemetry\/dist\/(spans|messaging-spans|sampled-context|amqp-context|span-policy|start-telemetry)\.js/;
+
 const functionOf = ({ functionName, url, lineNumber }) =>
   `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*\/(node_modules|apps|packages)\//, '$1/')}:${lineNumber + 1}` : ''}`;
 
-/** Self time (ms) by area and by function of the samples inside `windows` ([from, to] in µs). */
+/**
+ * Whether a sample's time is owed to tracing: its nearest frame that is not Node's own (node:*) or native
+ * is tracing code, so what the exporter's HTTP request or a span's Buffer costs inside Node counts too;
+ * async hooks (AsyncLocalStorage) count as tracing.
+ */
+function tracingOwner(nodes, parents) {
+  const memo = new Map();
+  const owned = (id) => {
+    if (memo.has(id)) return memo.get(id);
+    const { functionName, url } = nodes.get(id).callFrame;
+    let result;
+    if (functionName === 'setPromiseHooks' || /async_hooks/.test(url)) result = true;
+    else if (url !== '' && !url.startsWith('node:')) result = TRACING.test(url);
+    else result = parents.has(id) ? owned(parents.get(id)) : false;
+    memo.set(id, result);
+    return result;
+  };
+  return owned;
+}
+
+/** Self time (ms) by area and by function of the samples inside `windows` ([from, to] in µs), and tracing's. */
 function selfTimeIn(file, windows) {
   const p = JSON.parse(readFileSync(file, 'utf8'));
   const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+  const parents = new Map(p.nodes.flatMap((n) => (n.children ?? []).map((c) => [c, n.id])));
+  const owedToTracing = tracingOwner(nodes, parents);
+  let tracing = 0;
   const byArea = new Map();
   const byFunction = new Map();
   let t = p.startTime;
@@ -41,8 +69,9 @@ function selfTimeIn(file, windows) {
     byArea.set(area, (byArea.get(area) ?? 0) + ms);
     const fn = functionOf(node.callFrame);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
+    if (!node.callFrame.functionName.startsWith('(') && owedToTracing(node.id)) tracing += ms;
   }
-  return { byArea, byFunction };
+  return { byArea, byFunction, tracing };
 }
 
 const cell = (v) => (v === undefined ? '–' : v.toFixed(2));
@@ -60,12 +89,16 @@ export function profileTables({ dir, scenario, modes, slices, processes, base, c
       const own = slices.filter((s) => s.mode === mode.name);
       const messages = own.reduce((n, s) => n + s.messages, 0);
       if (!existsSync(file) || messages === 0) continue;
-      const { byArea, byFunction } = selfTimeIn(
+      const { byArea, byFunction, tracing } = selfTimeIn(
         file,
         own.map((s) => [s.fromUs, s.toUs]),
       );
       const perMessage = (m) => new Map([...m].map(([k, ms]) => [k, (ms * 1000) / messages]));
-      perMode.set(mode.name, { areas: perMessage(byArea), functions: perMessage(byFunction) });
+      perMode.set(mode.name, {
+        areas: perMessage(byArea),
+        functions: perMessage(byFunction),
+        tracing: (tracing * 1000) / messages,
+      });
     }
     if (perMode.size === 0) continue;
     const names = [...perMode.keys()];
@@ -81,6 +114,7 @@ export function profileTables({ dir, scenario, modes, slices, processes, base, c
       `| area | ${names.join(' | ')} |`,
       `| --- | ${names.map(() => '---:').join(' | ')} |`,
       `| all | ${names.map((n) => cell(total(n))).join(' | ')} |`,
+      `| tracing (Node's internals charged to their caller) | ${names.map((n) => cell(perMode.get(n).tracing)).join(' | ')} |`,
       ...areas.map((a) => `| ${a} | ${names.map((n) => cell(perMode.get(n).areas.get(a))).join(' | ')} |`),
       '',
     );
