@@ -25,7 +25,8 @@ export interface WebConfig {
   logLevel: LogLevel;
   allowedOrigins: string[];
   apis: ApiUrls;
-  auth: AuthSettings;
+  /** undefined when no token setting is given: the server verifies no tokens, so it needs no key */
+  auth: AuthSettings | undefined;
   /** `/dev/token` exists only while the development secret is in use */
   devTokens: boolean;
 }
@@ -34,6 +35,18 @@ const optionalUrl =
   (name: string, protocols: string[]) =>
   (env: Env): string | undefined =>
     optionalStr(name)(env) === undefined ? undefined : url(name, '', protocols)(env);
+
+/**
+ * The JWT settings only decide whether development sign-in exists (and sign its tokens): without any of
+ * them the server starts without it, so a deployment never has to hand the page's server a signing key.
+ * Given ones are checked as every service checks them.
+ */
+function tokenSettingGiven(env: Env): boolean {
+  const given = (name: string) => optionalStr(name)(env) !== undefined;
+  return (
+    given('JWT_SECRET') || given('JWT_JWKS_URL') || (given('JWT_DEV_SECRET') && env.JWT_DEV_SECRET?.trim() !== '0')
+  );
+}
 
 export function loadConfig(env: Env): WebConfig {
   const own = parseEnv(env, {
@@ -44,7 +57,7 @@ export function loadConfig(env: Env): WebConfig {
     routerUrl: optionalUrl('WEB_ROUTER_URL', ['http:', 'https:']),
     feedUrl: optionalUrl('WEB_FEED_URL', ['http:', 'https:']),
   });
-  const auth = authSettings(env, env.NODE_ENV === 'production');
+  const auth = tokenSettingGiven(env) ? authSettings(env, env.NODE_ENV === 'production') : undefined;
   const apis: ApiUrls = {};
   for (const key of ['gatewayUrl', 'routerUrl', 'feedUrl'] as const) {
     const value = own[key];
@@ -56,6 +69,6 @@ export function loadConfig(env: Env): WebConfig {
     allowedOrigins: own.allowedOrigins,
     apis,
     auth,
-    devTokens: usesDevelopmentSecret(auth),
+    devTokens: auth !== undefined && usesDevelopmentSecret(auth),
   };
 }

@@ -67,4 +67,35 @@ describe('web server', () => {
   it('refuses a bad service URL at start-up, naming the variable', () => {
     expect(() => loadConfig({ WEB_FEED_URL: 'ftp://x' })).toThrow(/WEB_FEED_URL/);
   });
+
+  it('without a token setting it starts, production too, with no /dev/token; given ones are checked', async () => {
+    for (const env of [{ NODE_ENV: 'production' }, { JWT_DEV_SECRET: '0' }]) {
+      expect(loadConfig(env)).toMatchObject({ auth: undefined, devTokens: false });
+    }
+    const base = await start({ NODE_ENV: 'production' });
+    expect(await (await fetch(`${base}/config.json`)).json()).toEqual({ devSignIn: false });
+    expect((await postToken(base, { userId: 'alice' })).status).toBe(404);
+    expect(() => loadConfig({ JWT_DEV_SECRET: 'yes' })).toThrow(/JWT_DEV_SECRET/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_DEV_SECRET: '1' })).toThrow(/JWT_DEV_SECRET/);
+    expect(() => loadConfig({ JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+  });
+
+  it('pages carry a Content-Security-Policy that connects to the configured services only', async () => {
+    const base = await start({
+      WEB_GATEWAY_URL: 'wss://chat.example.com/ws',
+      WEB_ROUTER_URL: 'https://chat.example.com',
+      WEB_FEED_URL: 'https://feed.example.com:8443',
+    });
+    for (const route of ['/', '/rooms/coffee-1', '/config.json']) {
+      const res = await fetch(`${base}${route}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain(
+        "connect-src 'self' wss://chat.example.com https://chat.example.com https://feed.example.com:8443;",
+      );
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    }
+  });
 });

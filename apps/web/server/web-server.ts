@@ -1,7 +1,8 @@
 /**
  * The web app's server: the static build (with the single-page fallback), `/config.json` telling the
  * page where the services are, `/dev/token` while the development secret is in use, and the
- * `/healthz`, `/readyz`, `/metrics` every service has. The browser calls the services directly (CORS).
+ * `/healthz`, `/readyz`, `/metrics` every service has. Its pages carry a Content-Security-Policy that
+ * lets them connect only to those services. The browser calls the services directly (CORS).
  */
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { closeServer, createHttpApp, createMetrics, finishHttpApp, type Logger, 
 import express from 'express';
 import type { WebConfig } from './config.js';
 import { devTokenRoutes } from './dev-tokens.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface WebServer {
   port: number;
@@ -22,10 +24,11 @@ export async function startWebServer(config: WebConfig, publicDir: string, logge
     ready: () => true,
     allowedOrigins: config.allowedOrigins,
   });
+  app.use(securityHeaders(config.apis));
   app.get('/config.json', (_req, res) => {
     res.set('cache-control', 'no-store').json({ ...config.apis, devSignIn: config.devTokens });
   });
-  if (config.devTokens && config.auth.kind === 'secret') app.use(devTokenRoutes(config.auth));
+  if (config.devTokens && config.auth?.kind === 'secret') app.use(devTokenRoutes(config.auth));
   // Hashed file names under /assets never change; index.html must be revalidated to pick up a new build.
   app.use(
     express.static(publicDir, {

@@ -12,7 +12,7 @@ import { CoffeeChatClient } from '@coffeechat/client';
 import type { Post, Room } from '@coffeechat/contracts';
 import { eventually, tokenFor } from '@coffeechat/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { launchChromium } from './chromium.js';
 import { WebStack } from './web-stack.js';
@@ -29,10 +29,18 @@ let stack: WebStack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const clients: CoffeeChatClient[] = [];
+/** what Chromium reported as blocked by the server's Content-Security-Policy */
+let cspViolations: string[] = [];
 
 beforeAll(async () => {
   stack = await WebStack.start('web');
   browser = await launchChromium();
+});
+
+afterEach(() => {
+  const seen = cspViolations;
+  cspViolations = [];
+  expect(seen, 'the pages broke their Content-Security-Policy').toEqual([]);
 });
 
 afterAll(async () => {
@@ -47,6 +55,9 @@ async function newPage(viewport = DESKTOP): Promise<{ context: BrowserContext; p
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) cspViolations.push(msg.text());
+  });
   return { context, page };
 }
 
