@@ -123,13 +123,39 @@ if "$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" --set ingress.tls.enab
   exit 1
 fi
 grep -o 'redis.url with rediss:// (TLS) or redis.existingSecret.name; ingress.tls.enabled' "$WORK/refused.txt"
+if "$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" --set web.gatewayUrl=ws://chat.example.com/ws \
+  >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: production values with a plain ws:// gateway URL for the web app rendered" >&2
+  exit 1
+fi
+grep -o 'web.gatewayUrl with wss://' "$WORK/refused.txt"
 
-step "NetworkPolicies: one per service, the gateway alone open to gatewayFrom"
-grep -c '^kind: NetworkPolicy' "$WORK/production.yaml" | grep -qx 4 || { echo "FAIL: not 4 NetworkPolicies" >&2; exit 1; }
+step "the web app: a host of its own, its origin allowed, and off when disabled"
+if "$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" --set 'config.allowedOrigins={https://other.example.com}' \
+  >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: allowed origins without the web app's rendered" >&2
+  exit 1
+fi
+grep -o 'config.allowedOrigins must include https://coffeechat.example.com' "$WORK/refused.txt"
+if "$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" --set ingress.enabled=true --set ingress.host=chat.example.com \
+  --set web.ingress.host=chat.example.com >/dev/null 2>"$WORK/refused.txt"; then
+  echo "FAIL: the web app on the API host rendered" >&2
+  exit 1
+fi
+grep -o 'web.ingress.host must differ from ingress.host' "$WORK/refused.txt"
+"$HELM" template coffeechat "$CHART" -f "$PROD_VALUES" --set web.enabled=false >"$WORK/no-web.yaml"
+if grep -q 'app.kubernetes.io/component: web' "$WORK/no-web.yaml"; then
+  echo "FAIL: web.enabled=false still renders web objects" >&2
+  exit 1
+fi
+echo "web.enabled=false renders no web object"
+
+step "NetworkPolicies: one per service and the web app, the gateway alone open to gatewayFrom"
+grep -c '^kind: NetworkPolicy' "$WORK/production.yaml" | grep -qx 5 || { echo "FAIL: not 5 NetworkPolicies" >&2; exit 1; }
 "$HELM" template coffeechat "$CHART" -f "$DEV_VALUES" --set 'networkPolicy.gatewayFrom[0].ipBlock.cidr=0.0.0.0/0' \
   --show-only templates/networkpolicy.yaml >"$WORK/np.yaml"
 [ "$(grep -c 'cidr: 0.0.0.0/0' "$WORK/np.yaml")" = 1 ] || { echo "FAIL: gatewayFrom not on the gateway alone" >&2; exit 1; }
-echo "4 NetworkPolicies; gatewayFrom on the gateway only"
+echo "5 NetworkPolicies; gatewayFrom on the gateway only"
 
 step "Kubernetes API: strict decoding (unknown fields, types) with the API types of Kubernetes 1.$HELM_KUBE_MINOR"
 for rendering in development production everything; do

@@ -10,11 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { checkCompose } from './compose-check.js';
-import { checkDockerfile } from './dockerfile-policy.js';
+import { bundleProblems, checkDockerfile } from './dockerfile-policy.js';
 import { schemaError } from './kubernetes-models.js';
 import { checkManifests, type K8sObject } from './manifest-policy.js';
 import { SERVICES } from './services.js';
-import { readWorkspace } from './workspace.js';
+import { clientRoutes, importedWorkspacePackages, readWorkspace } from './workspace.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -29,13 +29,19 @@ function dockerfiles(): string[] {
     pnpmVersion: rootManifest.packageManager.replace(/^pnpm@/, ''),
     turboVersion: rootManifest.devDependencies.turbo ?? '',
   }).map((p) => `Dockerfile: ${p}`);
+  const workspace = readWorkspace(ROOT);
+  for (const service of SERVICES) {
+    const pkg = workspace.get(service.packageName);
+    if (!pkg) problems.push(`no workspace package ${service.packageName}`);
+    else problems.push(...bundleProblems(service, pkg.dependencies, importedWorkspacePackages(ROOT, pkg.dir)));
+  }
   if (problems.length === 0)
     console.log(`Dockerfile: one for the ${SERVICES.length} services, each built from its pruned workspace`);
   return problems;
 }
 
 function compose(): string[] {
-  const { problems, notes } = checkCompose(path.join(ROOT, 'deploy', 'compose.yaml'), ROOT);
+  const { problems, notes } = checkCompose(path.join(ROOT, 'deploy', 'compose.yaml'), ROOT, readWorkspace(ROOT));
   for (const note of notes) console.log(`note: ${note}`);
   if (problems.length === 0) console.log('deploy/compose.yaml: valid against the Compose specification schema');
   return problems;
@@ -53,7 +59,7 @@ function manifests(file: string, expect: string[]): string[] {
     const error = schemaError(object);
     if (error) problems.push(`${object.kind} ${object.metadata?.name}: ${error}`);
   }
-  problems.push(...checkManifests(objects, readWorkspace(ROOT), expect));
+  problems.push(...checkManifests(objects, readWorkspace(ROOT), expect, clientRoutes(ROOT, 'apps/web/src')));
   if (problems.length === 0) {
     const kinds = [...new Set(objects.map((o) => o.kind))].sort().join(', ');
     console.log(

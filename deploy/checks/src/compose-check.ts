@@ -1,14 +1,16 @@
 /**
  * deploy/compose.yaml against the Compose specification's JSON schema (the copy dclint ships), plus what
  * the schema cannot know: each service is built from the one Dockerfile with its SERVICE, publishes its SPEC port, gets its
- * connection settings, and every bind-mounted file exists.
+ * connection settings (the JWT secret only where tokens are verified), the services let the web app's
+ * published origin in (ALLOWED_ORIGINS), and every bind-mounted file exists.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
-import { SERVICES } from './services.js';
+import { SERVER_CLIENTS, SERVICES } from './services.js';
+import type { Workspace } from './workspace.js';
 
 const require = createRequire(import.meta.url);
 
@@ -46,7 +48,22 @@ export function schemaProblems(document: unknown): string[] {
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`);
 }
 
-export function checkCompose(file: string, repoRoot: string): CheckResult {
+/** The value Compose gives `${VAR:-default}` / `${VAR-default}` when VAR is unset. */
+export function defaultValue(value: unknown): string {
+  const text = String(value ?? '');
+  return /^\$\{\w+:?-(.*)\}$/.exec(text)?.[1] ?? text;
+}
+
+/** http://<host>:<port> of each host port that publishes `port`, e.g. "127.0.0.1:8084:8084". */
+function publishedOrigins(ports: ComposeService['ports'], port: number): string[] {
+  return (ports ?? [])
+    .map(String)
+    .map((p) => /^(?:([\d.]+):)?(\d+):(\d+)$/.exec(p))
+    .filter((m): m is RegExpExecArray => m !== null && Number(m[3]) === port)
+    .map((m) => `http://${m[1] ?? '127.0.0.1'}:${m[2]}`);
+}
+
+export function checkCompose(file: string, repoRoot: string, workspace: Workspace): CheckResult {
   const problems: string[] = [];
   const notes: string[] = [];
   // merge: the file shares settings through YAML anchors and `<<` merge keys, as Compose resolves them
@@ -69,11 +86,28 @@ export function checkCompose(file: string, repoRoot: string): CheckResult {
     const env = entry.environment ?? {};
     if (String(env[svc.portVariable]) !== String(svc.port))
       problems.push(`${svc.name}: ${svc.portVariable} must be ${svc.port}`);
-    for (const variable of ['AMQP_URL', 'REDIS_URL', 'MONGO_URL', 'JWT_SECRET', 'CC_NAMESPACE']) {
+    const deps = workspace.get(svc.packageName)?.dependencies ?? {};
+    const servers = Object.entries(SERVER_CLIENTS).filter(([client]) => client in deps);
+    const required = servers.map(([, variable]) => variable);
+    if (servers.length > 0) required.push('CC_NAMESPACE');
+    if (svc.verifiesTokens) required.push('JWT_SECRET');
+    else if ('JWT_SECRET' in env) problems.push(`${svc.name}: gets JWT_SECRET but verifies no tokens`);
+    for (const variable of required) {
       if (!(variable in env)) problems.push(`${svc.name}: no ${variable}`);
     }
     const published = (entry.ports ?? []).map(String);
     if (!published.some((p) => p.endsWith(`:${svc.port}`))) problems.push(`${svc.name}: does not publish ${svc.port}`);
+  }
+
+  // the browser app's pages call every API and open the WebSocket from its published origin
+  for (const web of SERVICES.filter((s) => !s.verifiesTokens)) {
+    const origins = publishedOrigins(services[web.name]?.ports, web.port);
+    for (const svc of SERVICES.filter((s) => s.verifiesTokens)) {
+      const allowed = defaultValue(services[svc.name]?.environment?.ALLOWED_ORIGINS).split(',').filter(Boolean);
+      const missing = origins.filter((origin) => !allowed.includes(origin));
+      if (allowed.length > 0 && missing.length > 0)
+        problems.push(`${svc.name}: ALLOWED_ORIGINS lacks ${missing.join(', ')} (the ${web.name} app's pages)`);
+    }
   }
 
   for (const [name, entry] of Object.entries(services)) {

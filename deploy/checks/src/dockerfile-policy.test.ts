@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkDockerfile, SERVICE_REF } from './dockerfile-policy.js';
+import { bundleProblems, checkDockerfile, SERVICE_REF } from './dockerfile-policy.js';
 import { SERVICES } from './services.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -36,13 +36,13 @@ describe('checkDockerfile', () => {
 
   it('flags a service list that is not SPEC’s, a default service, and version drift', () => {
     const text = dockerfile
-      .replace('gateway|message-router|presence|feed) ;;', 'gateway|feed) ;;')
+      .replace('gateway|message-router|presence|feed|web) ;;', 'gateway|feed) ;;')
       .replace('ARG SERVICE\n# the version of the root', 'ARG SERVICE=gateway\n# the version of the root')
       .replace('ARG PNPM_VERSION=10.34.8', 'ARG PNPM_VERSION=9.0.0');
     expect(check(text)).toEqual([
       'ARG PNPM_VERSION=9.0.0 differs from packageManager pnpm@10.34.8',
       'ARG SERVICE must have no default: the build names the service',
-      'the SERVICE check accepts "gateway|feed", expected "gateway|message-router|presence|feed"',
+      'the SERVICE check accepts "gateway|feed", expected "gateway|message-router|presence|feed|web"',
     ]);
   });
 
@@ -56,6 +56,39 @@ describe('checkDockerfile', () => {
       'the runtime stage copies from the build context; it must take only the build output',
       'the runtime stage must end with a numeric non-root USER, found "node"',
       'the HEALTHCHECK does not ask presence at PRESENCE_PORT (default 8082)',
+    ]);
+  });
+
+  it('flags a web build without the SDK it bundles', () => {
+    const text = dockerfile
+      .replace('web) echo "--filter-prod=@coffeechat/client..." ;;', 'web) ;;')
+      .replace(
+        `"@coffeechat/${SERVICE_REF}..." $(cat /build-filters) run build`,
+        `"@coffeechat/${SERVICE_REF}..." run build`,
+      );
+    expect(check(text)).toEqual([
+      '/build-filters does not add --filter-prod=@coffeechat/client... for SERVICE=web',
+      'the build does not take $(cat /build-filters)',
+    ]);
+  });
+});
+
+describe('bundleProblems', () => {
+  const web = SERVICES.find((s) => s.name === 'web');
+  if (!web) throw new Error('no web in SERVICES');
+  const deps = { '@coffeechat/auth': 'workspace:*' };
+
+  it('accepts imports that are dependencies or declared bundles', () => {
+    expect(bundleProblems(web, deps, new Set(['@coffeechat/auth', '@coffeechat/client', '@coffeechat/web']))).toEqual(
+      [],
+    );
+  });
+
+  it('flags an imported workspace package the image build would not install', () => {
+    expect(bundleProblems(web, deps, new Set(['@coffeechat/client', '@coffeechat/testkit']))).toEqual([
+      expect.stringContaining(
+        'imports @coffeechat/client, @coffeechat/testkit beyond its dependencies, but the build adds @coffeechat/client',
+      ),
     ]);
   });
 });

@@ -4,8 +4,9 @@
  * `turbo prune "@coffeechat/${SERVICE}" --docker` (turbo computes what the service's build needs from
  * the package graph and prunes the lockfile with it); every later stage copies from an earlier stage
  * only. It accepts exactly the services of SPEC §2, pins pnpm and turbo to the root manifest's versions,
- * installs frozen and deploys the service alone; its final stage runs as a numeric non-root user, has a
- * HEALTHCHECK on /healthz at each service's port setting and OCI labels.
+ * installs frozen and deploys the service alone, adding by name only what a service's build bundles (the
+ * browser app's SDK); its final stage runs as a numeric non-root user, has a HEALTHCHECK on /healthz at
+ * each service's port setting and OCI labels.
  */
 import { DockerfileParser, type Instruction, ModifiableInstruction } from 'dockerfile-ast';
 import { NODE_IMAGE, type ServiceFacts } from './services.js';
@@ -17,6 +18,8 @@ const REQUIRED_LABELS = ['title', 'description', 'version', 'revision', 'created
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own syntax
 export const SERVICE_REF = '${SERVICE}';
 const PACKAGE = `"@coffeechat/${SERVICE_REF}`;
+/** where the build stage writes the extra pnpm filters of the service being built */
+const BUILD_FILTERS = '/build-filters';
 
 export interface DockerfileInput {
   text: string;
@@ -116,6 +119,7 @@ export function checkDockerfile({ text, services, pnpmVersion, turboVersion }: D
   if (!buildRuns.some((r) => r.includes(`--filter ${PACKAGE}" --prod deploy --legacy`))) {
     problems.push(`no "pnpm --filter ${PACKAGE}" --prod deploy --legacy" step`);
   }
+  problems.push(...bundleFilterProblems(buildRuns, services));
 
   const all = (keyword: string) => runtime.instructions.filter((i) => i.getKeyword() === keyword);
   if (all('COPY').some((i) => flag(i, 'from') === undefined)) {
@@ -149,4 +153,44 @@ export function checkDockerfile({ text, services, pnpmVersion, turboVersion }: D
   const cmd = all('CMD').at(-1)?.getTextContent() ?? '';
   if (!cmd.includes('dist/main.js')) problems.push('CMD does not start dist/main.js');
   return problems;
+}
+
+/**
+ * A service whose build bundles workspace packages (`ServiceFacts.bundles`) gets them added to the
+ * install and the build as `--filter-prod=<package>...`, written to /build-filters for its SERVICE only.
+ */
+function bundleFilterProblems(buildRuns: string[], services: readonly ServiceFacts[]): string[] {
+  const bundling = services.filter((s) => s.bundles.length > 0);
+  if (bundling.length === 0) return [];
+  const problems: string[] = [];
+  const writer = buildRuns.find((r) => r.includes(`>${BUILD_FILTERS}`)) ?? '';
+  for (const service of bundling) {
+    const filters = service.bundles.map((b) => `--filter-prod=${b}...`).join(' ');
+    if (!writer.includes(`${service.name}) echo "${filters}"`)) {
+      problems.push(`${BUILD_FILTERS} does not add ${filters} for SERVICE=${service.name}`);
+    }
+  }
+  const uses = `$(cat ${BUILD_FILTERS})`;
+  const install = buildRuns.find((r) => r.includes('--frozen-lockfile')) ?? '';
+  const build = buildRuns.find((r) => r.includes(' run build')) ?? '';
+  if (!install.includes(uses)) problems.push(`the install does not take ${uses}`);
+  if (!build.includes(uses)) problems.push(`the build does not take ${uses}`);
+  return problems;
+}
+
+/**
+ * What a service's own code imports from the workspace beyond its runtime dependencies must be exactly
+ * what it declares as bundled: anything else would be missing from the image's build.
+ */
+export function bundleProblems(
+  service: ServiceFacts,
+  dependencies: Readonly<Record<string, string>>,
+  imported: ReadonlySet<string>,
+): string[] {
+  const bundled = [...imported].filter((name) => name !== service.packageName && !(name in dependencies)).sort();
+  const declared = [...service.bundles].sort();
+  if (bundled.join() === declared.join()) return [];
+  return [
+    `apps/${service.name} imports ${bundled.join(', ') || 'no workspace package'} beyond its dependencies, but the build adds ${declared.join(', ') || 'nothing'} (deploy/checks/src/services.ts, Dockerfile ${BUILD_FILTERS})`,
+  ];
 }

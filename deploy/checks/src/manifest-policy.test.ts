@@ -17,6 +17,7 @@ const workspace: Workspace = new Map([
   pkg('@coffeechat/message-router', ['amqplib', 'mongodb']),
   pkg('@coffeechat/presence', ['amqplib', 'ioredis']),
   pkg('@coffeechat/feed', ['amqplib', 'ioredis', 'mongodb']),
+  pkg('@coffeechat/web', ['express']),
 ]);
 
 const ports: Record<string, [string, string[]]> = {
@@ -24,6 +25,7 @@ const ports: Record<string, [string, string[]]> = {
   'message-router': ['ROUTER_PORT', ['AMQP_URL', 'MONGO_URL']],
   presence: ['PRESENCE_PORT', ['AMQP_URL', 'REDIS_URL']],
   feed: ['FEED_PORT', ['AMQP_URL', 'REDIS_URL', 'MONGO_URL']],
+  web: ['WEB_PORT', ['WEB_GATEWAY_URL']],
 };
 
 function deployment(component: string, replicas = 2): K8sObject {
@@ -73,7 +75,37 @@ const all = (routerReplicas = 2) => [
   configMap(4),
   ...['gateway', 'presence', 'feed'].map((c) => deployment(c)),
   deployment('message-router', routerReplicas),
+  deployment('web'),
 ];
+
+const service = (component: string): K8sObject => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: `cc-${component}`, labels: { 'app.kubernetes.io/component': component } },
+  spec: { selector: { 'app.kubernetes.io/component': component }, ports: [{ name: 'http' }] },
+});
+
+const ingress = (name: string, host: string, paths: [string, string, string][]): K8sObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name },
+  spec: {
+    rules: [
+      {
+        host,
+        http: {
+          paths: paths.map(([path, pathType, component]) => ({
+            path,
+            pathType,
+            backend: { service: { name: `cc-${component}`, port: { name: 'http' } } },
+          })),
+        },
+      },
+    ],
+  },
+});
+
+const WEB_ROUTES = ['/', '/rooms/:roomId', '/posts', '/posts/:postId/edit'];
 
 describe('checkManifests', () => {
   it('accepts hardened deployments with the settings each service uses', () => {
@@ -136,7 +168,14 @@ describe('checkManifests', () => {
       metadata: { name: `cc-${component}` },
       spec: { podSelector: { matchLabels: { 'app.kubernetes.io/component': component } }, policyTypes: ['Ingress'] },
     });
-    const objects = [...all(), policy('gateway'), policy('message-router'), policy('presence'), policy('nothing')];
+    const objects = [
+      ...all(),
+      policy('gateway'),
+      policy('message-router'),
+      policy('presence'),
+      policy('web'),
+      policy('nothing'),
+    ];
     objects.push({
       apiVersion: 'batch/v1',
       kind: 'Job',
@@ -152,6 +191,34 @@ describe('checkManifests', () => {
       'Job cc-broker-users: automountServiceAccountToken must be false',
       'Deployment cc-feed: no NetworkPolicy selects its pods',
       'NetworkPolicy cc-nothing selects no pods',
+    ]);
+  });
+
+  it('gives the web app no JWT secret', () => {
+    const objects = all();
+    objects[5]?.spec.template.spec.containers[0].env.push({ name: 'JWT_SECRET', valueFrom: {} });
+    expect(checkManifests(objects, workspace)).toEqual([
+      'Deployment cc-web/web: gets JWT_SECRET but verifies no tokens',
+    ]);
+  });
+
+  it('wants the web app on a host of its own with every client-side route routed to it', () => {
+    const objects = [...all(), service('web'), service('message-router')];
+    const web = ingress('web', 'app.example.com', [
+      ['/', 'Exact', 'web'],
+      ['/rooms', 'Prefix', 'web'],
+      ['/posts', 'Prefix', 'web'],
+    ]);
+    expect(checkManifests([...objects, web], workspace, [], WEB_ROUTES)).toEqual([]);
+    const shared = ingress('web', 'chat.example.com', [
+      ['/', 'Exact', 'web'],
+      ['/posts/', 'Prefix', 'web'],
+    ]);
+    const api = ingress('api', 'chat.example.com', [['/rooms', 'Prefix', 'message-router']]);
+    expect(checkManifests([...objects, shared, api], workspace, [], WEB_ROUTES)).toEqual([
+      'Ingress host chat.example.com: the web app shares it with /rooms (its routes are API paths)',
+      "Ingress host chat.example.com: the web app's /rooms/x is not routed",
+      "Ingress host chat.example.com: the web app's /posts is not routed",
     ]);
   });
 });

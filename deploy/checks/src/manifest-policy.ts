@@ -1,7 +1,9 @@
 /**
  * What the rendered chart must guarantee beyond the API schemas (issue 6): hardened containers with
  * probes, resources and a drain-aware shutdown; each service gets exactly the connection settings it
- * uses; router replicas never exceed the partitions; references between objects resolve.
+ * uses, and the JWT secret only where tokens are verified; router replicas never exceed the partitions;
+ * references between objects resolve; the web app has a host of its own on which every client-side
+ * route is routed to it.
  */
 import { SERVER_CLIENTS, SERVICES } from './services.js';
 import type { Workspace } from './workspace.js';
@@ -76,6 +78,7 @@ function deploymentProblems(d: K8sObject, workspace: Workspace, partitions: numb
     }
     const env = new Set((c.env ?? []).map((e) => e.name));
     if (!env.has(facts.portVariable)) problems.push(`${at}: no ${facts.portVariable}`);
+    if (!facts.verifiesTokens && env.has('JWT_SECRET')) problems.push(`${at}: gets JWT_SECRET but verifies no tokens`);
     // the connection settings follow the client libraries the service depends on
     const deps = workspace.get(facts.packageName)?.dependencies ?? {};
     for (const [client, variable] of Object.entries(SERVER_CLIENTS)) {
@@ -93,8 +96,57 @@ function deploymentProblems(d: K8sObject, workspace: Workspace, partitions: numb
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-/** Problems of a whole rendering; `expect` lists kinds that must be present. */
-export function checkManifests(objects: K8sObject[], workspace: Workspace, expect: string[] = []): string[] {
+interface IngressPath {
+  path: string;
+  pathType: string;
+  component: string;
+}
+
+const routes = (path: IngressPath, route: string) =>
+  path.pathType === 'Exact'
+    ? route === path.path
+    : route === path.path || route.startsWith(path.path.endsWith('/') ? path.path : `${path.path}/`);
+
+/**
+ * The web app's client-side routes (/rooms/…, /posts/…) are API paths too: a host that sends any path to
+ * the web app must send nothing to the APIs, and every route (`webRoutes`, `:param`s filled in) to it, or
+ * a reload or a shared link would reach an API or a 404.
+ */
+function webIngressProblems(ingresses: K8sObject[], services: K8sObject[], webRoutes: string[]): string[] {
+  const problems: string[] = [];
+  const componentOf = (name: string | undefined) =>
+    services.find((s) => s.metadata.name === name)?.metadata.labels?.['app.kubernetes.io/component'] ?? '';
+  const byHost = new Map<string, IngressPath[]>();
+  for (const ingress of ingresses) {
+    for (const rule of ingress.spec?.rules ?? []) {
+      const paths = byHost.get(rule.host ?? '*') ?? [];
+      for (const p of rule.http?.paths ?? [])
+        paths.push({ path: p.path, pathType: p.pathType, component: componentOf(p.backend?.service?.name) });
+      byHost.set(rule.host ?? '*', paths);
+    }
+  }
+  const web = SERVICES.filter((s) => !s.verifiesTokens).map((s) => s.name);
+  for (const [host, paths] of byHost) {
+    const toWeb = paths.filter((p) => web.includes(p.component));
+    if (toWeb.length === 0) continue;
+    const others = [...new Set(paths.filter((p) => !web.includes(p.component)).map((p) => p.path))];
+    if (others.length > 0)
+      problems.push(`Ingress host ${host}: the web app shares it with ${others.join(', ')} (its routes are API paths)`);
+    for (const route of webRoutes.map((r) => r.replace(/:[^/]+/g, 'x'))) {
+      if (!toWeb.some((p) => routes(p, route)))
+        problems.push(`Ingress host ${host}: the web app's ${route} is not routed`);
+    }
+  }
+  return problems;
+}
+
+/** Problems of a whole rendering; `expect` lists kinds that must be present; `webRoutes` the app's routes. */
+export function checkManifests(
+  objects: K8sObject[],
+  workspace: Workspace,
+  expect: string[] = [],
+  webRoutes: string[] = [],
+): string[] {
   const problems: string[] = [];
   const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
   const partitionsText = byKind('ConfigMap').find((c) => c.data?.ROUTER_PARTITIONS)?.data?.ROUTER_PARTITIONS;
@@ -170,6 +222,7 @@ export function checkManifests(objects: K8sObject[], workspace: Workspace, expec
       }
     }
   }
+  problems.push(...webIngressProblems(byKind('Ingress'), services, webRoutes));
   for (const kind of expect) if (byKind(kind).length === 0) problems.push(`no ${kind} rendered`);
   return problems;
 }

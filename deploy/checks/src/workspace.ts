@@ -39,3 +39,39 @@ export function readWorkspace(root: string, parents = ['apps', 'packages']): Wor
   }
   return packages;
 }
+
+const SKIPPED_DIRS = new Set(['node_modules', 'dist', 'test', '.turbo', 'coverage']);
+const IMPORT = /(?:from|import)\s*\(?\s*['"](@coffeechat\/[a-z0-9-]+)/g;
+
+/** Workspace packages (`@coffeechat/*`) that a package's own code imports; tests and build output aside. */
+export function importedWorkspacePackages(root: string, dir: string): Set<string> {
+  const found = new Set<string>();
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const file = path.join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) walk(file);
+      } else if (/\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts')) {
+        for (const match of readFileSync(file, 'utf8').matchAll(IMPORT)) found.add(match[1] as string);
+      }
+    }
+  };
+  walk(path.join(root, dir));
+  return found;
+}
+
+/** The client-side routes (`<Route path="…">`) of a browser app's sources, e.g. `/rooms/:roomId`. */
+export function clientRoutes(root: string, dir: string): string[] {
+  const found: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true })) {
+      const file = path.join(current, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith('.tsx'))
+        for (const match of readFileSync(file, 'utf8').matchAll(/<Route\s+path="([^"]+)"/g))
+          found.push(match[1] as string);
+    }
+  };
+  walk(path.join(root, dir));
+  return found;
+}

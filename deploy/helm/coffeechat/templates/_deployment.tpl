@@ -89,16 +89,27 @@ spec:
                   fieldPath: metadata.name
             - name: OTEL_RESOURCE_ATTRIBUTES
               value: {{ printf "service.namespace=%s,service.instance.id=$(POD_NAME),deployment.environment=%s" $root.Values.config.namespace $root.Values.config.environment | quote }}
+            {{- if has "amqp" $c.needs }}
             # its own RabbitMQ user, allowed only its own exchanges and queues (docs/security.md)
             {{- include "coffeechat.secretEnv" (dict "root" $root "var" "AMQP_URL" "key" $c.amqpKey "source" $root.Values.rabbitmq) | nindent 12 }}
+            {{- end }}
             {{- if has "redis" $c.needs }}
             {{- include "coffeechat.secretEnv" (dict "root" $root "var" "REDIS_URL" "source" $root.Values.redis) | nindent 12 }}
             {{- end }}
             {{- if has "mongo" $c.needs }}
             {{- include "coffeechat.secretEnv" (dict "root" $root "var" "MONGO_URL" "source" $root.Values.mongodb) | nindent 12 }}
             {{- end }}
-            {{- if not $root.Values.auth.jwksUrl }}
+            {{- if and $c.verifiesTokens (not $root.Values.auth.jwksUrl) }}
             {{- include "coffeechat.secretEnv" (dict "root" $root "var" "JWT_SECRET" "source" $root.Values.auth) | nindent 12 }}
+            {{- end }}
+            {{- if eq $name "web" }}
+            # where the page's browser reaches the services (/config.json and its Content-Security-Policy)
+            {{- range $var, $url := include "coffeechat.webUrls" $root | fromYaml }}
+            {{- with $url }}
+            - name: {{ $var }}
+              value: {{ . | quote }}
+            {{- end }}
+            {{- end }}
             {{- end }}
             {{- range $key, $value := $v.extraEnv }}
             - name: {{ $key }}

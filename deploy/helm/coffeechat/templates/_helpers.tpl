@@ -42,9 +42,10 @@ app.kubernetes.io/component: {{ . }}
 {{- end -}}
 
 {{/*
-The four services: values key, port variable and port (SPEC §2), the Secret key of its own broker URL
-(its RabbitMQ user), and which servers each one talks to (deploy/check.sh compares "needs" with each
-service's package.json dependencies).
+The four services and the web app (when web.enabled): values key, port variable and port (SPEC §2), the
+Secret key of its own broker URL (its RabbitMQ user), which servers each one talks to (deploy/check.sh
+compares "needs" with each service's package.json dependencies), and whether it verifies tokens (then it
+gets the JWT secret; the web app's server verifies none).
 */}}
 {{- define "coffeechat.components" -}}
 gateway:
@@ -53,24 +54,62 @@ gateway:
   portVar: GATEWAY_PORT
   port: 8080
   needs: [amqp]
+  verifiesTokens: true
 message-router:
   amqpKey: AMQP_URL_MESSAGE_ROUTER
   key: messageRouter
   portVar: ROUTER_PORT
   port: 8081
   needs: [amqp, redis, mongo]
+  verifiesTokens: true
 presence:
   amqpKey: AMQP_URL_PRESENCE
   key: presence
   portVar: PRESENCE_PORT
   port: 8082
   needs: [amqp, redis]
+  verifiesTokens: true
 feed:
   amqpKey: AMQP_URL_FEED
   key: feed
   portVar: FEED_PORT
   port: 8083
   needs: [amqp, redis, mongo]
+  verifiesTokens: true
+{{- if .Values.web.enabled }}
+web:
+  key: web
+  portVar: WEB_PORT
+  port: 8084
+  needs: []
+  verifiesTokens: false
+{{- end }}
+{{- end -}}
+
+{{/*
+Where browsers reach the services, as the web app tells its pages (/config.json) and allows them in its
+Content-Security-Policy: web.gatewayUrl etc., else from the Ingress (wss://<ingress.host>/ws and
+https://<ingress.host>; ws/http without TLS); with neither, unset (the page's own host on the default ports).
+*/}}
+{{- define "coffeechat.webUrls" -}}
+{{- $v := .Values -}}
+{{- $urls := dict "WEB_GATEWAY_URL" $v.web.gatewayUrl "WEB_ROUTER_URL" $v.web.routerUrl "WEB_FEED_URL" $v.web.feedUrl -}}
+{{- if $v.ingress.enabled -}}
+{{- $tls := $v.ingress.tls.enabled -}}
+{{- $api := printf "%s://%s" (ternary "https" "http" $tls) $v.ingress.host -}}
+{{- $_ := set $urls "WEB_GATEWAY_URL" ($urls.WEB_GATEWAY_URL | default (printf "%s://%s/ws" (ternary "wss" "ws" $tls) $v.ingress.host)) -}}
+{{- $_ := set $urls "WEB_ROUTER_URL" ($urls.WEB_ROUTER_URL | default $api) -}}
+{{- $_ := set $urls "WEB_FEED_URL" ($urls.WEB_FEED_URL | default $api) -}}
+{{- end -}}
+{{- toYaml $urls -}}
+{{- end -}}
+
+{{/* The web app's public origin, from its Ingress host; empty without one. */}}
+{{- define "coffeechat.webOrigin" -}}
+{{- $v := .Values -}}
+{{- if and $v.web.enabled $v.ingress.enabled $v.web.ingress.host -}}
+{{- printf "%s://%s" (ternary "https" "http" $v.ingress.tls.enabled) $v.web.ingress.host -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "coffeechat.component" -}}
@@ -126,6 +165,7 @@ feed:
 {{- if eq $v.config.environment "production" -}}
 {{- include "coffeechat.validateProduction" . -}}
 {{- end -}}
+{{- include "coffeechat.validateWeb" . -}}
 {{- if and $v.rabbitmq.users.create (not $v.rabbitmq.users.adminSecret.name) -}}
 {{- fail "rabbitmq.users.create needs rabbitmq.users.adminSecret.name: a Secret with a RabbitMQ administrator's credentials (or set rabbitmq.users.create=false and create the users yourself, docs/security.md)" -}}
 {{- end -}}
@@ -172,6 +212,14 @@ that comes from an existing Secret is the operator's to check.
 {{- if not $v.config.allowedOrigins -}}
 {{- $missing = append $missing "config.allowedOrigins (the pages allowed to use the APIs)" -}}
 {{- end -}}
+{{- if $v.web.enabled -}}
+{{- range $key, $scheme := dict "gatewayUrl" "wss://" "routerUrl" "https://" "feedUrl" "https://" -}}
+{{- $url := index $v.web $key -}}
+{{- if and $url (not (hasPrefix $scheme $url)) -}}
+{{- $missing = append $missing (printf "web.%s with %s" $key $scheme) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- if $missing -}}
 {{- fail (printf "config.environment is production, so set: %s (deploy/README.md, \"Install with Helm\"; for a trial use deploy/helm/values-development.yaml)" (join "; " $missing)) -}}
 {{- end -}}
@@ -192,4 +240,25 @@ One secret setting as an env entry: from the named existing Secret, else from th
       name: {{ include "coffeechat.secretName" .root }}
       key: {{ .key | default .var }}
       {{- end }}
+{{- end -}}
+
+{{/*
+The web app on the Ingress needs a host of its own (its client-side routes /rooms/… and /posts/… are API
+paths on ingress.host), and a non-empty config.allowedOrigins must let its pages in (the services' CORS
+and the gateway's origin check), in every environment: otherwise the page loads and every call is refused.
+*/}}
+{{- define "coffeechat.validateWeb" -}}
+{{- $v := .Values -}}
+{{- if and $v.web.enabled $v.ingress.enabled -}}
+{{- if not $v.web.ingress.host -}}
+{{- fail "web.enabled with ingress.enabled needs web.ingress.host: the browser app's own host (its routes /rooms/… and /posts/… are API paths on ingress.host); or set web.enabled=false" -}}
+{{- end -}}
+{{- if eq $v.web.ingress.host $v.ingress.host -}}
+{{- fail (printf "web.ingress.host must differ from ingress.host (%s): the browser app's routes /rooms/… and /posts/… are API paths there, so a reload would reach the API" $v.ingress.host) -}}
+{{- end -}}
+{{- end -}}
+{{- $origin := include "coffeechat.webOrigin" . -}}
+{{- if and $origin $v.config.allowedOrigins (not (has $origin $v.config.allowedOrigins)) -}}
+{{- fail (printf "config.allowedOrigins must include %s, the web app's origin (web.ingress.host): the services would refuse its pages' calls and WebSockets" $origin) -}}
+{{- end -}}
 {{- end -}}
