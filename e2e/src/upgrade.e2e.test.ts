@@ -42,6 +42,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
   stack = await ChatStack.start({ label: 'upgrade', gateways: 1 });
   await stack.startGateway({ JWT_JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks` });
+  await stack.startGateway({ GATEWAY_MAX_CONNECTIONS: '3' });
 }, 120_000);
 
 afterAll(async () => {
@@ -80,5 +81,20 @@ describe('WebSocket upgrades', () => {
     for (const s of sockets) s.close();
     await Promise.all(sockets.map((s) => s.whenClosed(5000)));
     expect(stack.gateways[1]?.output(), stack.outputs()).not.toContain(WARNING);
+  });
+
+  it('a full gateway answers 503 with Retry-After and is not ready, instead of running out of files', async () => {
+    const url = stack.wsUrl(2);
+    const ready = () => fetch(url.replace(/^ws/, 'http').replace(/\/ws$/, '/readyz')).then((r) => r.status);
+    const sockets = await openAll(url, await Promise.all(['f1', 'f2', 'f3'].map((u) => tokenFor(u))));
+    expect(await RawSocket.handshakeStatus(`${url}?token=${await tokenFor('f4')}`)).toBe(503);
+    expect(await ready()).toBe(503);
+    sockets[0]?.close();
+    await sockets[0]?.whenClosed(5000);
+    await eventually(async () =>
+      expect(await RawSocket.handshakeStatus(`${url}?token=${await tokenFor('f4')}`)).toBe(101),
+    );
+    expect(await ready()).toBe(200);
+    for (const s of sockets.slice(1)) s.close();
   });
 });

@@ -11,6 +11,15 @@ import {
   parseEnv,
   port,
 } from '@coffeechat/service-kit';
+import { openFilesLimit } from './open-files.js';
+
+/** Files the gateway keeps for itself and for upgrades being refused, below the open-files limit. */
+const OWN_FILES = 256;
+
+function defaultMaxConnections(): number {
+  const limit = openFilesLimit();
+  return limit === undefined ? 1_000_000 : Math.max(1, limit - OWN_FILES);
+}
 
 export interface GatewayConfig extends CommonConfig {
   port: number;
@@ -37,6 +46,8 @@ export interface GatewayConfig extends CommonConfig {
   connectionsPerUser: number;
   /** open WebSockets per client address on this gateway (0: no bound; behind a proxy every client shares its address) */
   connectionsPerIp: number;
+  /** open WebSockets on this gateway; the next upgrade gets 503 and /readyz turns 503 (below the open-files limit) */
+  maxConnections: number;
   /** a connection whose token expired is closed with 4001 this long after `exp` unless refreshed */
   tokenGraceSec: number;
   /** how long a join waits for the router, and a send for the broker's confirm */
@@ -76,6 +87,7 @@ export function loadConfig(env: Env): GatewayConfig {
     roomsPerConnection: int('GATEWAY_ROOMS_PER_CONNECTION', Limits.roomsPerConnection, { min: 1, max: 100_000 }),
     connectionsPerUser: int('GATEWAY_CONNECTIONS_PER_USER', Limits.connectionsPerUser, { min: 1, max: 1_000_000 }),
     connectionsPerIp: int('GATEWAY_CONNECTIONS_PER_IP', 0, { min: 0, max: 10_000_000 }),
+    maxConnections: int('GATEWAY_MAX_CONNECTIONS', defaultMaxConnections(), { min: 1, max: 10_000_000 }),
     tokenGraceSec: int('TOKEN_GRACE_SEC', Limits.tokenGraceSec, { min: 0, max: 3600 }),
     brokerTimeoutMs: int('GATEWAY_BROKER_TIMEOUT_MS', 5000, { min: 100, max: 60_000 }),
     maxSendsInFlight: int('GATEWAY_MAX_SENDS_IN_FLIGHT', 5000, { min: 1, max: 1_000_000 }),

@@ -69,6 +69,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxReadBytes: config.maxReadBytes,
     verifier,
     quota: new ConnectionQuota({ perUser: config.connectionsPerUser, perIp: config.connectionsPerIp }),
+    maxConnections: config.maxConnections,
     metrics,
     ready: () => feed.isUp(),
     logger,

@@ -43,6 +43,8 @@ export interface GatewayServerOptions {
   verifier: TokenVerifier;
   /** open WebSockets per user and address */
   quota: ConnectionQuota;
+  /** open WebSockets on this gateway: past it, upgrades get 503 and /readyz is 503 */
+  maxConnections: number;
   metrics: Metrics;
   /** true while the broker is reachable */
   ready: () => boolean;
@@ -72,6 +74,7 @@ function reply(
 
 /** A refused upgrade over the open-connections quota, or while the key set is fetched: try again soon. */
 const RETRY_AFTER_SEC = '1';
+const GATEWAY_FULL = 'this gateway holds all the connections it may; try again (or another gateway)';
 const KEYS_PENDING = "the token's signing keys are being fetched; try again";
 
 const problem = (code: string, message: string) => ({ error: { code, message } });
@@ -89,9 +92,15 @@ export class GatewayServer {
   readonly app: TemplatedApp = uWS.App();
   private listenSocket?: us_listen_socket;
   private accepting = true;
+  private open = 0;
 
   constructor(private readonly options: GatewayServerOptions) {
-    registerReadiness(options.metrics, () => this.accepting && options.ready());
+    registerReadiness(options.metrics, () => this.ready());
+  }
+
+  /** Accepting, the broker up, and room for more sockets (a load balancer sends new clients elsewhere). */
+  private ready(): boolean {
+    return this.accepting && this.open < this.options.maxConnections && this.options.ready();
   }
 
   /** Room fan-out through uWS topics, for the room hub. */
@@ -132,6 +141,7 @@ export class GatewayServer {
       sendPingsAutomatically: true,
       upgrade: (res, req, context) => this.upgrade(res, req, context),
       open: (ws) => {
+        this.open += 1;
         const data = ws.getUserData();
         data.socket = new UwsClientSocket(ws);
         data.session = new Session(data.connId, data.userId, data.socket, data.tokenExp);
@@ -146,6 +156,7 @@ export class GatewayServer {
         if (session) protocol.drain(session);
       },
       close: (ws) => {
+        this.open -= 1;
         const data = ws.getUserData();
         if (data.socket) data.socket.closed = true;
         o.quota.release(data.userId, data.ip);
@@ -154,7 +165,7 @@ export class GatewayServer {
     });
     this.app.get('/healthz', (res) => reply(res, 200, { status: 'ok' }));
     this.app.get('/readyz', (res) => {
-      const ok = this.accepting && o.ready();
+      const ok = this.ready();
       reply(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
     });
     this.app.get('/metrics', (res) => {
@@ -220,6 +231,10 @@ export class GatewayServer {
   private admit(res: HttpResponse, identity: Identity, h: Handshake): void {
     if (!this.accepting) {
       reply(res, 503, problem('UNAVAILABLE', 'shutting down'));
+      return;
+    }
+    if (this.open >= this.options.maxConnections) {
+      reply(res, 503, problem('UNAVAILABLE', GATEWAY_FULL), 'application/json', { 'retry-after': RETRY_AFTER_SEC });
       return;
     }
     // The place is taken here and given back by the socket's close handler.
