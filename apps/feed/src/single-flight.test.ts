@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BatchFlight, SingleFlight } from './single-flight.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+const nextTurn = () => new Promise((r) => setImmediate(r));
 
 describe('single-flight', () => {
   it('shares one load among concurrent callers of a key, then loads afresh', async () => {
@@ -14,7 +15,22 @@ describe('single-flight', () => {
     };
     const results = await Promise.all(Array.from({ length: 100 }, () => flight.run('k', load)));
     expect(new Set(results)).toEqual(new Set([1]));
+    await nextTurn();
     expect(await flight.run('k', load)).toBe(2);
+  });
+
+  it('a caller that asks in the turn the load settled in joins it (its cache miss may predate the load’s write)', async () => {
+    const single = new SingleFlight<number>();
+    const batch = new BatchFlight<number>();
+    let loads = 0;
+    const load = async () => ++loads;
+    await single.run('k', load);
+    expect(await single.run('k', load)).toBe(1);
+    await batch.run(['k'], async (keys) => new Map(keys.map((k) => [k, ++loads])));
+    expect((await batch.run(['k'], async () => new Map([['k', ++loads]]))).get('k')).toBe(2);
+    expect(loads).toBe(2);
+    await nextTurn();
+    expect(await single.run('k', load)).toBe(3);
   });
 
   it('a failed load reaches every waiter and is not remembered', async () => {
