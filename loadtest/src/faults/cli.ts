@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { killAllOwned } from '@coffeechat/testkit';
 import { loadConfig } from '../config.js';
 import { applyParams, BASE_PARAMS, type LoadParams, ParamError } from '../params.js';
 import { machineInfo } from '../probes/machine.js';
@@ -17,7 +18,6 @@ import { FAULTS } from './catalog.js';
 import type { FaultDef } from './fault.js';
 import { overload, reconnectStorm } from './load-faults.js';
 import { runFault } from './run-fault.js';
-import { killAllOwned } from './servers/owned-process.js';
 import { type FaultRow, summaryTable } from './summary.js';
 
 const ALL: FaultDef[] = [...FAULTS, reconnectStorm, overload];

@@ -5,8 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@coffeechat/testkit';
-import { type OwnedProcess, startOwned } from './owned-process.js';
+import { freePort, type OwnedProcess, startOwned } from '@coffeechat/testkit';
 
 export class FerretServer {
   process: OwnedProcess | undefined;

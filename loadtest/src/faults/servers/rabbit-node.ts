@@ -8,8 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '@coffeechat/testkit';
-import { type OwnedProcess, startOwned } from './owned-process.js';
+import { freePort, type OwnedProcess, startOwned } from '@coffeechat/testkit';
 
 const run = promisify(execFile);
 const BIN = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin' : '';

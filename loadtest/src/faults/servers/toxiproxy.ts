@@ -3,8 +3,7 @@
  * on a free port, and the few calls of its HTTP API the faults use. Each proxy sits between one
  * client (a service, or the load generator) and one server; cutting it drops every connection through it.
  */
-import { freePort } from '@coffeechat/testkit';
-import { type OwnedProcess, startOwned } from './owned-process.js';
+import { freePort, type OwnedProcess, startOwned } from '@coffeechat/testkit';
 
 export interface Toxic {
   type: 'latency' | 'bandwidth' | 'reset_peer' | 'timeout' | 'limit_data' | 'slow_close' | 'slicer';

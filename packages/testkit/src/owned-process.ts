@@ -1,5 +1,5 @@
 /**
- * A server process the fault suite starts itself (toxiproxy, redis-server, FerretDB, a RabbitMQ node):
+ * A server process a test or the fault suite starts itself (toxiproxy, redis-server, FerretDB, a RabbitMQ node):
  * its own process group, so a signal reaches the whole tree (a RabbitMQ node is a shell script and
  * an Erlang VM); output appended to a log file; ready when its TCP port accepts. Only processes
  * started here are ever signalled, by their group id.

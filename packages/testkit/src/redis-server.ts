@@ -1,8 +1,11 @@
-/** A redis-server of the fault suite's own on a free port, without persistence (as caches usually run). */
+/**
+ * A redis-server of a test's or fault run's own on a free port, without persistence (as caches usually
+ * run): stopping and starting it again loses everything, as a restarted cache does. Never the machine's.
+ */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { freePort } from '@coffeechat/testkit';
 import { type OwnedProcess, startOwned } from './owned-process.js';
+import { freePort } from './ports.js';
 
 export class RedisServer {
   process: OwnedProcess | undefined;
