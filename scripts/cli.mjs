@@ -7,7 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canManageBroker, ensureBrokerUsers } from './broker-users.mjs';
 import { ensureGoTool } from './go-tools.mjs';
-import { chooseSource, dockerAnswers, ensureChromium, ensureInfra, ferretBackend } from './infra.mjs';
+import {
+  chooseSource,
+  dockerAnswers,
+  ensureChromium,
+  ensureInfra,
+  ensureRedisServerBinary,
+  ferretBackend,
+} from './infra.mjs';
 import { JAEGER_DEFAULT_PORTS, startJaeger } from './jaeger.mjs';
 import { supervise } from './supervisor.mjs';
 
@@ -166,6 +173,8 @@ async function test() {
   const containers = chooseSource({ env: process.env, dockerAnswers: dockerAnswers() }) === 'docker';
   const infra = containers ? null : await ensureInfra();
   const chromium = ensureChromium();
+  // apps/feed/test/redis-loss.test.ts restarts a redis-server of its own
+  ensureRedisServerBinary();
   let status = 1;
   try {
     build();
@@ -255,6 +264,7 @@ async function bench() {
  */
 async function faults() {
   await runWithInfra(path.join('loadtest', 'dist', 'faults', 'cli.js'), process.argv.slice(3), async () => {
+    ensureRedisServerBinary();
     const toxiproxy = ensureGoTool('toxiproxy');
     const ferret = await ferretBackend();
     return {

@@ -121,6 +121,14 @@ export function ensureChromium(env = process.env) {
   return '/usr/bin/chromium';
 }
 
+/**
+ * The redis-server binary, for the tests and faults that start a Redis of their own on a free port and
+ * restart it empty (never the machine's Redis), whichever source the shared servers come from.
+ */
+export function ensureRedisServerBinary() {
+  if (!has('redis-server')) aptInstall('redis-server', 'install redis-server');
+}
+
 async function ensureRabbit(url) {
   if (await checks.amqp(url)) return 'running';
   if (!has('rabbitmq-server')) aptInstall('rabbitmq-server');

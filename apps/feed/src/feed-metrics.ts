@@ -3,12 +3,14 @@
  * hits / (hits + misses); `loads` counts what actually went to the stores after single-flight.
  */
 import type { Metrics } from '@coffeechat/service-kit';
-import { Counter } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { PageKind } from './redis/keys.js';
 
 export type CacheName = 'post' | PageKind;
 export type EventName = 'message.stored' | 'room.created';
 export type EventOutcome = 'counted' | 'capped' | 'duplicate' | 'ignored' | 'rejected' | 'retried';
+/** how a rankings rebuild ended: done, failed (a store call failed or timed out), or aborted (lost its lock, shutdown) */
+export type RebuildOutcome = 'done' | 'failed' | 'aborted';
 
 const DB_COMMANDS = new Set(['find', 'insert', 'update', 'delete', 'findAndModify', 'createIndexes', 'getMore']);
 
@@ -18,6 +20,10 @@ export interface FeedMetrics {
   cacheLoad(cache: CacheName): void;
   dbCommand(name: string): void;
   event(name: EventName, outcome: EventOutcome): void;
+  /** whether the last check found the rankings complete */
+  rankingsIntact(intact: boolean): void;
+  /** a rebuild that ran: its outcome, duration and the MongoDB records it read */
+  rankingsRebuild(outcome: RebuildOutcome, seconds: number, records: number): void;
 }
 
 export function feedMetrics({ registry }: Metrics): FeedMetrics {
@@ -51,6 +57,28 @@ export function feedMetrics({ registry }: Metrics): FeedMetrics {
     labelNames: ['event', 'outcome'],
     registers: [registry],
   });
+  const intact = new Gauge({
+    name: 'coffeechat_feed_rankings_intact',
+    help: '1 while the Redis rankings hold everything MongoDB has, 0 after Redis lost them until a rebuild (as of the last check)',
+    registers: [registry],
+  });
+  const rebuilds = new Counter({
+    name: 'coffeechat_feed_rankings_rebuilds_total',
+    help: 'Rebuilds of the Redis rankings from MongoDB by this replica, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const rebuildSeconds = new Histogram({
+    name: 'coffeechat_feed_rankings_rebuild_seconds',
+    help: 'Duration of the rankings rebuilds that completed',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const rebuildRecords = new Counter({
+    name: 'coffeechat_feed_rankings_rebuild_records_total',
+    help: 'Engagement records read from MongoDB by rankings rebuilds',
+    registers: [registry],
+  });
   return {
     cacheHits: (cache, n = 1) => {
       if (n > 0) hits.inc({ cache }, n);
@@ -61,5 +89,11 @@ export function feedMetrics({ registry }: Metrics): FeedMetrics {
     cacheLoad: (cache) => loads.inc({ cache }),
     dbCommand: (name) => db.inc({ command: DB_COMMANDS.has(name) ? name : 'other' }),
     event: (event, outcome) => events.inc({ event, outcome }),
+    rankingsIntact: (ok) => intact.set(ok ? 1 : 0),
+    rankingsRebuild: (outcome, seconds, records) => {
+      rebuilds.inc({ outcome });
+      if (outcome === 'done') rebuildSeconds.observe(seconds);
+      rebuildRecords.inc(records);
+    },
   };
 }

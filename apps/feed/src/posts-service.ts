@@ -15,10 +15,8 @@ import type { LikesStore } from './mongo/likes-store.js';
 import type { PostsStore } from './mongo/posts-store.js';
 import { normalizeTags, type PostDoc, type PostEntry, postOf } from './post.js';
 import type { PostReader } from './post-reader.js';
-import { postBuckets } from './ranking-sets.js';
 import type { EngagementGuards } from './redis/engagement-guards.js';
 import type { PageCache } from './redis/page-cache.js';
-import type { RankingsStore } from './redis/rankings-store.js';
 import { WEIGHTS } from './scoring.js';
 
 export interface PostsServiceDeps {
@@ -26,7 +24,6 @@ export interface PostsServiceDeps {
   likes: LikesStore;
   reader: PostReader;
   pages: PageCache;
-  rankings: RankingsStore;
   guards: EngagementGuards;
   engagement: EngagementRecorder;
   /** likes and unlikes reorder the ranked pages: their bumps are coalesced (a like loop is no cache flush loop) */
@@ -91,7 +88,7 @@ export class PostsService {
     if (!(await this.deps.store.remove(postId))) throw notFound();
     await this.deps.reader.markDeleted(postId);
     await this.deps.likes.removeAll(postId);
-    await this.deps.rankings.remove(postId, postBuckets(post.tags, this.deps.clock()));
+    await this.deps.engagement.unrank(postId, post.tags);
     await this.deps.pages.bump(['feed', 'rank']);
   }
 

@@ -4,7 +4,7 @@
  * descriptions into key names.
  */
 import type { RankingWindow } from '@coffeechat/contracts';
-import { contribution, mergeWeights } from './scoring.js';
+import { type Contribution, contribution, mergeWeights } from './scoring.js';
 import {
   bucketExpiresAt,
   bucketInWindow,
@@ -29,33 +29,50 @@ export interface RankingIncrement {
   expireAt: number;
 }
 
-export interface Engagement {
+/** Whose engagement it is: the post, its author and the tags it had at the time. */
+export interface EngagedPost {
   postId: string;
   authorId: string;
   tags: readonly string[];
-  weight: number;
-  at: number;
+}
+
+/** What one engagement (or a sum of engagements) adds in each window: the bucket and the value there. */
+export type WindowPoints = Readonly<Record<WindowName, Contribution>>;
+
+export function windowPoints(weight: number, at: number): WindowPoints {
+  const out = {} as Record<WindowName, Contribution>;
+  for (const window of POPULAR_WINDOWS) out[window] = contribution(WINDOWS[window], weight, at);
+  return out;
 }
 
 /**
- * The increments of one engagement (a negative weight takes back an earlier one, e.g. an unlike with
- * the like's original time). Buckets no read will merge any more are skipped.
+ * The increments of `points` earned by `post` (negative to take back an earlier engagement, e.g. an
+ * unlike with the like's time): in the post rankings (overall and per tag) unless
+ * `postRankings` is false (a deleted post's past engagement), and in its author's and tags' rankings.
+ * Buckets no read at `now` merges are skipped.
  */
-export function rankingIncrements(e: Engagement, now: number): RankingIncrement[] {
+export function pointsIncrements(
+  post: EngagedPost,
+  points: WindowPoints,
+  now: number,
+  postRankings: boolean,
+): RankingIncrement[] {
   const out: RankingIncrement[] = [];
   const add = (ranking: Ranking, member: string) => {
     const spec = WINDOWS[ranking.window];
-    const { bucket, value } = contribution(spec, e.weight, e.at);
+    const { bucket, value } = points[ranking.window];
     if (!bucketInWindow(spec, bucket, now)) return;
     out.push({ ranking, bucket, member, delta: value, expireAt: bucketExpiresAt(spec, bucket) });
   };
-  for (const window of POPULAR_WINDOWS) {
-    add({ kind: 'posts', window, tag: null }, e.postId);
-    for (const tag of e.tags) add({ kind: 'posts', window, tag }, e.postId);
+  if (postRankings) {
+    for (const window of POPULAR_WINDOWS) {
+      add({ kind: 'posts', window, tag: null }, post.postId);
+      for (const tag of post.tags) add({ kind: 'posts', window, tag }, post.postId);
+    }
   }
   for (const window of RANKING_WINDOWS) {
-    add({ kind: 'authors', window }, e.authorId);
-    for (const tag of e.tags) add({ kind: 'tags', window }, tag);
+    add({ kind: 'authors', window }, post.authorId);
+    for (const tag of post.tags) add({ kind: 'tags', window }, tag);
   }
   return out;
 }

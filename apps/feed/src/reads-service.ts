@@ -11,10 +11,11 @@ import type { FeedMetrics } from './feed-metrics.js';
 import type { PostsStore } from './mongo/posts-store.js';
 import type { PostEntry } from './post.js';
 import type { PostReader } from './post-reader.js';
-import { mergePlan } from './ranking-sets.js';
+import { type MergePlan, mergePlan } from './ranking-sets.js';
+import { RankingsRebuilding } from './rankings-recovery.js';
 import type { Generation, PageKind } from './redis/keys.js';
 import type { PageCache } from './redis/page-cache.js';
-import type { RankingsStore } from './redis/rankings-store.js';
+import type { Ranked, RankingsStore } from './redis/rankings-store.js';
 import { SingleFlight } from './single-flight.js';
 import type { WindowName } from './windows.js';
 
@@ -51,6 +52,8 @@ export interface ReadsServiceDeps {
   metrics: FeedMetrics;
   clock: Clock;
   cacheEnabled: boolean;
+  /** a ranked read found the rankings incomplete (Redis lost them): check and rebuild now */
+  onRankingsMissing(): void;
 }
 
 export class ReadsService {
@@ -89,7 +92,7 @@ export class ReadsService {
     const depth = this.deps.cacheEnabled ? RANKED_DEPTH : limit + HYDRATE_SLACK;
     const variant = `${window}:${tag === null ? 'all' : `t:${tag}`}`;
     const loaded = await this.page('popular', variant, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.deps.rankings.top(mergePlan(ranking, this.deps.clock()), depth);
+      const top = await this.ranked(mergePlan(ranking, this.deps.clock()), depth);
       const posts = await this.deps.reader.getMany(top.slice(0, limit + HYDRATE_SLACK).map((r) => r.member));
       return { value: JSON.stringify(top.map((r) => [r.member, score(r.score)])), posts };
     });
@@ -111,7 +114,7 @@ export class ReadsService {
 
   async authors(window: RankingWindow, limit: number): Promise<string> {
     const loaded = await this.page('authors', `${window}:${limit}`, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.deps.rankings.top(mergePlan({ kind: 'authors', window }, this.deps.clock()), limit);
+      const top = await this.ranked(mergePlan({ kind: 'authors', window }, this.deps.clock()), limit);
       const authors = top.map((r) => ({ authorId: r.member, score: score(r.score) }));
       return { value: JSON.stringify({ window, authors }) };
     });
@@ -120,10 +123,21 @@ export class ReadsService {
 
   async tags(window: RankingWindow, limit: number): Promise<string> {
     const loaded = await this.page('tags', `${window}:${limit}`, 'rank', PageTtl.rankedMs, async () => {
-      const top = await this.deps.rankings.top(mergePlan({ kind: 'tags', window }, this.deps.clock()), limit);
+      const top = await this.ranked(mergePlan({ kind: 'tags', window }, this.deps.clock()), limit);
       return { value: JSON.stringify({ window, tags: top.map((r) => ({ tag: r.member, score: score(r.score) })) }) };
     });
     return loaded.value;
+  }
+
+  /**
+   * The top `n` of a ranking, served only while the rankings are complete. The mark is read after the
+   * merge (same connection, in order): if it is still there, Redis did not lose the sets before the read.
+   */
+  private async ranked(plan: MergePlan, n: number): Promise<Ranked[]> {
+    const [top, intact] = await Promise.all([this.deps.rankings.top(plan, n), this.deps.rankings.intact()]);
+    if (intact) return top;
+    this.deps.onRankingsMissing();
+    throw new RankingsRebuilding();
   }
 
   private async page(

@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock.js';
-import { mergePlan, rankingIncrements } from './ranking-sets.js';
+import { type EngagedPost, mergePlan, pointsIncrements, windowPoints } from './ranking-sets.js';
 import { contribution, decayedPoints, mergeWeights, WEIGHTS } from './scoring.js';
-import { bucketExpiresAt, bucketInWindow, bucketStart, WINDOWS, windowBuckets } from './windows.js';
+import {
+  bucketExpiresAt,
+  bucketInWindow,
+  bucketStart,
+  FINEST_BUCKET_MS,
+  finestBucketStart,
+  oldestLiveBucket,
+  WINDOWS,
+  windowBuckets,
+} from './windows.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+
+/** The increments of one engagement of `weight` at `at`, as the recorder makes them. */
+const incrementsOf = (post: EngagedPost, weight: number, at: number, now: number) =>
+  pointsIncrements(post, windowPoints(weight, at), now, true);
 
 /** A sorted set per (ranking, bucket) in memory, merged the way ZUNIONSTORE … WEIGHTS does it. */
 function simulate(now: Clock) {
@@ -15,7 +28,7 @@ function simulate(now: Clock) {
   const keyOf = (r: object, b: number) => `${JSON.stringify(r)}@${b}`;
   return {
     engage(postId: string, weight: number, at: number, tags: string[] = []) {
-      for (const inc of rankingIncrements({ postId, authorId: `a-${postId}`, tags, weight, at }, now())) {
+      for (const inc of incrementsOf({ postId, authorId: `a-${postId}`, tags }, weight, at, now())) {
         const key = keyOf(inc.ranking, inc.bucket);
         const set = sets.get(key) ?? new Map<string, number>();
         set.set(inc.member, (set.get(inc.member) ?? 0) + inc.delta);
@@ -123,7 +136,7 @@ describe('window boundaries', () => {
   it('24h and 7d windows hold 25 and 29 buckets; older engagements are not written at all', () => {
     expect(windowBuckets(WINDOWS['24h'], T0 + 1)).toHaveLength(25);
     expect(windowBuckets(WINDOWS['7d'], T0 + 1)).toHaveLength(29);
-    const incs = rankingIncrements({ postId: 'p', authorId: 'a', tags: ['x'], weight: 1, at: T0 - 2 * DAY }, T0);
+    const incs = incrementsOf({ postId: 'p', authorId: 'a', tags: ['x'] }, 1, T0 - 2 * DAY, T0);
     expect(new Set(incs.map((i) => i.ranking.window))).toEqual(new Set(['7d']));
   });
 
@@ -138,7 +151,7 @@ describe('window boundaries', () => {
   });
 
   it('per-tag, author and tag rankings get the same increments as the overall ranking', () => {
-    const incs = rankingIncrements({ postId: 'p', authorId: 'ann', tags: ['go', 'rust'], weight: 5, at: T0 }, T0);
+    const incs = incrementsOf({ postId: 'p', authorId: 'ann', tags: ['go', 'rust'] }, 5, T0, T0);
     const kinds = incs.map(
       (i) => `${i.ranking.kind}:${i.ranking.window}:${'tag' in i.ranking ? i.ranking.tag : ''}:${i.member}`,
     );
@@ -159,5 +172,28 @@ describe('window boundaries', () => {
       'tags:7d::go',
       'tags:7d::rust',
     ]);
+  });
+});
+
+describe('points kept for a rebuild', () => {
+  it('every window’s bucket is a whole number of finest buckets, so a finest bucket lies in one bucket of each', () => {
+    for (const spec of Object.values(WINDOWS)) {
+      expect(spec.bucketMs % FINEST_BUCKET_MS).toBe(0);
+      for (let t = T0 - 3 * DAY; t < T0; t += 7 * MIN + 13_000) {
+        expect(bucketStart(spec, finestBucketStart(t))).toBe(bucketStart(spec, t));
+      }
+    }
+  });
+
+  it('the oldest live bucket is the first one the widest window merges', () => {
+    expect(oldestLiveBucket(T0 + 1)).toBe(windowBuckets(WINDOWS['7d'], T0 + 1)[0]);
+    for (const spec of Object.values(WINDOWS)) {
+      expect(windowBuckets(spec, T0 + 1)[0]).toBeGreaterThanOrEqual(oldestLiveBucket(T0 + 1));
+    }
+  });
+
+  it('a deleted post’s points leave the post rankings and stay its author’s and tags’', () => {
+    const incs = pointsIncrements({ postId: 'p', authorId: 'ann', tags: ['go'] }, windowPoints(5, T0), T0, false);
+    expect(new Set(incs.map((i) => i.ranking.kind))).toEqual(new Set(['authors', 'tags']));
   });
 });

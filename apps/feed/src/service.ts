@@ -17,19 +17,24 @@ import { feedMetrics } from './feed-metrics.js';
 import { feedRoutes } from './http/routes.js';
 import { backendUnavailable } from './http/unavailable.js';
 import { connectDatabase, type Database } from './mongo/database.js';
+import { mongoEngagementStore } from './mongo/engagement-store.js';
 import { mongoLikesStore } from './mongo/likes-store.js';
 import { mongoPostsStore } from './mongo/posts-store.js';
 import { PostReader } from './post-reader.js';
 import { PostsService } from './posts-service.js';
+import { RankingsRecovery } from './rankings-recovery.js';
 import { ReadsService } from './reads-service.js';
 import { redisEngagementGuards } from './redis/engagement-guards.js';
 import { feedKeys } from './redis/keys.js';
 import { noPageCache, redisPageCache } from './redis/page-cache.js';
 import { noPostCache, redisPostCache } from './redis/post-cache.js';
+import { redisRankingsRebuildStore } from './redis/rankings-rebuild-store.js';
 import { redisRankingsStore } from './redis/rankings-store.js';
 
 /** A like shows in the ranked pages within this (SPEC §5: 1 s); a replica recomputes them at most 4 times a second. */
 const RANK_BUMP_WINDOW_MS = 250;
+/** Start-up waits this long for the first rankings check (a rebuild, if Redis lost them); then it goes on in the background. */
+const FIRST_CHECK_WAIT_MS = 20_000;
 
 export interface Feed extends RunningService {
   port: number;
@@ -37,6 +42,7 @@ export interface Feed extends RunningService {
   redis: Redis;
   metrics: Metrics;
   consumer: EventsConsumer;
+  recovery: RankingsRecovery;
 }
 
 export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock = systemClock): Promise<Feed> {
@@ -53,19 +59,41 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
 
   const store = await mongoPostsStore(database.db);
   const likes = await mongoLikesStore(database.db);
+  const points = await mongoEngagementStore(database.db);
   const rankings = redisRankingsStore(redis, keys);
   const guards = redisEngagementGuards(redis, keys);
   const pages = config.cache ? redisPageCache(redis, keys) : noPageCache;
   const postCache = config.cache ? redisPostCache(redis, keys) : noPostCache;
   const reader = new PostReader(postCache, store, fm, config.cache);
-  const engagement = new EngagementRecorder(store, reader, rankings, clock);
+  const engagement = new EngagementRecorder(store, reader, points, rankings, clock);
+  const recovery = new RankingsRecovery({
+    rankings,
+    rebuild: redisRankingsRebuildStore(redis, keys),
+    points,
+    pages,
+    metrics: fm,
+    logger,
+    clock,
+  });
+  redis.on('ready', () => recovery.nudge('redis connection ready'));
+  const firstCheck = recovery.start();
+  await Promise.race([firstCheck, new Promise((r) => setTimeout(r, FIRST_CHECK_WAIT_MS).unref())]);
   const rankBumps = new CoalescedBumps(
     (g) => pages.bump(g),
     RANK_BUMP_WINDOW_MS,
     (err) => logger.warn({ err }, 'ranked pages not invalidated'),
   );
-  const posts = new PostsService({ store, likes, reader, pages, rankings, guards, engagement, rankBumps, clock });
-  const reads = new ReadsService({ store, reader, pages, rankings, metrics: fm, clock, cacheEnabled: config.cache });
+  const posts = new PostsService({ store, likes, reader, pages, guards, engagement, rankBumps, clock });
+  const reads = new ReadsService({
+    store,
+    reader,
+    pages,
+    rankings,
+    metrics: fm,
+    clock,
+    cacheEnabled: config.cache,
+    onRankingsMissing: () => recovery.nudge('a ranked read found the rankings missing'),
+  });
   const consumer = await startEventsConsumer(broker, ns, new ChatEngagement(guards, engagement, clock), fm, logger);
 
   const http = await startHttpApi({
@@ -90,10 +118,12 @@ export async function startFeed(config: FeedConfig, logger: Logger, clock: Clock
     redis,
     metrics,
     consumer,
+    recovery,
     stop: () =>
       runSteps(logger, [
         () => http.close(),
         () => consumer.stop(),
+        () => recovery.stop(),
         () => rankBumps.flush(),
         () => broker.close(),
         () => redis.quit(),

@@ -36,6 +36,19 @@ export function bucketStart(spec: WindowSpec, t: number): number {
   return Math.floor(t / spec.bucketMs) * spec.bucketMs;
 }
 
+/** The smallest bucket of any window; every other window's bucket is a whole number of them. */
+export const FINEST_BUCKET_MS = Math.min(...Object.values(WINDOWS).map((w) => w.bucketMs));
+
+/** The finest bucket holding `t`: it lies in exactly one bucket of each window. */
+export function finestBucketStart(t: number): number {
+  return Math.floor(t / FINEST_BUCKET_MS) * FINEST_BUCKET_MS;
+}
+
+/** The oldest bucket start any window merges at `now`: older engagement counts nowhere. */
+export function oldestLiveBucket(now: number): number {
+  return Math.min(...Object.values(WINDOWS).map((spec) => bucketStart(spec, now - spec.lengthMs)));
+}
+
 /** Starts of the buckets a read at `now` merges, oldest first. */
 export function windowBuckets(spec: WindowSpec, now: number): number[] {
   const first = bucketStart(spec, now - spec.lengthMs);

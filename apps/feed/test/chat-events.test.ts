@@ -3,56 +3,38 @@
  * way the message-router publishes them move a post up in `popular`; per-room caps, seq dedupe and
  * dead-lettering of malformed events.
  */
-import {
-  EventKey,
-  feedTopology,
-  type MessageStoredEvent,
-  type RoomCreatedEvent,
-  topology,
-} from '@coffeechat/contracts';
-import { eventually, removeFeedNamespace, servers } from '@coffeechat/testkit';
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { EventKey, feedTopology } from '@coffeechat/contracts';
+import { eventually, removeFeedNamespace } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_CAP_PER_ROOM_HOUR, WEIGHTS } from '../src/scoring.js';
-import { type Client, createPost, startTestFeed, type TestFeed, userClient } from './helpers.js';
+import {
+  type Client,
+  createPost,
+  eventPublisher,
+  roomCreated,
+  startTestFeed,
+  stored,
+  type TestFeed,
+  userClient,
+} from './helpers.js';
 
 let t: TestFeed;
-let conn: ChannelModel;
-let ch: ConfirmChannel;
+let events: Awaited<ReturnType<typeof eventPublisher>>;
 let ann: Client;
 
 beforeAll(async () => {
   t = await startTestFeed();
   ann = await userClient(t.url, 'ann');
-  conn = await amqp.connect(servers.amqpUrl);
-  ch = await conn.createConfirmChannel();
+  events = await eventPublisher(t.ns);
 });
 
 afterAll(async () => {
-  await conn?.close();
+  await events?.close();
   await t?.close();
   if (t) await removeFeedNamespace(t.ns);
 });
 
-async function publish(key: string, body: unknown) {
-  const content = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  ch.publish(topology(t.ns).eventsExchange, key, content, { contentType: 'application/json', persistent: true });
-  await ch.waitForConfirms();
-}
-
-const roomCreated = (roomId: string, postId: string | null): RoomCreatedEvent => ({
-  roomId,
-  postId,
-  memberIds: ['ann', 'bob'],
-  at: Date.now(),
-});
-const stored = (roomId: string, postId: string | null, seq: number): MessageStoredEvent => ({
-  roomId,
-  postId,
-  seq,
-  senderId: seq % 2 ? 'ann' : 'bob',
-  ts: Date.now(),
-});
+const publish = (key: string, body: unknown) => events.publish(key, body);
 
 const popular = async (tag: string) => {
   const reply = await ann.get(`/posts/popular?window=1h&tag=${tag}`);
@@ -137,7 +119,7 @@ describe('chat engagement', () => {
     const { deadQueue } = feedTopology(t.ns);
     const dead: string[] = [];
     await eventually(async () => {
-      const msg = await ch.get(deadQueue, { noAck: true });
+      const msg = await events.ch.get(deadQueue, { noAck: true });
       if (msg) dead.push(msg.content.toString());
       expect(dead).toHaveLength(4);
     }, 10_000);

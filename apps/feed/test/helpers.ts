@@ -2,9 +2,10 @@
  * Starts the feed in-process against the real RabbitMQ, Redis and MongoDB-wire server, each run in its
  * own namespace and database, and removes everything it made afterwards.
  */
-import type { Post } from '@coffeechat/contracts';
+import { type MessageStoredEvent, type Post, type RoomCreatedEvent, topology } from '@coffeechat/contracts';
 import { createLogger } from '@coffeechat/service-kit';
 import { mongoUrlFor, servers, TEST_AUTH_ENV, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
+import amqp from 'amqplib';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { type Feed, startFeed } from '../src/service.js';
@@ -20,6 +21,8 @@ export interface TestFeedOptions {
   ns?: string;
   cache?: boolean;
   clock?: Clock;
+  /** a Redis of the test's own (default: the test servers') */
+  redisUrl?: string;
   /**
    * `HTTP_REQUESTS_PER_SEC`: the suites drive one user far past SPEC's 50/s to test caching, so by default
    * the limit is out of their way; test/abuse.test.ts runs with SPEC's default.
@@ -34,7 +37,7 @@ export async function startTestFeed(options: TestFeedOptions = {}): Promise<Test
     CC_NAMESPACE: ns,
     FEED_PORT: '0',
     AMQP_URL: servers.amqpUrl,
-    REDIS_URL: servers.redisUrl,
+    REDIS_URL: options.redisUrl ?? servers.redisUrl,
     MONGO_URL: mongoUrlFor(ns),
     FEED_CACHE: options.cache === false ? 'off' : 'on',
     HTTP_REQUESTS_PER_SEC: String(options.httpRequestsPerSec ?? 100_000),
@@ -87,3 +90,33 @@ export async function createPost(
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${res.text}`);
   return res.body as Post;
 }
+
+/** Chat events published to `<ns>.events` the way the message-router publishes them (confirmed). */
+export async function eventPublisher(ns: string) {
+  const conn = await amqp.connect(servers.amqpUrl);
+  const ch = await conn.createConfirmChannel();
+  return {
+    ch,
+    async publish(key: string, body: unknown): Promise<void> {
+      const content = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      ch.publish(topology(ns).eventsExchange, key, content, { contentType: 'application/json', persistent: true });
+      await ch.waitForConfirms();
+    },
+    close: () => conn.close(),
+  };
+}
+
+export const roomCreated = (roomId: string, postId: string | null, at = Date.now()): RoomCreatedEvent => ({
+  roomId,
+  postId,
+  memberIds: ['ann', 'bob'],
+  at,
+});
+
+export const stored = (roomId: string, postId: string | null, seq: number, ts = Date.now()): MessageStoredEvent => ({
+  roomId,
+  postId,
+  seq,
+  senderId: seq % 2 ? 'ann' : 'bob',
+  ts,
+});

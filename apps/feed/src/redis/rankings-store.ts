@@ -17,6 +17,8 @@ export interface RankingsStore {
   /** The top `n` members of the merged buckets, best first; members at or below zero are left out. */
   top(plan: MergePlan, n: number): Promise<Ranked[]>;
   remove(member: string, sets: ReadonlyArray<{ ranking: Ranking; bucket: number }>): Promise<void>;
+  /** Whether the rankings hold everything MongoDB has: false after Redis lost them, until a rebuild. */
+  intact(): Promise<boolean>;
 }
 
 export function redisRankingsStore(redis: Redis, keys: FeedKeys): RankingsStore {
@@ -48,6 +50,9 @@ export function redisRankingsStore(redis: Redis, keys: FeedKeys): RankingsStore 
       const pipeline = redis.pipeline();
       for (const s of sets) pipeline.zrem(keys.bucket(s.ranking, s.bucket), member);
       await execOrThrow(pipeline);
+    },
+    async intact() {
+      return (await redis.exists(keys.rankingsMark)) === 1;
     },
   };
 }

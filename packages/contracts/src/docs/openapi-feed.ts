@@ -25,6 +25,15 @@ import {
 const postIdParam = pathParameter('postId', 'post id');
 const notFound = errorResponse('no such post');
 const notAuthor = errorResponse('only the author or an admin may change the post');
+/** Ranked reads answer 503 rather than an empty or partial ranking while the rankings are rebuilt. */
+const rankingsUnavailable = {
+  ...errorResponse(
+    'the rankings are being rebuilt from the post store after the cache lost them (seconds), or a store is down',
+  ),
+  headers: {
+    'Retry-After': { description: 'seconds to wait (while rebuilding)', schema: { type: 'integer', minimum: 1 } },
+  },
+};
 
 export const feedApi: ServiceApi = {
   name: 'feed',
@@ -92,7 +101,11 @@ export const feedApi: ServiceApi = {
         tags: ['feed'],
         summary: 'Posts ranked by time-decayed engagement in a window, optionally of one tag',
         parameters: queryParameters(PopularQuery),
-        responses: { '200': { description: 'ranked posts', ...json(ref('PopularResponse')) }, ...standardErrors },
+        responses: {
+          '200': { description: 'ranked posts', ...json(ref('PopularResponse')) },
+          ...standardErrors,
+          '503': rankingsUnavailable,
+        },
       },
     },
     '/rankings/authors': {
@@ -103,6 +116,7 @@ export const feedApi: ServiceApi = {
         responses: {
           '200': { description: 'ranked authors', ...json(ref('AuthorRankingResponse')) },
           ...standardErrors,
+          '503': rankingsUnavailable,
         },
       },
     },
@@ -111,7 +125,11 @@ export const feedApi: ServiceApi = {
         tags: ['rankings'],
         summary: 'Tags ranked by the engagement of their posts',
         parameters: queryParameters(RankingQuery),
-        responses: { '200': { description: 'ranked tags', ...json(ref('TagRankingResponse')) }, ...standardErrors },
+        responses: {
+          '200': { description: 'ranked tags', ...json(ref('TagRankingResponse')) },
+          ...standardErrors,
+          '503': rankingsUnavailable,
+        },
       },
     },
   },
