@@ -7,6 +7,7 @@
 import { clusterLeaderKill } from './cluster-fault.js';
 import type { FaultDef, FaultWorld } from './fault.js';
 import type { Link, ServiceKind } from './fault-stack.js';
+import { RankingsWatch } from './rankings-watch.js';
 import type { Toxic } from './servers/toxiproxy.js';
 
 const must = <T>(value: T | undefined, what: string): T => {
@@ -75,6 +76,25 @@ function toxicFault(name: string, links: Link[], summary: string, toxics: Toxic[
   };
 }
 
+/**
+ * A Redis fault that also checks the feed's rankings: engagement recorded before the load, every ranked
+ * read equal to before within 60 s of the fault's end, and nothing else served meanwhile (rankings-watch.ts).
+ */
+function withRankings(def: FaultDef): FaultDef {
+  let watch: RankingsWatch | undefined;
+  return {
+    ...def,
+    async prepare(w) {
+      await def.prepare?.(w);
+      watch = await RankingsWatch.seed(w);
+    },
+    async afterHeal(w) {
+      await def.afterHeal?.(w);
+      await must(watch, 'the rankings recorded before the fault').check();
+    },
+  };
+}
+
 const latency = (stream: 'upstream' | 'downstream'): Toxic => ({
   type: 'latency',
   stream,
@@ -122,17 +142,24 @@ export const FAULTS: FaultDef[] = [
     },
   },
   clusterLeaderKill,
-  {
+  withRankings({
     name: 'redis-restart',
-    summary: 'the run’s own redis-server (no persistence) stopped and started again empty',
+    summary:
+      'the run’s own redis-server (no persistence) stopped and started again empty; the feed’s rankings must come back from MongoDB',
     setup: { ownRedis: true },
     inject: (w) => must(w.redis, 'a redis-server').stop(),
     async heal(w) {
       const p = await must(w.redis, 'a redis-server').start();
       w.track('redis-own', p.pid);
     },
-  },
-  cutFault('redis-cut', ['redis'], 'every service’s Redis connection cut (toxiproxy) and restored'),
+  }),
+  withRankings(
+    cutFault(
+      'redis-cut',
+      ['redis'],
+      'every service’s Redis connection cut (toxiproxy) and restored; the feed’s rankings must stay as they were',
+    ),
+  ),
   {
     name: 'store-stall',
     summary: 'the run’s own FerretDB frozen (SIGSTOP) and resumed (SIGCONT)',

@@ -12,6 +12,8 @@ import type { Toxiproxy } from './servers/toxiproxy.js';
 export interface FaultWorld {
   stack: FaultStack;
   params: LoadParams;
+  /** signs the tokens a fault's own checks use */
+  jwtSecret: string;
   toxiproxy: Toxiproxy | undefined;
   /** RabbitMQ nodes of the run's own (one, or three in a cluster); empty: the machine's broker */
   rabbit: RabbitNode[];
@@ -53,6 +55,8 @@ export interface FaultDef {
   /** starts the fault; `params.downSec` later `heal` ends it */
   inject(w: FaultWorld): Promise<void>;
   heal(w: FaultWorld): Promise<void>;
+  /** starts when the fault is over, runs alongside the rest of the load; awaited before the stack stops */
+  afterHeal?(w: FaultWorld): Promise<void>;
   /** reads fault-specific results from the measurement (after the run) */
   analyse?(w: FaultWorld, m: Measurement, times: { injectedAt: number; healedAt: number }): void;
 }

@@ -107,6 +107,7 @@ export async function runFault(
   const w: FaultWorld = {
     stack: undefined as unknown as FaultStack,
     params: p,
+    jwtSecret: ctx.jwtSecret,
     toxiproxy: undefined,
     rabbit: [],
     redis: undefined,
@@ -122,6 +123,7 @@ export async function runFault(
   let stack: FaultStack | undefined;
   let probe: JoinProbe | undefined;
   let m: Measurement | undefined;
+  let afterHeal: Promise<unknown> | undefined;
   try {
     const infra = await startServers(def, w, machineInfra, dir, tools);
     ctx.infra = infra;
@@ -175,8 +177,14 @@ export async function runFault(
         await def.heal(w);
         times.healedAt = ctx.clock();
         ctx.log(`fault ${def.name}: over after ${(times.healedAt - times.injectedAt).toFixed(1)} s`);
+        afterHeal = def
+          .afterHeal?.(w)
+          .catch((err: Error) =>
+            w.targets.push({ target: `${def.name}: the check after the fault`, actual: err.message, met: false }),
+          );
       },
     });
+    await afterHeal;
   } finally {
     await probe?.stop();
     if (stack) {
