@@ -86,9 +86,17 @@ export class RankingsWatch {
       const popular = (await call('fr-reader', 'GET', `${feed}/posts/popular?window=7d`)) as {
         posts: Array<{ postId: string; rooms: number }>;
       };
-      const counted = popular.posts.filter((p) => expected.get(p.postId) === p.rooms).length;
-      if (counted === expected.size) break;
-      if (Date.now() > until) throw new Error(`the feed counted the rooms of ${counted} of ${expected.size} posts`);
+      const seen = new Map(popular.posts.map((p) => [p.postId, p.rooms]));
+      const short = [...expected].filter(([id, rooms]) => seen.get(id) !== rooms);
+      if (short.length === 0) break;
+      if (Date.now() > until) {
+        const events = parsePrometheusText(await (await fetch(`${feed}/metrics`)).text()).filter(
+          (m) => m.name === 'coffeechat_feed_events_total',
+        );
+        throw new Error(
+          `the feed did not count every room within 30 s: ${short.map(([id, n]) => `${id} expected ${n}, shows ${seen.get(id) ?? 'nothing'}`).join('; ')}; events ${JSON.stringify(events.map((m) => [m.labels, m.value]))}`,
+        );
+      }
       await sleep(POLL_MS);
     }
     await sleep(PAGE_TTL_MS + 500);
