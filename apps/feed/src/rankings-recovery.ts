@@ -47,6 +47,8 @@ export const RECOVERY_DEFAULTS: RecoverySettings = {
 
 /** Staged buckets of a rebuild that died go away by themselves after this. */
 const STAGED_TTL_MS = 30 * 60_000;
+/** The server-side limit of the whole scan (cumulative over its batches; each batch has `waitMs`). */
+const SCAN_SERVER_MS = 10 * 60_000;
 /** Buckets renamed per round trip when the staged copies go live. */
 const SWAP_CHUNK = 1_000;
 
@@ -193,29 +195,30 @@ export class RankingsRecovery {
       if (this.stopped) throw new Aborted('shutting down');
     };
     const staged = new Map<string, StagedBucket>();
+    // a document seen twice (a backend whose cursor does not isolate updates) would be counted twice
+    const seen = new Set<string>();
+    const scan = this.d.points.scan(since, this.s.batch, SCAN_SERVER_MS);
+    const read = () => this.wait(scan.next(), 'reading engagement from MongoDB');
+    // the next batch is read while this one is staged
+    let next = read();
     try {
-      for (let after: string | null = null; ; ) {
+      for (;;) {
         goOn();
-        const page: EngagementDoc[] = await this.wait(
-          this.d.points.page(since, after, this.s.batch, this.s.waitMs),
-          'reading engagement from MongoDB',
-        );
+        const batch = await next;
+        if (batch.length === 0) break;
+        next = read();
+        const page = batch.filter((doc) => !seen.has(doc._id) && seen.add(doc._id));
         const increments = page.flatMap((doc) => pointsIncrements(doc, pointsOf(doc), now, doc.deleted !== true));
         goOn();
         if (increments.length > 0) {
           await this.wait(this.d.rebuild.stage(token, increments, STAGED_TTL_MS), 'staging rebuilt buckets');
         }
         for (const inc of increments) {
-          staged.set(`${JSON.stringify(inc.ranking)}@${inc.bucket}`, {
-            ranking: inc.ranking,
-            bucket: inc.bucket,
-            expireAt: inc.expireAt,
-          });
+          const r = inc.ranking;
+          const key = `${r.kind}:${r.window}:${r.kind === 'posts' && r.tag !== null ? `t:${r.tag}` : 'all'}@${inc.bucket}`;
+          if (!staged.has(key)) staged.set(key, { ranking: r, bucket: inc.bucket, expireAt: inc.expireAt });
         }
         records += page.length;
-        const last: EngagementDoc | undefined = page[page.length - 1];
-        if (!last || page.length < this.s.batch) break;
-        after = last._id;
       }
       const buckets = [...staged.values()];
       for (let i = 0; i < buckets.length; i += SWAP_CHUNK) {
@@ -249,6 +252,8 @@ export class RankingsRecovery {
       return 'failed';
     } finally {
       clearInterval(renewal);
+      await next.catch(() => undefined);
+      await scan.close().catch(() => undefined);
     }
   }
 
