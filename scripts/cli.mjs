@@ -217,6 +217,7 @@ function token() {
 /** Benchmarks of one service each, with their own parameters (the chat scenarios go through loadtest/dist/cli.js). */
 const SERVICE_BENCHES = {
   'feed-cache': path.join('loadtest', 'dist', 'benches', 'feed-cache.js'),
+  'feed-rebuild': path.join('loadtest', 'dist', 'benches', 'feed-rebuild.js'),
   'presence-heartbeat': path.join('loadtest', 'dist', 'benches', 'presence-heartbeat.js'),
   'protocol-fuzz': path.join('loadtest', 'dist', 'benches', 'protocol-fuzz.js'),
   tracing: path.join('loadtest', 'tracing', 'bench.mjs'),

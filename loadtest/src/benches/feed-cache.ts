@@ -16,11 +16,10 @@
  *   npm run bench -- feed-cache [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
  * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   freePort,
   removeFeedNamespace,
@@ -31,16 +30,9 @@ import {
   uniqueNamespace,
 } from '@coffeechat/testkit';
 import * as hdr from 'hdr-histogram-js';
+import { machine, positiveArg, ROOT, runBench, writeJsonReport } from './bench-kit.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const REPORTS = path.join(ROOT, 'loadtest', 'reports');
-
-const arg = (name: string, fallback: number) => {
-  const raw = process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
-  return n;
-};
+const arg = positiveArg;
 const durationSec = arg('duration-sec', 10);
 const warmupSec = arg('warmup-sec', 2);
 const connections = arg('connections', 8);
@@ -331,21 +323,13 @@ async function main() {
     const report = {
       scenario: 'feed-cache',
       at: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        model: os.cpus()[0]?.model,
-        loadAvgAtStart,
-        loadAvgAtEnd: os.loadavg(),
-        node: process.version,
-      },
+      machine: machine(loadAvgAtStart),
       params: { durationSec, warmupSec, connections, posts: postCount, rounds },
       target: 'cached ≥ 10× bypassed requests/s and cached p99 < 10 ms',
       comparison,
       results,
     };
-    mkdirSync(REPORTS, { recursive: true });
-    const file = path.join(REPORTS, `feed-cache-${report.at.replaceAll(':', '-').replaceAll('.', '-')}.json`);
-    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    const file = writeJsonReport(report);
 
     console.log(
       '\nendpoint                               mode       req/s    p50 ms   p99 ms   max ms  finds/req  hit ratio  feed CPU µs/req',
@@ -373,10 +357,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBench(main);
