@@ -67,7 +67,10 @@ describe('the probes of issue 13', () => {
       `[probe] paced joins: closed ${closed.code} after ${refused} NOT_A_MEMBER; ${(await routerRpc()) - before} reached the router`,
     );
     expect(closed.code).toBe(1008);
-    expect(refused).toBe(51);
+    // The 51st refusal closes it; an answer the router sent in the same moment may be written before the
+    // close (one clean-clone CI run saw 52), never a paced second's worth more.
+    expect(refused).toBeGreaterThanOrEqual(51);
+    expect(refused).toBeLessThan(51 + 10);
   });
 
   it('a non-member sending join then typing at once, five times: the member sees no typing frame', async () => {
