@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '@coffeechat/service-kit';
+import { type Logger, raceDeadline } from '@coffeechat/service-kit';
 import type { Clock } from './clock.js';
 import type { FeedMetrics, RebuildOutcome } from './feed-metrics.js';
 import type { EngagementDoc, EngagementStore } from './mongo/engagement-store.js';
@@ -75,15 +75,6 @@ export interface RankingsRecoveryDeps {
   settings?: Partial<RecoverySettings>;
 }
 
-/** `work`, or a rejection naming `what` when it takes longer than `ms` (its own error otherwise). */
-function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
-
 /** What a MongoDB record adds in each window's bucket. */
 function pointsOf(doc: EngagementDoc): WindowPoints {
   const out = {} as Record<keyof WindowPoints, WindowPoints[keyof WindowPoints]>;
@@ -143,7 +134,8 @@ export class RankingsRecovery {
   }
 
   private wait<T>(work: Promise<T>, what: string): Promise<T> {
-    return deadline(work, this.s.waitMs, what);
+    const ms = this.s.waitMs;
+    return raceDeadline(work, ms, () => new Error(`${what}: no answer within ${ms} ms`));
   }
 
   private async run(reason: string): Promise<CheckOutcome> {

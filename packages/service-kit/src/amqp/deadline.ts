@@ -1,7 +1,20 @@
-/** Every wait on the broker has a deadline, and its failure is the caller's UNAVAILABLE. */
+/** Every wait has a deadline; on the broker its failure is the caller's UNAVAILABLE. */
 import { CodedError, WsErrorCode } from '@coffeechat/contracts';
 
 export const unavailable = (what: string): CodedError => new CodedError(WsErrorCode.UNAVAILABLE, what);
+
+/** `work`'s outcome, or a rejection with `late()` when it takes longer than `ms`; the timer never outlives it. */
+export async function raceDeadline<T>(work: Promise<T>, ms: number, late: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * `work`'s result, or `fail(what)` (by default UNAVAILABLE) when it fails without a code of its own or
@@ -13,15 +26,9 @@ export async function withinDeadline<T>(
   what: string,
   fail: (what: string) => CodedError = unavailable,
 ): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(fail(what)), ms);
-  });
   try {
-    return await Promise.race([work, timeout]);
+    return await raceDeadline(work, ms, () => fail(what));
   } catch (err) {
     throw err instanceof CodedError ? err : fail(what);
-  } finally {
-    clearTimeout(timer);
   }
 }
