@@ -14,7 +14,7 @@
  * at one broker round trip per key; with `bindChannels` the binds go over that many channels at once,
  * each key always on the same one (its bind and unbind stay in order).
  */
-import type { Exchange } from '@coffeechat/contracts';
+import { type Exchange, fnv1a32 } from '@coffeechat/contracts';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
@@ -104,9 +104,7 @@ export class KeyedQueue {
 
   /** The channel of a key's binds and unbinds: always the same one for a key. */
   private binder(key: string): ChannelWrapper | undefined {
-    let hash = 0;
-    for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
-    return this.binders[Math.abs(hash) % this.binders.length];
+    return this.binders[fnv1a32(key) % this.binders.length];
   }
 
   /** Resolves once messages with `key` reach the queue; UNAVAILABLE while the broker is down or slow. */
