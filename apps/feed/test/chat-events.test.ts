@@ -4,37 +4,23 @@
  * dead-lettering of malformed events.
  */
 import { EventKey, feedTopology } from '@coffeechat/contracts';
-import { eventually, removeFeedNamespace } from '@coffeechat/testkit';
+import { eventually } from '@coffeechat/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_CAP_PER_ROOM_HOUR, WEIGHTS } from '../src/scoring.js';
-import {
-  type Client,
-  createPost,
-  eventPublisher,
-  roomCreated,
-  startTestFeed,
-  stored,
-  type TestFeed,
-  userClient,
-} from './helpers.js';
+import { type ChatFeeds, type Client, createPost, roomCreated, startChatFeeds, stored, userClient } from './helpers.js';
 
-let t: TestFeed;
-let events: Awaited<ReturnType<typeof eventPublisher>>;
+let chat: ChatFeeds;
 let ann: Client;
+const feed = () => chat.replicas[0];
 
 beforeAll(async () => {
-  t = await startTestFeed();
-  ann = await userClient(t.url, 'ann');
-  events = await eventPublisher(t.ns);
+  chat = await startChatFeeds();
+  ann = await userClient(feed().url, 'ann');
 });
 
-afterAll(async () => {
-  await events?.close();
-  await t?.close();
-  if (t) await removeFeedNamespace(t.ns);
-});
+afterAll(() => chat?.close());
 
-const publish = (key: string, body: unknown) => events.publish(key, body);
+const publish = (key: string, body: unknown) => chat.events.publish(key, body);
 
 const popular = async (tag: string) => {
   const reply = await ann.get(`/posts/popular?window=1h&tag=${tag}`);
@@ -45,7 +31,7 @@ describe('chat engagement', () => {
   it('chat activity in a post’s rooms lifts it above a post with more likes', async () => {
     const quiet = await createPost(ann, { title: 'quiet', tags: ['chat1'] });
     const liked = await createPost(ann, { title: 'liked', tags: ['chat1'] });
-    for (const u of ['u1', 'u2', 'u3']) await (await userClient(t.url, u)).put(`/posts/${liked.postId}/like`);
+    for (const u of ['u1', 'u2', 'u3']) await (await userClient(feed().url, u)).put(`/posts/${liked.postId}/like`);
     await eventually(async () => expect((await popular('chat1')).map((p) => p.postId)).toEqual([liked.postId]));
 
     await publish(EventKey.roomCreated, roomCreated('room-q1', quiet.postId));
@@ -103,7 +89,7 @@ describe('chat engagement', () => {
     await publish(EventKey.messageStored, stored('room-n1', null, 1));
     await publish(EventKey.messageStored, stored('room-n2', 'noSuchPost', 1));
     await eventually(async () => {
-      const text = await (await fetch(`${t.url}/metrics`)).text();
+      const text = await (await fetch(`${feed().url}/metrics`)).text();
       expect(text).toMatch(/coffeechat_feed_events_total\{event="message.stored",outcome="ignored",service="feed"\} 2/);
       expect(text).toMatch(/coffeechat_feed_events_total\{event="room.created",outcome="ignored",service="feed"\} 1/);
     });
@@ -116,10 +102,10 @@ describe('chat engagement', () => {
     await publish(EventKey.roomCreated, { roomId: 'r', postId: post.postId, memberIds: [], at: 1, extra: true });
     await publish(EventKey.messagesStored, { messages: [] });
     await publish(EventKey.messageStored, stored('room-m1', post.postId, 1));
-    const { deadQueue } = feedTopology(t.ns);
+    const { deadQueue } = feedTopology(feed().ns);
     const dead: string[] = [];
     await eventually(async () => {
-      const msg = await events.ch.get(deadQueue, { noAck: true });
+      const msg = await chat.events.ch.get(deadQueue, { noAck: true });
       if (msg) dead.push(msg.content.toString());
       expect(dead).toHaveLength(4);
     }, 10_000);

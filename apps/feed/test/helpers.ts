@@ -4,7 +4,14 @@
  */
 import { type MessageStoredEvent, type Post, type RoomCreatedEvent, topology } from '@coffeechat/contracts';
 import { createLogger } from '@coffeechat/service-kit';
-import { mongoUrlFor, servers, TEST_AUTH_ENV, tokenFor, uniqueNamespace } from '@coffeechat/testkit';
+import {
+  mongoUrlFor,
+  removeFeedNamespace,
+  servers,
+  TEST_AUTH_ENV,
+  tokenFor,
+  uniqueNamespace,
+} from '@coffeechat/testkit';
 import amqp from 'amqplib';
 import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -92,7 +99,7 @@ export async function createPost(
 }
 
 /** Chat events published to `<ns>.events` the way the message-router publishes them (confirmed). */
-export async function eventPublisher(ns: string) {
+async function eventPublisher(ns: string) {
   const conn = await amqp.connect(servers.amqpUrl);
   const ch = await conn.createConfirmChannel();
   return {
@@ -104,6 +111,36 @@ export async function eventPublisher(ns: string) {
     },
     close: () => conn.close(),
   };
+}
+
+export type EventPublisher = Awaited<ReturnType<typeof eventPublisher>>;
+
+/** Feed replicas on one namespace and database, with the chat events of that namespace to publish. */
+export interface ChatFeeds {
+  replicas: [TestFeed, ...TestFeed[]];
+  events: EventPublisher;
+  /** stops the publisher and the replicas, then removes the namespace */
+  close(): Promise<void>;
+}
+
+/** One replica per entry of `options` (all on the first one's namespace) and an event publisher. */
+export async function startChatFeeds(...options: Array<Omit<TestFeedOptions, 'ns'>>): Promise<ChatFeeds> {
+  const ns = uniqueNamespace('feed');
+  const replicas: TestFeed[] = [];
+  let events: EventPublisher | undefined;
+  const close = async () => {
+    await events?.close();
+    for (const t of [...replicas].reverse()) await t.close();
+    await removeFeedNamespace(ns);
+  };
+  try {
+    for (const o of options.length ? options : [{}]) replicas.push(await startTestFeed({ ...o, ns }));
+    events = await eventPublisher(ns);
+    return { replicas: replicas as ChatFeeds['replicas'], events, close };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
 }
 
 export const roomCreated = (roomId: string, postId: string | null, at = Date.now()): RoomCreatedEvent => ({

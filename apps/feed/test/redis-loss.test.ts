@@ -10,23 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EventKey } from '@coffeechat/contracts';
-import {
-  eventually,
-  parsePrometheusText,
-  RedisServer,
-  removeFeedNamespace,
-  sampleSum,
-  tokenFor,
-} from '@coffeechat/testkit';
+import { eventually, parsePrometheusText, RedisServer, sampleSum, tokenFor } from '@coffeechat/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ChatFeeds,
   type Client,
   clientFor,
   createPost,
-  eventPublisher,
   roomCreated,
-  startTestFeed,
+  startChatFeeds,
   stored,
   type TestFeed,
   userClient,
@@ -51,9 +44,9 @@ const READS = [
 
 let dir: string;
 let redisServer: RedisServer;
+let chat: ChatFeeds;
 let a: TestFeed;
 let b: TestFeed;
-let events: Awaited<ReturnType<typeof eventPublisher>>;
 let readerToken: string;
 let reader: Client;
 let before: Map<string, unknown>;
@@ -63,18 +56,14 @@ beforeAll(async () => {
   redisServer = await RedisServer.create(dir);
   await redisServer.start();
   const clock = () => NOW;
-  a = await startTestFeed({ redisUrl: redisServer.url, clock });
-  b = await startTestFeed({ ns: a.ns, redisUrl: redisServer.url, clock });
-  events = await eventPublisher(a.ns);
+  chat = await startChatFeeds({ redisUrl: redisServer.url, clock }, { redisUrl: redisServer.url, clock });
+  [a, b] = chat.replicas as [TestFeed, TestFeed];
   readerToken = await tokenFor('rl-reader');
   reader = clientFor(a.url, readerToken);
 });
 
 afterAll(async () => {
-  await events?.close();
-  await b?.close();
-  await a?.close();
-  if (a) await removeFeedNamespace(a.ns).catch(() => undefined);
+  await chat?.close().catch(() => undefined);
   await redisServer?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -162,12 +151,12 @@ describe('rankings after Redis lost them', () => {
     }
     expect((await as(0).del(`/posts/${p1.postId}/like`)).status).toBe(204);
     // chats: a room of p1 two hours ago and 25 messages 20 minutes ago (20 count); a room of p3 three days ago
-    await events.publish(EventKey.roomCreated, roomCreated('rl-r1', p1.postId, NOW - 120 * MIN));
-    await events.publish(EventKey.messagesStored, {
+    await chat.events.publish(EventKey.roomCreated, roomCreated('rl-r1', p1.postId, NOW - 120 * MIN));
+    await chat.events.publish(EventKey.messagesStored, {
       messages: Array.from({ length: 25 }, (_, i) => stored('rl-r1', p1.postId, i + 1, NOW - 20 * MIN)),
     });
-    await events.publish(EventKey.roomCreated, roomCreated('rl-r3', p3.postId, NOW - 3 * 24 * 60 * MIN));
-    await events.publish(EventKey.messagesStored, {
+    await chat.events.publish(EventKey.roomCreated, roomCreated('rl-r3', p3.postId, NOW - 3 * 24 * 60 * MIN));
+    await chat.events.publish(EventKey.messagesStored, {
       messages: Array.from({ length: 5 }, (_, i) => stored('rl-r3', p3.postId, i + 1, NOW - 3 * 24 * 60 * MIN)),
     });
     // a deleted post leaves popular; its points stay its author's and tags'

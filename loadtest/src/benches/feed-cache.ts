@@ -16,28 +16,19 @@
  *   npm run bench -- feed-cache [--duration-sec=10] [--warmup-sec=2] [--connections=8] [--posts=300] [--rounds=2]
  * Writes loadtest/reports/feed-cache-<time>.json and prints a summary. Exit code 0 when it ran.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  freePort,
-  removeFeedNamespace,
-  type ServiceProcess,
-  serviceEnv,
-  startService,
-  tokenFor,
-  uniqueNamespace,
-} from '@coffeechat/testkit';
+import { type ServiceProcess, tokenFor } from '@coffeechat/testkit';
 import * as hdr from 'hdr-histogram-js';
-import { machine, positiveArg, ROOT, runBench, writeJsonReport } from './bench-kit.js';
+import { readProc, ticksPerSecond } from '../probes/proc-stats.js';
+import { countArg, feedProcesses, machine, positiveArg, ROOT, runBench, writeJsonReport } from './bench-kit.js';
 
-const arg = positiveArg;
-const durationSec = arg('duration-sec', 10);
-const warmupSec = arg('warmup-sec', 2);
-const connections = arg('connections', 8);
-const postCount = arg('posts', 300);
-const rounds = Math.round(arg('rounds', 2));
+const durationSec = positiveArg('duration-sec', 10);
+const warmupSec = positiveArg('warmup-sec', 2);
+const connections = countArg('connections', 8);
+const postCount = countArg('posts', 300);
+const rounds = countArg('rounds', 2);
 
 const TAGS = ['go', 'rust', 'typescript', 'career', 'frontend', 'backend', 'infra', 'ml', 'mobile', 'security'];
 const ENDPOINTS = [
@@ -158,14 +149,8 @@ interface Measured {
 
 /** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
 function cpuMs(pid: number | undefined): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (USER_HZ = 100 on Linux)
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
+  const reading = pid === undefined ? undefined : readProc(pid);
+  return reading ? (reading.cpuTicks * 1000) / ticksPerSecond() : null;
 }
 
 interface Run {
@@ -241,21 +226,18 @@ function summarize(target: Target, endpoint: (typeof ENDPOINTS)[number], run: Ru
 }
 
 async function main() {
-  const ns = uniqueNamespace('benchfeed');
+  const feeds = feedProcesses('benchfeed');
+  const { ns } = feeds;
   const loadAvgAtStart = os.loadavg();
   const env = {
-    ...serviceEnv(ns),
     LOG_LEVEL: 'warn',
     // one reader drives thousands of requests a second: the per-user limit is still counted in Redis (its
     // cost is in the numbers) but set so that it never refuses
     HTTP_REQUESTS_PER_SEC: '1000000',
   };
-  const procs: ServiceProcess[] = [];
   try {
-    const cachedProc = await startService('feed', await freePort(), { ...env, FEED_CACHE: 'on' });
-    procs.push(cachedProc);
-    const bypassProc = await startService('feed', await freePort(), { ...env, FEED_CACHE: 'off' });
-    procs.push(bypassProc);
+    const cachedProc = await feeds.start({ ...env, FEED_CACHE: 'on' });
+    const bypassProc = await feeds.start({ ...env, FEED_CACHE: 'off' });
     const agent = () => new http.Agent({ keepAlive: true, maxSockets: connections });
     const cached: Target = { mode: 'cached', proc: cachedProc, agent: agent() };
     const bypassed: Target = { mode: 'bypassed', proc: bypassProc, agent: agent() };
@@ -352,8 +334,7 @@ async function main() {
     );
     console.log(`report: ${path.relative(ROOT, file)}`);
   } finally {
-    for (const p of procs) await p.stop();
-    await removeFeedNamespace(ns);
+    await feeds.stop();
   }
 }
 

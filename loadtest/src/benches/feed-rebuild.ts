@@ -20,27 +20,15 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import {
-  freePort,
-  mongoUrlFor,
-  parsePrometheusText,
-  removeFeedNamespace,
-  sampleSum,
-  servers,
-  serviceEnv,
-  startService,
-  tokenFor,
-  uniqueNamespace,
-} from '@coffeechat/testkit';
+import { mongoUrlFor, parsePrometheusText, sampleSum, servers, tokenFor } from '@coffeechat/testkit';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { readProc, ticksPerSecond } from '../probes/proc-stats.js';
-import { machine, positiveArg, REPORTS, ROOT, runBench, writeJsonReport } from './bench-kit.js';
+import { countArg, feedProcesses, machine, REPORTS, ROOT, runBench, writeJsonReport } from './bench-kit.js';
 
-const arg = positiveArg;
-const records = Math.floor(arg('records', 100_000));
-const postCount = Math.floor(arg('posts', 2_000));
-const rounds = Math.floor(arg('rounds', 3));
+const records = countArg('records', 100_000);
+const postCount = countArg('posts', 2_000);
+const rounds = countArg('rounds', 3);
 const profile = process.argv.includes('--profile=1');
 
 const TAGS = ['go', 'rust', 'typescript', 'career', 'frontend', 'backend', 'infra', 'ml', 'mobile', 'security'];
@@ -100,15 +88,14 @@ async function seed(ns: string): Promise<void> {
 }
 
 async function main() {
-  const ns = uniqueNamespace('benchrebuild');
+  const feeds = feedProcesses('benchrebuild');
+  const { ns } = feeds;
   const loadAvgAtStart = os.loadavg();
   const redis = new Redis(servers.redisUrl);
   const markKey = `${ns}:feed:{rankings}:mark`;
   const profileDir = path.join(REPORTS, `feed-rebuild-profile-${Date.now()}`);
-  const feed = await startService(
-    'feed',
-    await freePort(),
-    { ...serviceEnv(ns), LOG_LEVEL: 'info' },
+  const feed = await feeds.start(
+    { LOG_LEVEL: 'info' },
     profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {},
   );
   const results: Round[] = [];
@@ -187,9 +174,8 @@ async function main() {
     console.error(`[feed-rebuild] the feed's log:\n${feed.output().split('\n').slice(-30).join('\n')}`);
     throw err;
   } finally {
-    await feed.stop();
     redis.disconnect();
-    await removeFeedNamespace(ns);
+    await feeds.stop();
   }
 }
 
