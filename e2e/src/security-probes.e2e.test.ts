@@ -116,6 +116,7 @@ describe('the probes of issue 13', () => {
 
   it('400 concurrent GET /presence from one user: 50 answered, the rest 429 with Retry-After', async () => {
     const token = await tokenFor('quinn');
+    const started = performance.now();
     const responses = await Promise.all(
       Array.from({ length: 400 }, () =>
         fetch(`http://127.0.0.1:${presencePort}/presence?userIds=ann`, {
@@ -123,13 +124,14 @@ describe('the probes of issue 13', () => {
         }),
       ),
     );
-    const statuses = responses.map((r) => r.status);
+    // 50 per one-second window: a burst the machine spreads over more than a second meets a second window
+    const windows = Math.floor((performance.now() - started) / 1000) + 1;
+    const answered = responses.filter((r) => r.status === 200).length;
     const limited = responses.filter((r) => r.status === 429);
-    console.log(
-      `[probe] 400 GET /presence: ${statuses.filter((s) => s === 200).length} × 200, ${limited.length} × 429`,
-    );
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(50);
-    expect(limited.length).toBeGreaterThanOrEqual(350);
+    console.log(`[probe] 400 GET /presence: ${answered} × 200, ${limited.length} × 429 (${windows} window(s))`);
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThanOrEqual(50 * windows);
+    expect(limited.length).toBe(400 - answered);
     expect(limited.every((r) => Number(r.headers.get('retry-after')) >= 1)).toBe(true);
     await Promise.all(responses.map((r) => r.arrayBuffer()));
   });

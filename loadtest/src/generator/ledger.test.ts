@@ -43,6 +43,8 @@ describe('RoomLedger', () => {
       delivered: 3,
       expectedDeliveries: 4,
     });
+    // member 1 misses b: the first it missed, the highest seq it had and when it last got one
+    expect(l.losses()).toEqual([{ member: 1, count: 1, firstK: b, lastSeq: 1, lastAt: 2 }]);
   });
 
   it('judges order per sender when the system assigns no seq', () => {

@@ -20,6 +20,18 @@ export interface LedgerCounts {
   unknown: number;
 }
 
+/** A member connection that misses acked messages (see `RoomLedger.losses`). */
+export interface MemberLoss {
+  member: number;
+  count: number;
+  /** the first acked message it never received */
+  firstK: number;
+  /** the highest seq it received */
+  lastSeq: number;
+  /** when it last received a message it had not had (ledger time; 0: never) */
+  lastAt: number;
+}
+
 export const emptyCounts = (): LedgerCounts => ({
   sent: 0,
   acked: 0,
@@ -60,6 +72,8 @@ export class RoomLedger {
   private retries = new Uint8Array(64);
   private readonly received: Uint8Array[];
   private readonly lastSeq: Int32Array;
+  /** when each member last received a message it had not had (ledger time) */
+  private readonly lastAt: Float64Array;
   private readonly lastK: Int32Array;
   /** index of the oldest message that may still be unacked (acks arrive mostly in order) */
   private oldestOpen = 0;
@@ -74,6 +88,7 @@ export class RoomLedger {
   constructor(readonly members: number) {
     this.received = Array.from({ length: members }, () => new Uint8Array(64));
     this.lastSeq = new Int32Array(members);
+    this.lastAt = new Float64Array(members);
     this.lastK = new Int32Array(members * members).fill(-1);
   }
 
@@ -135,6 +150,7 @@ export class RoomLedger {
     }
     got[k] = 1;
     this.gotBy[k] = (this.gotBy[k] as number) + 1;
+    this.lastAt[member] = now;
     if (this.ackedAt[k] !== 0) this.missingNow--;
     let orderViolation = false;
     if (seq !== undefined) {
@@ -168,6 +184,27 @@ export class RoomLedger {
   /** Sent messages not yet acked, plus deliveries of acked messages not yet received. */
   outstanding(): number {
     return this.unackedNow + this.missingNow;
+  }
+
+  /**
+   * Each member that misses acked messages: how many, the first one missed, the highest seq it received
+   * and when it last received a new message (ledger time): where a loss starts, for the reports.
+   */
+  losses(): MemberLoss[] {
+    const out: MemberLoss[] = [];
+    for (let m = 0; m < this.members; m++) {
+      const got = this.received[m] as Uint8Array;
+      let count = 0;
+      let firstK = -1;
+      for (let k = 0; k < this.count; k++) {
+        if (this.ackedAt[k] === 0 || got[k] !== 0) continue;
+        count++;
+        if (firstK < 0) firstK = k;
+      }
+      if (count > 0)
+        out.push({ member: m, count, firstK, lastSeq: this.lastSeq[m] as number, lastAt: this.lastAt[m] as number });
+    }
+    return out;
   }
 
   /** Counts for one phase, or for every phase when `phase` is undefined. */

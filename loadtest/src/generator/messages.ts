@@ -77,9 +77,13 @@ export interface DrainReport {
   anomalies: Anomaly[];
 }
 
-/** One duplicate or out-of-order `message` frame, as it arrived. */
+/**
+ * One duplicate or out-of-order `message` frame, as it arrived; or (`lost`, at the drain) a member
+ * connection that never received some acked messages: `clientMsgId` the first of them, `seq` the highest
+ * seq it did receive, `at` when it last received a new message, `count` how many it misses.
+ */
 export interface Anomaly {
-  kind: 'duplicate' | 'order';
+  kind: 'duplicate' | 'order' | 'lost';
   roomId: string;
   /** the receiving member's index in the room */
   member: number;
@@ -87,6 +91,7 @@ export interface Anomaly {
   seq: number | undefined;
   /** Date.now() when it arrived */
   at: number;
+  count?: number;
 }
 
 export type FromWorker = WorkerTick | ConnectReport | DrainReport | { kind: 'fatal'; worker: number; message: string };

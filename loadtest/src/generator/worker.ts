@@ -275,9 +275,27 @@ class Worker {
       retries: this.retries,
       disconnects: this.disconnects,
       connected: this.connected,
-      anomalies: [...this.anomalies],
+      anomalies: [...this.anomalies, ...this.losses()],
     };
     post(report);
+  }
+
+  /** The member connections missing acked messages (the first MAX_ANOMALIES), as `lost` anomalies. */
+  private losses(): Anomaly[] {
+    const clock = Date.now() - performance.now();
+    return this.rooms
+      .flatMap((room) =>
+        room.ledger.losses().map((loss) => ({
+          kind: 'lost' as const,
+          roomId: room.planned.roomId,
+          member: loss.member,
+          clientMsgId: `m${loss.firstK}`,
+          seq: loss.lastSeq,
+          at: loss.lastAt === 0 ? 0 : Math.round(clock + loss.lastAt),
+          count: loss.count,
+        })),
+      )
+      .slice(0, MAX_ANOMALIES);
   }
 
   private tick(): void {
