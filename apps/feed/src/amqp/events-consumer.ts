@@ -16,7 +16,13 @@ import {
   topology,
   validator,
 } from '@coffeechat/contracts';
-import { type Broker, declareDeadLetters, declareExchanges, type Logger } from '@coffeechat/service-kit';
+import {
+  type Broker,
+  ChannelGeneration,
+  declareDeadLetters,
+  declareExchanges,
+  type Logger,
+} from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { ChatEngagement } from '../chat-engagement.js';
@@ -65,12 +71,12 @@ export async function startEventsConsumer(
   const feed = feedTopology(namespace);
   let ready = false;
   // delivery tags belong to one channel: after a reconnect the broker redelivers, old tags must not be acked
-  let epoch = 0;
+  const generation = new ChannelGeneration();
   const rooms = new Map<string, Promise<void>>();
 
   const channel = broker.channel({
     name: 'feed-events',
-    setup: async (ch: Channel) => {
+    setup: generation.counting(async (ch: Channel) => {
       await declareExchanges(ch, chatTopology.exchanges.events);
       await declareDeadLetters(ch, feed.exchanges.deadLetter, feed.deadQueue);
       await ch.assertQueue(feed.eventsQueue, {
@@ -85,16 +91,13 @@ export async function startEventsConsumer(
       for (const key of Object.keys(parsers)) await ch.bindQueue(feed.eventsQueue, eventsExchange, key);
       // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
       await ch.prefetch(PREFETCH);
-    },
+    }),
   });
-  channel.on('connect', () => {
-    epoch += 1;
-    ready = true;
-  });
+  channel.on('connect', () => (ready = true));
   channel.on('close', () => (ready = false));
 
   const settle = (msg: ConsumeMessage, at: number, ok: boolean, requeue: boolean) => {
-    if (at !== epoch) return;
+    if (at !== generation.current) return;
     if (ok) channel.ack(msg);
     else channel.nack(msg, false, requeue);
   };
@@ -106,7 +109,7 @@ export async function startEventsConsumer(
   };
 
   const onMessage = (msg: ConsumeMessage) => {
-    const at = epoch;
+    const at = generation.current;
     let value: unknown;
     try {
       value = JSON.parse(msg.content.toString('utf8'));

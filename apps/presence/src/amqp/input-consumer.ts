@@ -15,7 +15,13 @@ import {
   type Validated,
   validator,
 } from '@coffeechat/contracts';
-import { type Broker, declareDeadLetters, declareExchanges, type Logger } from '@coffeechat/service-kit';
+import {
+  type Broker,
+  ChannelGeneration,
+  declareDeadLetters,
+  declareExchanges,
+  type Logger,
+} from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
@@ -52,26 +58,25 @@ export async function declareInputTopology(channel: ConfirmChannel, names: Prese
 export class InputConsumer {
   private readonly channel: ChannelWrapper;
   /** deliveries of an earlier channel must not be acked on the new one (they are redelivered anyway) */
-  private generation = 0;
+  private readonly generation = new ChannelGeneration();
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
 
   constructor(private readonly options: InputConsumerOptions) {
     this.channel = options.broker.channel({
       name: 'presence-input',
-      setup: async (channel: ConfirmChannel) => {
+      setup: this.generation.counting(async (channel: ConfirmChannel) => {
         await declareInputTopology(channel, options.names);
         // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
         await channel.prefetch(PREFETCH);
-      },
+      }),
     });
-    this.channel.on('connect', () => this.generation++);
   }
 
   async start(): Promise<void> {
     const queue = this.options.names.inputQueue;
     await this.channel.consume(queue, (msg) =>
-      this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation))),
+      this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation.current))),
     );
   }
 
@@ -92,18 +97,18 @@ export class InputConsumer {
     const input = this.parse(msg);
     if (!input) {
       this.options.onMalformed();
-      if (generation === this.generation) this.channel.nack(msg, false, false);
+      if (generation === this.generation.current) this.channel.nack(msg, false, false);
       return;
     }
     for (;;) {
       try {
         await this.options.apply(input);
-        if (generation === this.generation) this.channel.ack(msg);
+        if (generation === this.generation.current) this.channel.ack(msg);
         return;
       } catch (err) {
         this.options.logger.warn({ err, kind: input.kind }, 'applying presence input failed; retrying');
-        if (this.stopping || generation !== this.generation) {
-          if (generation === this.generation) this.channel.nack(msg, false, true);
+        if (this.stopping || generation !== this.generation.current) {
+          if (generation === this.generation.current) this.channel.nack(msg, false, true);
           return;
         }
         await new Promise((r) => setTimeout(r, RETRY_MS));

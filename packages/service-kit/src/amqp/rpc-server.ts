@@ -17,6 +17,7 @@ import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
+import { ChannelGeneration } from './channel-generation.js';
 import { declareExchanges, declareQuorumQueue } from './declare.js';
 
 /** How long a reply may wait for the broker before it is given up (the caller times out anyway). */
@@ -49,7 +50,7 @@ export interface RpcServerOptions<Request, Reply> {
 export class RpcServer<Request, Reply> {
   private readonly channel: ChannelWrapper;
   /** deliveries of an earlier channel must not be acked on the new one */
-  private generation = 0;
+  private readonly generation = new ChannelGeneration();
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: RpcServerOptions<Request, Reply>) {
@@ -57,22 +58,21 @@ export class RpcServer<Request, Reply> {
     this.channel = broker.channel({
       name,
       confirm: false,
-      setup: async (ch: Channel) => {
+      setup: this.generation.counting(async (ch: Channel) => {
         await declareExchanges(ch, deadLetterExchange);
         await declareQuorumQueue(broker.connection, ch, queue);
         // Here rather than as the consumer's option: amqp-connection-manager leaves that promise unhandled
         // when the channel closes during a re-attach (the process would end on an unhandled rejection).
         await ch.prefetch(prefetch);
-      },
+      }),
     });
-    this.channel.on('connect', () => this.generation++);
   }
 
   /** Resolves once consuming (amqp-connection-manager waits for the broker and re-attaches after a reconnect). */
   async start(): Promise<void> {
     const { queue } = this.options;
     await this.channel.consume(queue, (msg) => {
-      const work = traceConsume(msg, queue, () => this.handle(msg, this.generation)).catch((err: unknown) =>
+      const work = traceConsume(msg, queue, () => this.handle(msg, this.generation.current)).catch((err: unknown) =>
         this.options.logger.warn({ err: (err as Error).message, queue }, 'request handling failed'),
       );
       this.inFlight.add(work);
@@ -110,7 +110,7 @@ export class RpcServer<Request, Reply> {
         await this.reply(msg, this.options.failed(error));
       }
     }
-    if (generation === this.generation) this.channel.ack(msg);
+    if (generation === this.generation.current) this.channel.ack(msg);
   }
 
   private parse(content: Buffer): Validated<Request> | { ok: false; message: string } {

@@ -149,6 +149,41 @@ describe('RpcClient and RpcServer', () => {
     await old.close();
   });
 
+  it('answers a backlog that waited in its queue, every request acked (none keeps a prefetch slot)', async () => {
+    // Requests queued while no server consumed (after a broker restart every caller's retries wait so):
+    // the first deliveries arrive with the consumer's registration, before the channel reports itself up.
+    const backlog = `${ns}.backlog`;
+    const ch = await admin.createChannel();
+    await ch.assertQueue(backlog, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    const c = client(8000, backlog);
+    const calls = Array.from({ length: 12 }, (_, n) => c.call({ n }));
+    await eventually(async () => expect((await ch.checkQueue(backlog)).messageCount).toBe(12));
+    const late = connectBroker(servers.amqpUrl, logger, 'rpc-test-backlog');
+    const next = new RpcServer<Double, Reply>({
+      broker: late,
+      logger,
+      name: 'backlog-server',
+      queue: backlog,
+      prefetch: 2,
+      deadLetterExchange: deadLetters,
+      request: validator(Double),
+      answer: async ({ n }) => ({ ok: true, doubled: n * 2 }),
+      badRequest: (reason) => ({ ok: false, message: reason }),
+      failed: () => ({ ok: false, message: 'unavailable' }),
+    });
+    await next.start();
+    const replies = await Promise.allSettled(calls);
+    expect(replies.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.message))).toEqual(
+      Array.from({ length: 12 }, (_, n) => ({ ok: true, doubled: n * 2 })),
+    );
+    await eventually(async () => expect((await ch.checkQueue(backlog)).messageCount).toBe(0));
+    await c.close();
+    await next.stop();
+    await late.close();
+    await ch.deleteQueue(backlog);
+    await ch.close();
+  });
+
   it('finishes the requests in hand when stopped', async () => {
     const c = client();
     const pending = c.call({ n: 999 });
