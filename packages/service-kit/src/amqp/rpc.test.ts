@@ -39,6 +39,21 @@ const client = (timeoutMs = 2000, target = queue, mandatory = false) => {
   return c;
 };
 
+/** A second server of the doubler, on its own connection and queue. */
+const plainDoubler = (on: Broker, name: string, target: string, prefetch: number) =>
+  new RpcServer<Double, Reply>({
+    broker: on,
+    logger,
+    name,
+    queue: target,
+    prefetch,
+    deadLetterExchange: deadLetters,
+    request: validator(Double),
+    answer: async ({ n }) => ({ ok: true, doubled: n * 2 }),
+    badRequest: (reason) => ({ ok: false, message: reason }),
+    failed: () => ({ ok: false, message: 'unavailable' }),
+  });
+
 beforeAll(async () => {
   broker = connectBroker(servers.amqpUrl, logger, 'rpc-test');
   admin = await amqp.connect(servers.amqpUrl);
@@ -119,18 +134,7 @@ describe('RpcClient and RpcServer', () => {
     await old.assertQueue(legacy, { durable: true });
     const { consumerTag } = await old.consume(legacy, () => undefined);
     const upgraded = connectBroker(servers.amqpUrl, logger, 'rpc-test-upgrade');
-    const next = new RpcServer<Double, Reply>({
-      broker: upgraded,
-      logger,
-      name: 'upgraded-server',
-      queue: legacy,
-      prefetch: 4,
-      deadLetterExchange: deadLetters,
-      request: validator(Double),
-      answer: async ({ n }) => ({ ok: true, doubled: n * 2 }),
-      badRequest: (reason) => ({ ok: false, message: reason }),
-      failed: () => ({ ok: false, message: 'unavailable' }),
-    });
+    const next = plainDoubler(upgraded, 'upgraded-server', legacy, 4);
     await next.start();
     // Its set-up cannot take the queue over while the old replica uses it: not ready, no crash.
     await new Promise((r) => setTimeout(r, 1500));
@@ -159,18 +163,7 @@ describe('RpcClient and RpcServer', () => {
     const calls = Array.from({ length: 12 }, (_, n) => c.call({ n }));
     await eventually(async () => expect((await ch.checkQueue(backlog)).messageCount).toBe(12));
     const late = connectBroker(servers.amqpUrl, logger, 'rpc-test-backlog');
-    const next = new RpcServer<Double, Reply>({
-      broker: late,
-      logger,
-      name: 'backlog-server',
-      queue: backlog,
-      prefetch: 2,
-      deadLetterExchange: deadLetters,
-      request: validator(Double),
-      answer: async ({ n }) => ({ ok: true, doubled: n * 2 }),
-      badRequest: (reason) => ({ ok: false, message: reason }),
-      failed: () => ({ ok: false, message: 'unavailable' }),
-    });
+    const next = plainDoubler(late, 'backlog-server', backlog, 2);
     await next.start();
     const replies = await Promise.allSettled(calls);
     expect(replies.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.message))).toEqual(
