@@ -6,7 +6,6 @@
  */
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { refused } from './auth-error.js';
-import type { JwtAlgorithm } from './jwt-signature.js';
 
 const CACHE_MAX_AGE_MS = 600_000;
 const COOLDOWN_MS = 30_000;
@@ -39,7 +38,7 @@ export class JwksKeys {
    * age, or lacking the key and not fetched lately): the fetch is then under way. Throws `AuthError`
    * when no key or several match, or when the one that does cannot be used.
    */
-  keyFor(alg: JwtAlgorithm, kid: string | undefined): KeyObject | undefined {
+  keyFor(alg: string, kid: string | undefined): KeyObject | undefined {
     const age = this.clock() - this.fetchedAt;
     if (age >= CACHE_MAX_AGE_MS) return this.fetchFirst();
     if (age >= CACHE_MAX_AGE_MS / 2) this.refreshInBackground();
