@@ -131,11 +131,11 @@ export class ReadsService {
 
   /**
    * The top `n` of a ranking, served only while the rankings are complete. The mark is read after the
-   * merge (same connection, in order): if it is still there, Redis did not lose the sets before the read.
+   * merge (same connection, same round trip): if it is still there, Redis did not lose the sets before the read.
    */
   private async ranked(plan: MergePlan, n: number): Promise<Ranked[]> {
-    const [top, intact] = await Promise.all([this.deps.rankings.top(plan, n), this.deps.rankings.intact()]);
-    if (intact) return top;
+    const { ranked, intact } = await this.deps.rankings.top(plan, n);
+    if (intact) return ranked;
     this.deps.onRankingsMissing();
     throw new RankingsRebuilding();
   }

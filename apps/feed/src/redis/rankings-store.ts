@@ -1,6 +1,7 @@
 /**
  * The ranking sorted sets: one per ranking and time bucket. An engagement is a ZINCRBY per set it
- * touches (pipelined); a read merges the window's buckets with ZUNIONSTORE and the decay weights.
+ * touches (pipelined); a read merges the window's buckets with ZUNIONSTORE and the decay weights, and
+ * reads the rankings mark after the merge in the same round trip.
  */
 import type { Redis } from 'ioredis';
 import type { MergePlan, Ranking, RankingIncrement } from '../ranking-sets.js';
@@ -12,10 +13,17 @@ export interface Ranked {
   score: number;
 }
 
+export interface TopRead {
+  /** the top members of the merged buckets, best first; members at or below zero are left out */
+  ranked: Ranked[];
+  /** the mark was there after the merge: Redis did not lose the sets before the read (see `intact`) */
+  intact: boolean;
+}
+
 export interface RankingsStore {
   apply(increments: readonly RankingIncrement[]): Promise<void>;
-  /** The top `n` members of the merged buckets, best first; members at or below zero are left out. */
-  top(plan: MergePlan, n: number): Promise<Ranked[]>;
+  /** The top `n` of a ranking and, read after it on the same connection, whether the rankings are intact. */
+  top(plan: MergePlan, n: number): Promise<TopRead>;
   remove(member: string, sets: ReadonlyArray<{ ranking: Ranking; bucket: number }>): Promise<void>;
   /** Whether the rankings hold everything MongoDB has: false after Redis lost them, until a rebuild. */
   intact(): Promise<boolean>;
@@ -35,16 +43,25 @@ export function redisRankingsStore(redis: Redis, keys: FeedKeys): RankingsStore 
     async top(plan, n) {
       const target = keys.merged(plan.ranking);
       const sources = plan.buckets.map((b) => keys.bucket(plan.ranking, b));
-      const [, flat] = (await execOrThrow(
-        redis
-          .multi()
-          .zunionstore(target, sources.length, ...sources, 'WEIGHTS', ...plan.weights, 'AGGREGATE', 'SUM')
-          .zrevrangebyscore(target, '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, n)
-          .del(target),
-      )) as [number, string[], number];
-      const out: Ranked[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: flat[i] as string, score: Number(flat[i + 1]) });
-      return out;
+      // one round trip: the merge as a transaction (no other read deletes the target mid-way), then the mark
+      const replies = await execOrThrow(
+        redis.pipeline([
+          ['multi'],
+          ['zunionstore', target, sources.length, ...sources, 'WEIGHTS', ...plan.weights, 'AGGREGATE', 'SUM'],
+          ['zrevrangebyscore', target, '+inf', '(0', 'WITHSCORES', 'LIMIT', 0, n],
+          ['del', target],
+          ['exec'],
+          ['exists', keys.rankingsMark],
+        ]),
+      );
+      const merge = replies[4] as unknown[];
+      const failed = merge.find((reply) => reply instanceof Error);
+      if (failed) throw failed;
+      const flat = merge[1] as string[];
+      const ranked: Ranked[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2)
+        ranked.push({ member: flat[i] as string, score: Number(flat[i + 1]) });
+      return { ranked, intact: replies[5] === 1 };
     },
     async remove(member, sets) {
       const pipeline = redis.pipeline();
