@@ -11,6 +11,7 @@ import { writeReport } from './report/write.js';
 import { createContext } from './scenarios/context.js';
 import { scenarios } from './scenarios/index.js';
 import { killAllServices } from './stack/service-process.js';
+import { stopOnInterrupt } from './stack/stop-on-interrupt.js';
 
 function usage(): string {
   const lines = [
@@ -77,13 +78,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`[bench] ${signal}: stopping the servers this run started`);
-    killAllServices();
-    process.exit(130);
-  });
-}
+stopOnInterrupt('bench', killAllServices);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

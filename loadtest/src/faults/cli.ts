@@ -14,6 +14,7 @@ import { findInfraProcesses } from '../probes/proc-stats.js';
 import { REPORTS_DIR, writeReport } from '../report/write.js';
 import { createContext } from '../scenarios/context.js';
 import { killAllServices } from '../stack/service-process.js';
+import { stopOnInterrupt } from '../stack/stop-on-interrupt.js';
 import { FAULTS } from './catalog.js';
 import type { FaultDef } from './fault.js';
 import { overload, reconnectStorm } from './load-faults.js';
@@ -127,14 +128,10 @@ process.on('uncaughtException', (err) => {
   process.exit(1);
 });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    console.error(`[faults] ${signal}: stopping the servers this run started`);
-    killAllServices();
-    killAllOwned();
-    process.exit(130);
-  });
-}
+stopOnInterrupt('faults', () => {
+  killAllServices();
+  killAllOwned();
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
