@@ -59,6 +59,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     replyTo: queue,
     partitions: config.partitions,
     timeoutMs: config.brokerTimeoutMs,
+    logger,
   });
   const verifier = createTokenVerifier(config.auth);
   const server = new GatewayServer({

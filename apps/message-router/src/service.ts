@@ -104,7 +104,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         resume: (roomId, afterSeq, max) => messages.resume(roomId, afterSeq, max),
       }),
   });
-  joins.start().catch((err: unknown) => logger.error({ err }, 'join requests: could not start consuming'));
+  joins.start();
   const backlog = startBacklogMonitor({
     broker,
     topology,

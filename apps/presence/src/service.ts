@@ -91,10 +91,9 @@ export async function startPresence(config: PresenceConfig, logger: Logger): Pro
         onQuery: () => metrics.queries.inc({ via: 'http' }),
       }),
   });
-  // Consumers attach once the broker is reachable (amqp-connection-manager waits and re-attaches them).
-  Promise.all([input.start(), queries.start()]).catch((err: unknown) =>
-    logger.error({ err }, 'could not start consuming'),
-  );
+  // Consumers attach in their channels' set-up, once the broker is reachable and again after every reconnect.
+  input.start();
+  queries.start();
   sweeper.start();
   outbox.start();
   logger.info({ port: http.port, ttlSec: config.ttlSec, graceMs: config.graceMs, replicaId }, 'presence listening');

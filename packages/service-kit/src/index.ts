@@ -1,5 +1,5 @@
 export * from './amqp/broker.js';
-export * from './amqp/channel-generation.js';
+export * from './amqp/consumer.js';
 export * from './amqp/deadline.js';
 export * from './amqp/declare.js';
 export * from './amqp/keyed-queue.js';

@@ -18,10 +18,12 @@ import {
 } from '@coffeechat/contracts';
 import {
   type Broker,
-  ChannelGeneration,
+  type Consuming,
+  consumeQueue,
   declareDeadLetters,
   declareExchanges,
   type Logger,
+  type Settle,
 } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -69,14 +71,13 @@ export async function startEventsConsumer(
   const chatTopology = topology(namespace);
   const { eventsExchange } = chatTopology;
   const feed = feedTopology(namespace);
-  let ready = false;
-  // delivery tags belong to one channel: after a reconnect the broker redelivers, old tags must not be acked
-  const generation = new ChannelGeneration();
+  let stopped = false;
+  let consuming: Consuming | undefined;
   const rooms = new Map<string, Promise<void>>();
 
   const channel = broker.channel({
     name: 'feed-events',
-    setup: generation.counting(async (ch: Channel) => {
+    setup: async (ch: Channel) => {
       await declareExchanges(ch, chatTopology.exchanges.events);
       await declareDeadLetters(ch, feed.exchanges.deadLetter, feed.deadQueue);
       await ch.assertQueue(feed.eventsQueue, {
@@ -89,18 +90,17 @@ export async function startEventsConsumer(
         },
       });
       for (const key of Object.keys(parsers)) await ch.bindQueue(feed.eventsQueue, eventsExchange, key);
-      // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
       await ch.prefetch(PREFETCH);
-    }),
+      if (stopped) return;
+      // the event's CONSUMER span lasts until its work (queued behind the room's earlier events) is done
+      consuming = await consumeQueue(ch, {
+        broker,
+        logger,
+        queue: feed.eventsQueue,
+        onMessage: (msg, settle) => traceConsume(msg, feed.eventsQueue, () => onMessage(msg, settle)),
+      });
+    },
   });
-  channel.on('connect', () => (ready = true));
-  channel.on('close', () => (ready = false));
-
-  const settle = (msg: ConsumeMessage, at: number, ok: boolean, requeue: boolean) => {
-    if (at !== generation.current) return;
-    if (ok) channel.ack(msg);
-    else channel.nack(msg, false, requeue);
-  };
 
   const count = async (item: Item): Promise<void> => {
     const outcome: EventOutcome =
@@ -108,8 +108,7 @@ export async function startEventsConsumer(
     metrics.event(item.name, outcome);
   };
 
-  const onMessage = (msg: ConsumeMessage) => {
-    const at = generation.current;
+  function onMessage(msg: ConsumeMessage, settle: Settle): Promise<void> | undefined {
     let value: unknown;
     try {
       value = JSON.parse(msg.content.toString('utf8'));
@@ -120,7 +119,7 @@ export async function startEventsConsumer(
     if (!items) {
       logger.warn({ routingKey: msg.fields.routingKey }, 'malformed event dead-lettered');
       metrics.event(msg.fields.routingKey === EventKey.roomCreated ? 'room.created' : 'message.stored', 'rejected');
-      settle(msg, at, false, false);
+      settle.nack(msg, false);
       return;
     }
     // each item waits behind its room's earlier work; the event is settled once all of its items are
@@ -137,26 +136,23 @@ export async function startEventsConsumer(
     return Promise.allSettled(done).then(async (results) => {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (!failed) {
-        settle(msg, at, true, false);
+        settle.ack(msg);
         return;
       }
       logger.warn({ err: failed.reason, routingKey: msg.fields.routingKey }, 'event failed; retrying');
       for (const item of items) metrics.event(item.name, 'retried');
       await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));
-      settle(msg, at, false, true);
+      settle.nack(msg, true);
     });
-  };
+  }
 
   await channel.waitForConnect();
-  // the event's CONSUMER span lasts until its work (queued behind the room's earlier events) is done
-  await channel.consume(feed.eventsQueue, (msg) => traceConsume(msg, feed.eventsQueue, () => onMessage(msg)));
-  ready = true;
 
   return {
-    isReady: () => ready && broker.isReady(),
+    isReady: () => !stopped && broker.isReady(),
     async stop() {
-      ready = false;
-      await channel.cancelAll().catch(() => undefined);
+      stopped = true;
+      await consuming?.cancel().catch(() => undefined);
       await Promise.all(rooms.values());
       await channel.close();
     },

@@ -13,7 +13,7 @@ import {
   type Topology,
   validator,
 } from '@coffeechat/contracts';
-import { type Broker, declareExchanges, RpcClient } from '@coffeechat/service-kit';
+import { type Broker, declareExchanges, type Logger, RpcClient } from '@coffeechat/service-kit';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import { type RouterClient, type SendRequest, UnconfirmedPublish } from '../router-client.js';
 import { publishConfirmed } from './confirmed-publish.js';
@@ -24,6 +24,7 @@ export interface AmqpRouterClientSettings {
   partitions: number;
   /** longest wait for a confirm or a router's answer before the client gets UNAVAILABLE */
   timeoutMs: number;
+  logger: Logger;
 }
 
 export class AmqpRouterClient implements RouterClient {
@@ -37,6 +38,7 @@ export class AmqpRouterClient implements RouterClient {
   ) {
     this.joins = new RpcClient({
       broker,
+      logger: settings.logger,
       name: 'gateway-rpc',
       peer: 'the router',
       queue: topology.routerRpcQueue,

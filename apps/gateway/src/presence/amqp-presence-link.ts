@@ -58,6 +58,7 @@ export class AmqpPresenceLink implements PresenceLink {
     // A query is published `mandatory`: without a presence deployment (no RPC queue) it comes back at once.
     this.presence = new RpcClient({
       broker,
+      logger,
       name: 'gateway-presence-rpc',
       peer: 'presence',
       queue: names.rpcQueue,

@@ -3,7 +3,7 @@
  * through any router) drop the affected entry of the membership cache of the room's partition.
  */
 import { EventKey, MembershipEvent, RoomCreatedEvent, type Topology, validator } from '@coffeechat/contracts';
-import { type Broker, declareExchanges, type Logger } from '@coffeechat/service-kit';
+import { type Broker, consumeQueue, declareExchanges, type Logger } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { Channel } from 'amqplib';
 import type { RouterMetrics } from '../metrics.js';
@@ -29,10 +29,12 @@ export function startEventsSubscriber(options: {
       await ch.assertQueue(queue, { exclusive: true, autoDelete: true, durable: false });
       await ch.bindQueue(queue, topology.eventsExchange, 'membership.*');
       await ch.bindQueue(queue, topology.eventsExchange, EventKey.roomCreated);
-      await ch.consume(
+      await consumeQueue(ch, {
+        broker,
+        logger,
         queue,
-        (msg) => {
-          if (!msg) return;
+        options: { noAck: true },
+        onMessage: (msg) =>
           traceConsume(msg, queue, () => {
             let body: unknown;
             try {
@@ -48,10 +50,8 @@ export function startEventsSubscriber(options: {
               return;
             }
             invalidate(parsed.value.roomId);
-          });
-        },
-        { noAck: true },
-      );
+          }),
+      });
     },
   });
   return { stop: () => wrapper.close() };

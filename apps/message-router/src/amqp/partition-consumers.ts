@@ -5,7 +5,7 @@
  * trusts nothing a previous one knew.
  */
 import { Header, type Topology } from '@coffeechat/contracts';
-import type { Broker, Logger } from '@coffeechat/service-kit';
+import { type Broker, consumeQueue, type Logger } from '@coffeechat/service-kit';
 import { startConsumeSpan } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -65,7 +65,7 @@ export class PartitionConsumers {
   }
 
   private async consume(ch: Channel, partition: number): Promise<void> {
-    const { topology, prefetch, createWorker, logger, metrics } = this.options;
+    const { broker, topology, prefetch, createWorker, logger, metrics } = this.options;
     if (this.stopped) return;
     const queue = await declarePartition(ch, topology, partition);
     await ch.prefetch(prefetch);
@@ -98,16 +98,16 @@ export class PartitionConsumers {
         metrics.activePartitions.dec();
       }
     });
-    await ch.consume(
+    await consumeQueue(ch, {
+      broker,
+      logger,
       queue,
-      (msg: ConsumeMessage | null) => {
-        if (!msg) return;
+      onMessage: (msg) => {
         const delivery = inboundDelivery(msg, queue);
         messages.set(delivery, msg);
         worker.push(delivery);
       },
-      { noAck: false },
-    );
+    });
     this.active.set(partition, { channel: ch, worker });
     metrics.activePartitions.inc();
   }

@@ -7,7 +7,7 @@ import { type PresenceChange, PresenceMessageType, type PresenceTopology, presen
 import { type Broker, declareExchanges } from '@coffeechat/service-kit';
 import { tracePublish } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel } from 'amqplib';
 
 const PUBLISH_TIMEOUT_MS = 5000;
 
@@ -21,7 +21,7 @@ export class ChangePublisher {
   ) {
     this.channel = broker.channel({
       name: 'presence-changes',
-      setup: (channel: ConfirmChannel) => declareExchanges(channel, names.exchanges.changes),
+      setup: (channel: Channel) => declareExchanges(channel, names.exchanges.changes),
     });
   }
 

@@ -17,14 +17,15 @@ import {
 } from '@coffeechat/contracts';
 import {
   type Broker,
-  ChannelGeneration,
+  consumeQueue,
   declareDeadLetters,
   declareExchanges,
   type Logger,
+  type Settle,
 } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 
 const PREFETCH = 32;
 const RETRY_MS = 500;
@@ -45,7 +46,7 @@ export interface InputConsumerOptions {
 }
 
 /** Declares the presence exchanges and queues that the input side owns. */
-export async function declareInputTopology(channel: ConfirmChannel, names: PresenceTopology): Promise<void> {
+export async function declareInputTopology(channel: Channel, names: PresenceTopology): Promise<void> {
   await declareDeadLetters(channel, names.exchanges.deadLetter, names.deadQueue);
   await declareExchanges(channel, names.exchanges.input);
   await channel.assertQueue(names.inputQueue, {
@@ -56,36 +57,39 @@ export async function declareInputTopology(channel: ConfirmChannel, names: Prese
 }
 
 export class InputConsumer {
-  private readonly channel: ChannelWrapper;
-  /** deliveries of an earlier channel must not be acked on the new one (they are redelivered anyway) */
-  private readonly generation = new ChannelGeneration();
+  private channel?: ChannelWrapper;
+  /** stops the current channel's deliveries */
+  private cancel?: () => Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
 
-  constructor(private readonly options: InputConsumerOptions) {
-    this.channel = options.broker.channel({
-      name: 'presence-input',
-      setup: this.generation.counting(async (channel: ConfirmChannel) => {
-        await declareInputTopology(channel, options.names);
-        // here, not as the consumer's option: amqp-connection-manager leaves that one's promise unhandled
-        await channel.prefetch(PREFETCH);
-      }),
-    });
-  }
+  constructor(private readonly options: InputConsumerOptions) {}
 
-  async start(): Promise<void> {
-    const queue = this.options.names.inputQueue;
-    await this.channel.consume(queue, (msg) =>
-      this.track(traceConsume(msg, queue, () => this.handle(msg, this.generation.current))),
-    );
+  /** Every (re)connect's channel set-up declares the topology and consumes (`broker.isReady()` says when). */
+  start(): void {
+    const { broker, names, logger } = this.options;
+    this.channel = broker.channel({
+      name: 'presence-input',
+      setup: async (channel: Channel) => {
+        await declareInputTopology(channel, names);
+        await channel.prefetch(PREFETCH);
+        if (this.stopping) return;
+        ({ cancel: this.cancel } = await consumeQueue(channel, {
+          broker,
+          logger,
+          queue: names.inputQueue,
+          onMessage: (msg, settle) => this.track(traceConsume(msg, names.inputQueue, () => this.handle(msg, settle))),
+        }));
+      },
+    });
   }
 
   /** Stops taking deliveries, lets those in hand finish, closes the channel. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.channel.cancelAll().catch(() => undefined);
+    await this.cancel?.().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
-    await this.channel.close();
+    await this.channel?.close();
   }
 
   private track(work: Promise<void>): void {
@@ -93,22 +97,22 @@ export class InputConsumer {
     void work.finally(() => this.inFlight.delete(work));
   }
 
-  private async handle(msg: ConsumeMessage, generation: number): Promise<void> {
+  private async handle(msg: ConsumeMessage, settle: Settle): Promise<void> {
     const input = this.parse(msg);
     if (!input) {
       this.options.onMalformed();
-      if (generation === this.generation.current) this.channel.nack(msg, false, false);
+      settle.nack(msg, false);
       return;
     }
     for (;;) {
       try {
         await this.options.apply(input);
-        if (generation === this.generation.current) this.channel.ack(msg);
+        settle.ack(msg);
         return;
       } catch (err) {
         this.options.logger.warn({ err, kind: input.kind }, 'applying presence input failed; retrying');
-        if (this.stopping || generation !== this.generation.current) {
-          if (generation === this.generation.current) this.channel.nack(msg, false, true);
+        if (this.stopping || !settle.isOpen()) {
+          settle.nack(msg, true);
           return;
         }
         await new Promise((r) => setTimeout(r, RETRY_MS));

@@ -20,6 +20,7 @@ import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
+import { consumeQueue } from './consumer.js';
 import { unavailable, withinDeadline } from './deadline.js';
 import { declareExchanges } from './declare.js';
 
@@ -86,8 +87,12 @@ export class KeyedQueue {
             'bindings restored',
           );
         }
-        await ch.consume(queue, (msg) => msg && traceConsume(msg, queue, () => this.options.onMessage(msg)), {
-          noAck: true,
+        await consumeQueue(ch, {
+          broker,
+          logger,
+          queue,
+          options: { noAck: true },
+          onMessage: (msg) => traceConsume(msg, queue, () => this.options.onMessage(msg)),
         });
         this.setups += 1;
         if (this.setups > 1) this.options.onRestored();

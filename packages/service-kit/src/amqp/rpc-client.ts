@@ -11,13 +11,16 @@ import { CodedError, WsErrorCode } from '@coffeechat/contracts';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
 import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
+import { consumeQueue } from './consumer.js';
 import { unavailable } from './deadline.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
 
 export interface RpcClientOptions<Reply> {
   broker: Broker;
+  logger: Logger;
   /** the channel's name (in logs and the management UI) */
   name: string;
   /** the other side, as errors name it ("the router") */
@@ -50,14 +53,18 @@ export class RpcClient<Request, Reply> {
   constructor(private readonly options: RpcClientOptions<Reply>) {}
 
   start(): void {
-    const { broker, name, mandatory } = this.options;
+    const { broker, logger, name, mandatory } = this.options;
     this.channel = broker.channel({
       name,
       confirm: false,
       setup: async (ch: Channel) => {
         if (mandatory) ch.on('return', (msg: ConsumeMessage) => this.returned(msg));
-        await ch.consume(REPLY_TO, (msg) => msg && traceConsume(msg, REPLY_TO, () => this.settle(msg)), {
-          noAck: true,
+        await consumeQueue(ch, {
+          broker,
+          logger,
+          queue: REPLY_TO,
+          options: { noAck: true },
+          onMessage: (msg) => traceConsume(msg, REPLY_TO, () => this.settle(msg)),
         });
       },
     });

@@ -6,18 +6,18 @@
  *   once, and a copy goes to the service's dead-letter exchange with the reason (`x-dead-reason`);
  * - a request that fails to be answered (a store is down) gets the service's failure reply;
  * - a request is acked once answered, and only on the channel it came from (after a reconnect the
- *   broker redelivers what was not acked);
+ *   broker redelivers what was not acked; consumer.ts);
  * - a request whose `replyTo` is not the direct reply-to pseudo-queue is not answered (the reply would be
  *   written into another process's queue) and goes to the dead-letter exchange.
  * Requests and replies carry the trace context. `stop()` takes no more requests and waits for those in hand.
  */
 import { type Exchange, Header, isDirectReplyTo, type Validated } from '@coffeechat/contracts';
 import { traceConsume, tracePublish } from '@coffeechat/telemetry';
-import type { Channel, ChannelWrapper } from 'amqp-connection-manager';
+import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.js';
 import type { Broker } from './broker.js';
-import { ChannelGeneration } from './channel-generation.js';
+import { type Consuming, consumeQueue, type Settle } from './consumer.js';
 import { declareExchanges, declareQuorumQueue } from './declare.js';
 
 /** How long a reply may wait for the broker before it is given up (the caller times out anyway). */
@@ -48,45 +48,51 @@ export interface RpcServerOptions<Request, Reply> {
 }
 
 export class RpcServer<Request, Reply> {
-  private readonly channel: ChannelWrapper;
-  /** deliveries of an earlier channel must not be acked on the new one */
-  private readonly generation = new ChannelGeneration();
+  private channel?: ChannelWrapper;
+  private consuming?: Consuming;
+  private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly options: RpcServerOptions<Request, Reply>) {
-    const { broker, name, queue, prefetch, deadLetterExchange } = options;
+  constructor(private readonly options: RpcServerOptions<Request, Reply>) {}
+
+  /** Every (re)connect's channel set-up declares the queue and consumes it (`broker.isReady()` says when). */
+  start(): void {
+    const { broker, logger, name, queue, prefetch, deadLetterExchange } = this.options;
     this.channel = broker.channel({
       name,
       confirm: false,
-      setup: this.generation.counting(async (ch: Channel) => {
+      setup: async (ch) => {
         await declareExchanges(ch, deadLetterExchange);
         await declareQuorumQueue(broker.connection, ch, queue);
-        // Here rather than as the consumer's option: amqp-connection-manager leaves that promise unhandled
-        // when the channel closes during a re-attach (the process would end on an unhandled rejection).
         await ch.prefetch(prefetch);
-      }),
-    });
-  }
-
-  /** Resolves once consuming (amqp-connection-manager waits for the broker and re-attaches after a reconnect). */
-  async start(): Promise<void> {
-    const { queue } = this.options;
-    await this.channel.consume(queue, (msg) => {
-      const work = traceConsume(msg, queue, () => this.handle(msg, this.generation.current)).catch((err: unknown) =>
-        this.options.logger.warn({ err: (err as Error).message, queue }, 'request handling failed'),
-      );
-      this.inFlight.add(work);
-      void work.finally(() => this.inFlight.delete(work));
+        if (this.stopping) return;
+        this.consuming = await consumeQueue(ch, {
+          broker,
+          logger,
+          queue,
+          onMessage: (msg, settle) => this.take(msg, settle),
+        });
+      },
     });
   }
 
   async stop(): Promise<void> {
-    await this.channel.cancelAll().catch(() => undefined);
+    this.stopping = true;
+    await this.consuming?.cancel().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
-    await this.channel.close();
+    await this.channel?.close();
   }
 
-  private async handle(msg: ConsumeMessage, generation: number): Promise<void> {
+  private take(msg: ConsumeMessage, settle: Settle): void {
+    const { queue, logger } = this.options;
+    const work = traceConsume(msg, queue, () => this.handle(msg, settle)).catch((err: unknown) =>
+      logger.warn({ err: (err as Error).message, queue }, 'request handling failed'),
+    );
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handle(msg: ConsumeMessage, settle: Settle): Promise<void> {
     const { logger, queue, observe } = this.options;
     const request = this.parse(msg.content);
     if (!isDirectReplyTo(msg.properties.replyTo)) {
@@ -110,7 +116,12 @@ export class RpcServer<Request, Reply> {
         await this.reply(msg, this.options.failed(error));
       }
     }
-    if (generation === this.generation.current) this.channel.ack(msg);
+    settle.ack(msg);
+  }
+
+  private publishChannel(): ChannelWrapper {
+    if (!this.channel) throw new Error('RpcServer: start() first');
+    return this.channel;
   }
 
   private parse(content: Buffer): Validated<Request> | { ok: false; message: string } {
@@ -124,7 +135,7 @@ export class RpcServer<Request, Reply> {
   private async reply(msg: ConsumeMessage, body: Reply): Promise<void> {
     const { replyTo, correlationId } = msg.properties as { replyTo: string; correlationId?: string };
     await tracePublish({ exchange: '', routingKey: replyTo, ...(correlationId ? { correlationId } : {}) }, (headers) =>
-      this.channel.sendToQueue(replyTo, Buffer.from(JSON.stringify(body)), {
+      this.publishChannel().sendToQueue(replyTo, Buffer.from(JSON.stringify(body)), {
         contentType: 'application/json',
         correlationId,
         headers,
@@ -135,7 +146,7 @@ export class RpcServer<Request, Reply> {
 
   private async deadLetter(msg: ConsumeMessage, reason: string): Promise<void> {
     const { deadLetterExchange, queue, logger } = this.options;
-    await this.channel
+    await this.publishChannel()
       .publish(deadLetterExchange.name, '', msg.content, {
         contentType: msg.properties.contentType,
         persistent: true,

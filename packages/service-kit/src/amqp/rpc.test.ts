@@ -1,6 +1,6 @@
 /** Request/reply through the real RabbitMQ: answers, the bad-request policy, failures, deadlines. */
 import { CodedError, exchange, validator } from '@coffeechat/contracts';
-import { eventually, servers, uniqueNamespace } from '@coffeechat/testkit';
+import { eventually, servers, TcpProxy, uniqueNamespace } from '@coffeechat/testkit';
 import { Type } from '@sinclair/typebox';
 import amqp, { type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,7 @@ let server: RpcServer<Double, Reply>;
 const client = (timeoutMs = 2000, target = queue, mandatory = false) => {
   const c = new RpcClient<unknown, Reply>({
     broker,
+    logger,
     name: 'test-client',
     peer: 'the doubler',
     queue: target,
@@ -75,7 +76,7 @@ beforeAll(async () => {
     failed: () => ({ ok: false, message: 'unavailable' }),
     observe: (outcome) => outcomes.push(outcome),
   });
-  await server.start();
+  server.start();
   // the queue is declared and consumed once the channel is set up
   await eventually(() => expect(broker.isReady()).toBe(true), 10_000);
 });
@@ -135,7 +136,7 @@ describe('RpcClient and RpcServer', () => {
     const { consumerTag } = await old.consume(legacy, () => undefined);
     const upgraded = connectBroker(servers.amqpUrl, logger, 'rpc-test-upgrade');
     const next = plainDoubler(upgraded, 'upgraded-server', legacy, 4);
-    await next.start();
+    next.start();
     // Its set-up cannot take the queue over while the old replica uses it: not ready, no crash.
     await new Promise((r) => setTimeout(r, 1500));
     expect(upgraded.isConnected()).toBe(true);
@@ -164,7 +165,7 @@ describe('RpcClient and RpcServer', () => {
     await eventually(async () => expect((await ch.checkQueue(backlog)).messageCount).toBe(12));
     const late = connectBroker(servers.amqpUrl, logger, 'rpc-test-backlog');
     const next = plainDoubler(late, 'backlog-server', backlog, 2);
-    await next.start();
+    next.start();
     const replies = await Promise.allSettled(calls);
     expect(replies.map((r) => (r.status === 'fulfilled' ? r.value : r.reason.message))).toEqual(
       Array.from({ length: 12 }, (_, n) => ({ ok: true, doubled: n * 2 })),
@@ -174,6 +175,41 @@ describe('RpcClient and RpcServer', () => {
     await next.stop();
     await late.close();
     await ch.deleteQueue(backlog);
+    await ch.close();
+  });
+
+  it('answers again after a reconnect, the requests that waited in the queue meanwhile first', async () => {
+    // More requests wait than the prefetch: they reach the new channel in the same read as its consume-ok.
+    // Told apart from an earlier channel's deliveries by a counter bumped only after the set-up, they were
+    // never acked, held all 4 prefetch slots, and the server never answered again (broker-restart).
+    const cutQueue = `${ns}.cut`;
+    const { proxy, amqpUrl } = await TcpProxy.toBroker();
+    const behind = connectBroker(amqpUrl, logger, 'rpc-test-behind-proxy');
+    const cut = plainDoubler(behind, 'cut-server', cutQueue, 4);
+    cut.start();
+    await eventually(() => expect(behind.isReady()).toBe(true), 10_000);
+    const c = client(15_000, cutQueue);
+    expect(await c.call({ n: 1 })).toEqual({ ok: true, doubled: 2 });
+
+    proxy.cut();
+    await eventually(() => expect(behind.isConnected()).toBe(false), 5000);
+    const waiting = Array.from({ length: 12 }, (_, n) => c.call({ n }));
+    const ch = await admin.createChannel();
+    // (the first request again too, when its ack did not make it before the cut)
+    await eventually(async () => expect((await ch.checkQueue(cutQueue)).messageCount).toBeGreaterThanOrEqual(12), 5000);
+    proxy.restore();
+
+    expect(await Promise.all(waiting)).toEqual(Array.from({ length: 12 }, (_, n) => ({ ok: true, doubled: n * 2 })));
+    expect(await c.call({ n: 50 })).toEqual({ ok: true, doubled: 100 });
+    await eventually(async () => {
+      const { messageCount, consumerCount } = await ch.checkQueue(cutQueue);
+      expect({ messageCount, consumerCount }).toEqual({ messageCount: 0, consumerCount: 1 });
+    }, 5000);
+    await c.close();
+    await cut.stop();
+    await behind.close();
+    await proxy.close();
+    await ch.deleteQueue(cutQueue);
     await ch.close();
   });
 
