@@ -8,8 +8,9 @@ describe('backoffDelay', () => {
     expect(backoffDelay(3, defaultBackoff, () => 0)).toBe(1000);
   });
 
-  it('keeps retries of joins and sends within 2 s however long a backend was away, reconnects within 10 s', () => {
+  it('keeps retries of joins and sends within 2 s however long a backend was away, reconnects within 4 s', () => {
     expect(backoffDelay(50, defaultRetryBackoff, () => 0.999)).toBe(1999);
-    expect(backoffDelay(50, defaultBackoff, () => 0.999)).toBe(9995);
+    expect(backoffDelay(50, defaultBackoff, () => 0.999)).toBe(3998);
+    expect(backoffDelay(50, defaultBackoff, () => 0)).toBe(2000);
   });
 });

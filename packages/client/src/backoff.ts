@@ -6,13 +6,18 @@ export interface BackoffSettings {
   maxMs: number;
 }
 
-/** Reconnects: spread out, so that thousands of clients of a gateway that went away do not return in step. */
-export const defaultBackoff: BackoffSettings = { initialMs: 250, maxMs: 10_000 };
+/**
+ * Reconnects: spread out, so that thousands of clients of a gateway that went away do not return in step,
+ * and capped at 4 s (Socket.IO's client stops at 5 s): once the gateway is back every client is back within
+ * 2-4 s of it, whatever the outage lasted. With 10 s, a gateway down for 8.6 s saw its last clients return
+ * 8 s after it was up (`npm run faults -- gateway-restart`, docs/reliability.md).
+ */
+export const defaultBackoff: BackoffSettings = { initialMs: 250, maxMs: 4000 };
 
 /**
  * Joins and sends answered UNAVAILABLE or RATE_LIMITED on an open connection: a backend was away for a
- * moment. A lower ceiling than reconnects: once it is back, what waited goes out within 2 s instead of
- * up to 10 s after it (the server sheds what it cannot take, and the jitter keeps clients apart).
+ * moment. A lower ceiling than reconnects: once it is back, what waited goes out within 2 s (the server
+ * sheds what it cannot take, and the jitter keeps clients apart).
  */
 export const defaultRetryBackoff: BackoffSettings = { initialMs: 250, maxMs: 2000 };
 

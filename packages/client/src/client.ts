@@ -34,7 +34,7 @@ export interface ClientOptions {
   token: TokenSource;
   /** the WebSocket class; defaults to `globalThis.WebSocket` (in Node pass the `ws` package's) */
   WebSocket?: WebSocketConstructor;
-  /** delays between reconnects; default 250 ms doubling up to 10 s, with jitter */
+  /** delays between reconnects; default 250 ms doubling up to 4 s, with jitter */
   backoff?: Partial<BackoffSettings>;
   /** delays before a join or send answered UNAVAILABLE / RATE_LIMITED is tried again; default 250 ms doubling up to 2 s */
   retryBackoff?: Partial<BackoffSettings>;

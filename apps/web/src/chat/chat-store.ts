@@ -45,11 +45,7 @@ export class ChatStore {
     config: AppConfig,
     readonly session: Session,
   ) {
-    this.client = new CoffeeChatClient({
-      url: config.gatewayUrl,
-      token: session.token,
-      backoff: { initialMs: 500, maxMs: 10_000 },
-    });
+    this.client = new CoffeeChatClient({ url: config.gatewayUrl, token: session.token });
     this.api = new ChatApi({ baseUrl: config.routerUrl, token: session.token });
     this.typing = new TypingTracker(this.client);
     const c = this.client;
