@@ -18,7 +18,7 @@ import {
 import amqp, { type ChannelModel } from 'amqplib';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { declareInputTopology } from '../src/amqp/input-consumer.js';
+import { declareInputTopology } from '../src/amqp/input-topology.js';
 import { FakeGateway, queryPresence, Watcher } from './fake-gateway.js';
 
 const TTL_SEC = 3;

@@ -11,21 +11,14 @@ import {
   PresenceHeartbeat,
   type PresenceInput as PresenceInputValue,
   type PresenceTopology,
-  presenceInputQueueArguments,
   type Validated,
   validator,
 } from '@coffeechat/contracts';
-import {
-  type Broker,
-  consumeQueue,
-  declareDeadLetters,
-  declareExchanges,
-  type Logger,
-  type Settle,
-} from '@coffeechat/service-kit';
+import { type Broker, consumeQueue, type Logger, type Settle } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { declareInputTopology } from './input-topology.js';
 
 const PREFETCH = 32;
 const RETRY_MS = 500;
@@ -43,17 +36,6 @@ export interface InputConsumerOptions {
   logger: Logger;
   apply: (input: PresenceInputValue) => Promise<void>;
   onMalformed: () => void;
-}
-
-/** Declares the presence exchanges and queues that the input side owns. */
-export async function declareInputTopology(channel: Channel, names: PresenceTopology): Promise<void> {
-  await declareDeadLetters(channel, names.exchanges.deadLetter, names.deadQueue);
-  await declareExchanges(channel, names.exchanges.input);
-  await channel.assertQueue(names.inputQueue, {
-    durable: true,
-    arguments: presenceInputQueueArguments(names.deadLetterExchange),
-  });
-  await channel.bindQueue(names.inputQueue, names.inputExchange, '');
 }
 
 export class InputConsumer {
