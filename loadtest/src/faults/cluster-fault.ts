@@ -4,8 +4,9 @@
  * most partitions is killed (-9) under load, then started again. The services reach the cluster through
  * toxiproxy, which plays the load balancer: when the node it points at dies, it is pointed at a survivor.
  */
+
+import type { RabbitNode } from '@coffeechat/testkit';
 import type { FaultDef, FaultWorld } from './fault.js';
-import type { RabbitNode } from './servers/rabbit-node.js';
 
 /** partition queue → the node leading it, read from a node that is up. */
 async function leaders(w: FaultWorld, via: RabbitNode): Promise<Record<string, string>> {

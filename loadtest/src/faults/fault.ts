@@ -1,11 +1,10 @@
 /** What a fault is: the servers it needs, the load it runs under, and how it starts and ends. */
 
-import type { RedisServer } from '@coffeechat/testkit';
+import type { RabbitNode, RedisServer } from '@coffeechat/testkit';
 import type { LoadParams } from '../params.js';
 import type { Measurement, StepPlan } from '../scenarios/measure.js';
 import type { FaultStack, Link } from './fault-stack.js';
 import type { FerretServer } from './servers/ferretdb.js';
-import type { RabbitNode } from './servers/rabbit-node.js';
 import type { Toxiproxy } from './servers/toxiproxy.js';
 
 /** Everything a fault can act on, for one run. */

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { mintToken } from '@coffeechat/auth';
-import { RedisServer } from '@coffeechat/testkit';
+import { RabbitNode, RedisServer } from '@coffeechat/testkit';
 import type { PlannedRoom } from '../generator/plan.js';
 import type { MachineInfo } from '../probes/machine.js';
 import type { Report } from '../report/report.js';
@@ -21,7 +21,6 @@ import type { FaultDef, FaultWorld } from './fault.js';
 import { FaultStack } from './fault-stack.js';
 import { JoinProbe, joinRecoverySec } from './join-probe.js';
 import { FerretServer } from './servers/ferretdb.js';
-import { RabbitNode } from './servers/rabbit-node.js';
 import { Toxiproxy } from './servers/toxiproxy.js';
 import { faultTargets } from './verdict.js';
 

@@ -9,6 +9,7 @@ export * from './owned-process.js';
 export * from './ports.js';
 export * from './prometheus-text.js';
 export * from './protocol-fuzz.js';
+export * from './rabbit-node.js';
 export * from './raw-socket.js';
 export * from './recording-client.js';
 export * from './redis-keys.js';

@@ -1,6 +1,6 @@
 /**
- * A RabbitMQ node of the fault suite's own: its own node name, AMQP and distribution ports, data and
- * log directories, Erlang cookie (in its HOME) and an empty plugin list, never the machine's broker.
+ * A RabbitMQ node of a test's or the fault suite's own: its own node name, AMQP and distribution ports,
+ * data and log directories, Erlang cookie (in its HOME) and an empty plugin list, never the machine's broker.
  * Started from the installed RabbitMQ's own scripts (/usr/lib/rabbitmq/bin), as the user running the
  * suite. Several nodes with the same HOME share the cookie and can form a cluster.
  */
@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, type OwnedProcess, startOwned } from '@coffeechat/testkit';
+import { type OwnedProcess, startOwned } from './owned-process.js';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 const BIN = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server') ? '/usr/lib/rabbitmq/bin' : '';
