@@ -51,6 +51,26 @@ describe('RoomHub', () => {
     for (const c of [a, b]) expect(c.socket.of('message').map((f) => f.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('lets the frames through with the gap once its deadline passed when the answers never hold the missing messages', async () => {
+    const { joined, backend, events } = setup({ catchUp: { deadlineMs: 300, retryMs: 50 } });
+    const [a] = await joined('alice');
+    events.roomFrame(liveFrame(1));
+    events.roomFrame(liveFrame(4)); // 2 and 3 are not in the store (a hole): every answer starts at 4
+    const answered = setInterval(() => {
+      for (const ask of backend.joins) if (ask.request.afterSeq === 1) ask.reply.resolve(accepted(4, [4]));
+    }, 10);
+    try {
+      await new Promise((r) => setTimeout(r, 450));
+    } finally {
+      clearInterval(answered);
+    }
+    // the client sees the gap and joins again; the gateway did not ask in a loop meanwhile
+    expect(a.socket.of('message').map((f) => f.seq)).toEqual([1, 4]);
+    const asks = backend.joins.filter((j) => j.request.afterSeq === 1).length;
+    expect(asks).toBeGreaterThanOrEqual(2);
+    expect(asks).toBeLessThanOrEqual(8);
+  });
+
   it('a socket whose join read messages still on their way gets each of them once, then reads the room’s topic', async () => {
     const { joined, connect, backend, events } = setup();
     const [a] = await joined('alice');

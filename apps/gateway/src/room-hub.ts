@@ -43,13 +43,17 @@ export interface RoomHubDeps {
   metrics: GatewayMetrics;
   /** a joining socket holding more than this reads too slowly and is closed */
   holdLimitBytes: number;
+  /** how long a room's catch-up may take before its frames go on with the gap, and the pause between its rounds */
+  catchUp?: { deadlineMs: number; retryMs: number };
 }
 
 /** At most this many rooms ask the routers for missed messages at once (after a reconnect, all do). */
 const CATCH_UP_CONCURRENCY = 16;
-/** A catch-up that cannot reach a router for this long lets its frames through with the gap. */
-const CATCH_UP_DEADLINE_MS = 15_000;
-const CATCH_UP_RETRY_MS = 500;
+/**
+ * A catch-up that has not filled its gap after this long (no router answered, or the answers never held
+ * the missing messages) lets its frames through with the gap; between rounds it waits CATCH_UP_RETRY_MS.
+ */
+const CATCH_UP = { deadlineMs: 15_000, retryMs: 500 };
 /** ... or that holds this many frames meanwhile */
 const CATCH_UP_MAX_WAITING = 1000;
 
@@ -181,8 +185,9 @@ export class RoomHub {
 
   /** Rounds of asking a router for the messages after the stream's last, until nothing is missing. */
   private async catchUpRounds(roomId: string, room: HubRoom): Promise<void> {
-    const { metrics } = this.deps;
-    const deadline = performance.now() + CATCH_UP_DEADLINE_MS;
+    const { metrics, catchUp = CATCH_UP } = this.deps;
+    const deadline = performance.now() + catchUp.deadlineMs;
+    const pause = () => new Promise((r) => setTimeout(r, catchUp.retryMs));
     while (this.rooms.get(roomId) === room && (room.stream.catchingUp || room.recheck)) {
       const notMember = room.recheck;
       room.recheck = undefined;
@@ -191,15 +196,18 @@ export class RoomHub {
       if (this.rooms.get(roomId) !== room || afterSeq === undefined) continue;
       const waitMore = performance.now() < deadline && room.stream.waitingCount <= CATCH_UP_MAX_WAITING;
       if (!missed && unreachable && waitMore) {
-        await new Promise((r) => setTimeout(r, CATCH_UP_RETRY_MS));
+        await pause();
         continue;
       }
-      // Without the messages (no router, no member left to ask as, or only the newest of very many),
-      // the frames go on with the gap: the clients join again to fill it.
-      const giveUp = !missed || missed.truncated;
+      // Without the messages (no router, no member left to ask as, only the newest of very many, or
+      // answers that never held them) the frames go on with the gap: the clients join again to fill it.
+      const giveUp = !missed || missed.truncated || !waitMore;
       for (const frame of room.stream.resume(missed?.frames ?? [], giveUp)) this.forward(roomId, room, frame);
       if (giveUp) metrics.catchUps.inc({ outcome: 'gave_up' });
       else if (!room.stream.catchingUp) metrics.catchUps.inc({ outcome: 'filled' });
+      // The answer did not reach the frames waiting (their messages were stored after it read): ask again
+      // shortly rather than at once, so a gap that never fills costs a few asks, not a busy loop.
+      else if (!room.recheck) await pause();
     }
   }
 

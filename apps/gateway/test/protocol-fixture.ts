@@ -153,6 +153,8 @@ export interface SetupOptions {
   holdLimit?: number;
   maxSendsInFlight?: number;
   holdMs?: number;
+  /** the room catch-up's deadline and pause (room-hub.ts) */
+  catchUp?: { deadlineMs: number; retryMs: number };
   maxRooms?: number;
   joinsPerSecond?: number;
   graceSec?: number;
@@ -193,6 +195,7 @@ export function setup(options: SetupOptions = {}) {
     topics,
     metrics,
     holdLimitBytes: options.holdLimit ?? 1 << 20,
+    ...(options.catchUp ? { catchUp: options.catchUp } : {}),
   });
   const joins = new RoomJoins({
     hub,
