@@ -46,6 +46,17 @@ describe('RoomStream', () => {
     expect(stream.last).toBe(5);
   });
 
+  it('goes on over a seq the store does not have: the fetched messages are all there is', () => {
+    const stream = new RoomStream();
+    stream.startAfter(14);
+    expect(stream.offer(msg(18)).offer).toBe('wait');
+    stream.roundStarted();
+    // the store has no 15..17 (a hole): the answer starts at 18
+    expect(names(stream.resume([msg(18), msg(19)]))).toEqual(['m18', 'm19']);
+    expect(stream.catchingUp).toBe(false);
+    expect(stream.offer(msg(21)).offer).toBe('wait'); // a live frame still needs the seq before it
+  });
+
   it('after a broker reconnect holds frames until what was published meanwhile is fetched, and once more when asked again', () => {
     const stream = new RoomStream();
     expect(stream.catchUp()).toBe(false); // nothing forwarded: nothing to continue from

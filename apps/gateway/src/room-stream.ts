@@ -80,24 +80,26 @@ export class RoomStream {
 
   /**
    * The round's answer: the stored messages after `last` (ascending). Returns the frames to forward, in
-   * order: the fetched ones, then the waiting ones not covered, duplicates dropped. The catch-up ends
+   * order: the fetched ones, then the waiting ones not covered, duplicates dropped. The fetched ones are
+   * what the store holds: a seq they skip is one the store does not have (a hole, docs/reliability.md
+   * D10), so they go on over it; a waiting frame still needs the seq before it. The catch-up ends
    * unless messages are still missing before a waiting frame (or it was asked for again meanwhile); with
    * `giveUp` it ends anyway and lets a gap through (the client then joins again to fill it).
    */
   resume(fetched: readonly RoomFrame[], giveUp = false): RoomFrame[] {
     const waiting = this.waiting ?? [];
     const out: RoomFrame[] = [];
-    const take = (frame: RoomFrame): boolean => {
+    const take = (frame: RoomFrame, stored = false): boolean => {
       const { seq } = frame;
       if (seq !== undefined) {
         if (this.lastSeq !== undefined && seq <= this.lastSeq) return true;
-        if (this.lastSeq !== undefined && seq > this.lastSeq + 1 && !giveUp) return false;
+        if (this.lastSeq !== undefined && seq > this.lastSeq + 1 && !giveUp && !stored) return false;
         this.lastSeq = seq;
       }
       out.push(frame);
       return true;
     };
-    for (const frame of fetched) if (!take(frame)) break;
+    for (const frame of fetched) take(frame, true);
     let next = 0;
     while (next < waiting.length && take(waiting[next] as RoomFrame)) next += 1;
     const rest = waiting.slice(next);

@@ -33,11 +33,21 @@ describe('RoomTracker', () => {
     expect(t.resumePoint()).toBe(11);
   });
 
+  it('delivers a jump within what the latest join read from the store (a seq the store lacks), not beyond it', () => {
+    const t = new RoomTracker(14);
+    expect(t.decide(18)).toBe('gap'); // live: 15..17 may be on their way; join again
+    t.joined(20, false); // the re-join's replay: 18, 19, 20 (the store has no 15..17)
+    expect([18, 19, 20].map((s) => t.decide(s))).toEqual(['deliver', 'deliver', 'deliver']);
+    expect(t.decide(22)).toBe('gap');
+  });
+
   it('accepts one jump after a truncated replay', () => {
     const t = new RoomTracker(0);
     t.joined(3000, true);
     expect(t.decide(2001)).toBe('deliver');
-    expect(t.decide(2003)).toBe('gap');
+    expect(t.decide(2002)).toBe('deliver');
+    t.joined(3000, false);
+    expect(t.decide(3002)).toBe('gap'); // past what the store held when the join read it
   });
 });
 

@@ -10,6 +10,12 @@ export class RoomTracker {
   lastSeq: number | undefined;
   /** the next message may skip ahead (the server truncated a long replay; the rest is paged over HTTP) */
   private acceptJump = false;
+  /**
+   * the room's last seq as the latest `joined` read it from the store: what follows a join up to there
+   * is its replay, read from the store in order, so a jump in it is a seq the store does not have (a
+   * hole, docs/reliability.md D10): nothing to wait for, and joining again would read the same
+   */
+  private storedUpTo = 0;
 
   constructor(afterSeq?: number) {
     this.lastSeq = afterSeq;
@@ -22,6 +28,7 @@ export class RoomTracker {
 
   joined(lastSeq: number, truncated: boolean): void {
     if (this.lastSeq === undefined) this.lastSeq = lastSeq;
+    this.storedUpTo = Math.max(this.storedUpTo, lastSeq);
     if (truncated) this.acceptJump = true;
   }
 
@@ -31,7 +38,7 @@ export class RoomTracker {
       return 'deliver';
     }
     if (seq <= this.lastSeq) return 'duplicate';
-    if (seq !== this.lastSeq + 1 && !this.acceptJump) return 'gap';
+    if (seq !== this.lastSeq + 1 && !this.acceptJump && seq > this.storedUpTo) return 'gap';
     this.acceptJump = false;
     this.lastSeq = seq;
     return 'deliver';
