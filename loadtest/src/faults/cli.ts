@@ -120,25 +120,26 @@ async function main(argv: string[]): Promise<number> {
   return rows.every((r) => r.report?.passed) ? 0 : 1;
 }
 
+/** The services and the servers (broker nodes, Redis, FerretDB, toxiproxy) this run started. */
+function stopServers(): void {
+  killAllServices();
+  killAllOwned();
+}
+
 // a fault can make any client library throw from an event handler: never leave servers behind
 process.on('uncaughtException', (err) => {
   console.error(`[faults] uncaught: ${err.stack ?? err.message}; stopping the servers this run started`);
-  killAllServices();
-  killAllOwned();
+  stopServers();
   process.exit(1);
 });
 
-stopOnInterrupt('faults', () => {
-  killAllServices();
-  killAllOwned();
-});
+stopOnInterrupt('faults', stopServers);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: Error) => {
     console.error(`[faults] ${err.stack ?? err.message}`);
-    killAllServices();
-    killAllOwned();
+    stopServers();
     process.exit(1);
   },
 );

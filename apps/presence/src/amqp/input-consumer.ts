@@ -14,7 +14,7 @@ import {
   type Validated,
   validator,
 } from '@coffeechat/contracts';
-import { type Broker, consumeQueue, type Logger, type Settle } from '@coffeechat/service-kit';
+import { type Broker, type Consuming, consumeQueue, type Logger, type Settle } from '@coffeechat/service-kit';
 import { traceConsume } from '@coffeechat/telemetry';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -40,8 +40,8 @@ export interface InputConsumerOptions {
 
 export class InputConsumer {
   private channel?: ChannelWrapper;
-  /** stops the current channel's deliveries */
-  private cancel?: () => Promise<void>;
+  /** the current channel's consumer */
+  private consuming?: Consuming;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
 
@@ -56,12 +56,12 @@ export class InputConsumer {
         await declareInputTopology(channel, names);
         await channel.prefetch(PREFETCH);
         if (this.stopping) return;
-        ({ cancel: this.cancel } = await consumeQueue(channel, {
+        this.consuming = await consumeQueue(channel, {
           broker,
           logger,
           queue: names.inputQueue,
           onMessage: (msg, settle) => this.track(traceConsume(msg, names.inputQueue, () => this.handle(msg, settle))),
-        }));
+        });
       },
     });
   }
@@ -69,7 +69,7 @@ export class InputConsumer {
   /** Stops taking deliveries, lets those in hand finish, closes the channel. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.cancel?.().catch(() => undefined);
+    await this.consuming?.cancel().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
     await this.channel?.close();
   }
