@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDb, type RouterDb } from '../src/mongo/database.js';
 import { MongoMessageRepository } from '../src/mongo/message-repository.js';
 import { MongoReadRepository } from '../src/mongo/read-repository.js';
+import { Sequencer } from '../src/sequencer.js';
+import { storeSends } from '../src/store-sends.js';
 
 let store: RouterDb;
 let repo: MongoMessageRepository;
@@ -44,6 +46,28 @@ describe('message store', () => {
       [1, 'a'],
       [2, 'rival'],
     ]);
+  });
+
+  // FerretDB v1 inserts 100 documents at a time and, after a duplicate key, went on with the next hundred.
+  it('an insert of 250 stops at its first taken seq too: nothing after it is stored', async () => {
+    await repo.insert([message('big', 30, 'rival')]);
+    const result = await repo.insert(Array.from({ length: 250 }, (_, i) => message('big', i + 1, `b${i + 1}`)));
+    expect(result).toEqual({ stored: 29 });
+    expect(await repo.lastSeqs(['big'])).toEqual(new Map([['big', 30]]));
+  });
+
+  // D10: the resend is planned a seq, refused by its key, and the batch planned again after what got in.
+  it("a client's resend inside a batch of 150 sends leaves the room's seqs without a hole", async () => {
+    await repo.insert([message('gapless', 1, 'resent')]);
+    const send = (clientMsgId: string) => ({ roomId: 'gapless', senderId: 'u1', clientMsgId, body: clientMsgId });
+    const fresh = Array.from({ length: 149 }, (_, i) => send(`g${i + 1}`));
+    const requests = [...fresh.slice(0, 20), send('resent'), ...fresh.slice(20)];
+    const decisions = await storeSends(repo, new Sequencer(), requests, { now: () => 2, insertedByUs: new Set() });
+    expect(decisions[20]).toEqual({ kind: 'duplicate', message: expect.objectContaining({ seq: 1 }) });
+    const page = await repo.page('gapless', { afterSeq: 0, limit: 200 });
+    expect(page.messages.map((m) => m.seq)).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    // the sends keep their order in the room
+    expect(page.messages.slice(1).map((m) => m.clientMsgId)).toEqual(fresh.map((r) => r.clientMsgId));
   });
 
   it('a resend (same sender and clientMsgId) is refused as a conflict too', async () => {

@@ -63,23 +63,37 @@ export class MongoMessageRepository implements MessageRepository {
     traces: readonly (TraceContext | undefined)[] = [],
   ): Promise<{ stored: number }> {
     const docs: MessageDoc[] = messages.map((m) => ({ _id: sendKey(m), ...m }));
-    return storeCall(async () => {
-      try {
-        await withSharedSpan(
-          'insert messages',
-          { kind: SpanKind.CLIENT, attributes: () => this.insertAttributes(docs.length) },
-          traces,
-          () => this.db.messages.insertMany(docs, { ordered: true }),
-        );
-        return { stored: docs.length };
-      } catch (err) {
-        if (!(err instanceof MongoBulkWriteError)) throw err;
-        const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
-        if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
-        // An ordered insert stops at its first error: everything before it is stored, nothing after.
-        return { stored: Math.min(...errors.map((e) => e.index)) };
-      }
-    });
+    const limit = this.db.dialect.insertLimit;
+    return storeCall(() =>
+      withSharedSpan(
+        'insert messages',
+        { kind: SpanKind.CLIENT, attributes: () => this.insertAttributes(docs.length) },
+        traces,
+        async () => {
+          // in parts the store stops at a conflict within, each only after the one before got in whole
+          for (let start = 0; start < docs.length; start += limit) {
+            const part = docs.slice(start, start + limit);
+            const stored = await this.insertOrdered(part);
+            if (stored < part.length) return { stored: start + stored };
+          }
+          return { stored: docs.length };
+        },
+      ),
+    );
+  }
+
+  /** One ordered `insertMany`: how many leading documents it stored (all, or those before a taken key). */
+  private async insertOrdered(docs: readonly MessageDoc[]): Promise<number> {
+    try {
+      await this.db.messages.insertMany(docs, { ordered: true });
+      return docs.length;
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError)) throw err;
+      const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
+      // An ordered insert stops at its first error: everything before it is stored, nothing after.
+      return Math.min(...errors.map((e) => e.index));
+    }
   }
 
   /** The database client span's attributes (OpenTelemetry database conventions); never the documents. */
