@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { mintToken } from '@coffeechat/auth';
-import { RabbitNode, RedisServer } from '@coffeechat/testkit';
+import { RabbitNode, RedisServer, withMongoDatabase } from '@coffeechat/testkit';
 import type { PlannedRoom } from '../generator/plan.js';
 import type { MachineInfo } from '../probes/machine.js';
 import type { Report } from '../report/report.js';
@@ -22,6 +22,7 @@ import { FaultStack } from './fault-stack.js';
 import { JoinProbe, joinRecoverySec } from './join-probe.js';
 import { FerretServer } from './servers/ferretdb.js';
 import { Toxiproxy } from './servers/toxiproxy.js';
+import { readSeqHoles, type SeqHoles } from './store-seqs.js';
 import { faultTargets } from './verdict.js';
 
 export interface FaultTools {
@@ -123,6 +124,7 @@ export async function runFault(
   let probe: JoinProbe | undefined;
   let m: Measurement | undefined;
   let afterHeal: Promise<unknown> | undefined;
+  let holes: SeqHoles[] | undefined;
   try {
     const infra = await startServers(def, w, machineInfra, dir, tools);
     ctx.infra = infra;
@@ -184,6 +186,10 @@ export async function runFault(
       },
     });
     await afterHeal;
+    holes = await readSeqHoles(withMongoDatabase(infra.mongo, stack.database)).catch((err: Error) => {
+      ctx.log(`the run's messages could not be read: ${err.message}`);
+      return undefined;
+    });
   } finally {
     await probe?.stop();
     if (stack) {
@@ -206,6 +212,7 @@ export async function runFault(
       slowestDeliveryMs: m.total.deliver.maxValue / 1000,
       outageSec,
       joinRecoverySec: joinRecovery,
+      seqHoles: holes ? holes.reduce((a, h) => a + h.count, 0) : null,
     }),
     ...w.targets,
   ];
@@ -231,6 +238,8 @@ export async function runFault(
       lateDeliveries: m.steps.reduce((a, s) => a + s.late, 0),
       // duplicate and out-of-order frames as they arrived (receiving member, seq, timeline seconds)
       anomalies: m.total.anomalies,
+      // rooms whose stored seqs skip some (SPEC: none do)
+      seqHoles: holes ?? null,
       generatorSaturatedSec: sat.saturatedSeconds,
       logs: dir,
       ...w.facts,

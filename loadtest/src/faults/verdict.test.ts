@@ -10,6 +10,7 @@ const clean = {
   slowestDeliveryMs: 12_000,
   outageSec: 10,
   joinRecoverySec: 1.2,
+  seqHoles: 0,
 };
 
 describe('faultTargets', () => {
@@ -25,6 +26,19 @@ describe('faultTargets', () => {
   it('misses the join target when no join worked after the fault', () => {
     const t = faultTargets({ ...clean, joinRecoverySec: null, lost: 3 });
     expect(t.filter((x) => !x.met).map((x) => x.actual)).toEqual(['3 deliveries lost', 'never']);
+  });
+
+  it('misses the store target when a room skips seqs or the store could not be read', () => {
+    expect(
+      faultTargets({ ...clean, seqHoles: 3 })
+        .filter((x) => !x.met)
+        .map((x) => x.actual),
+    ).toEqual(['3']);
+    expect(
+      faultTargets({ ...clean, seqHoles: null })
+        .filter((x) => !x.met)
+        .map((x) => x.actual),
+    ).toEqual(['not read']);
   });
 });
 

@@ -12,6 +12,8 @@ export interface FaultOutcome {
   outageSec: number;
   /** seconds after the fault ended until a new connection's join worked; null: it never did */
   joinRecoverySec: number | null;
+  /** seqs missing in the rooms' stored messages after the run; null: the store could not be read */
+  seqHoles: number | null;
 }
 
 /** slowest delivery may exceed the outage by this much, and a new join may take this long after it */
@@ -25,6 +27,11 @@ export function faultTargets(o: FaultOutcome): TargetCheck[] {
     { target: '0 duplicate frames on the wire', actual: `${o.duplicates}`, met: o.duplicates === 0 },
     { target: '0 out-of-order frames on the wire', actual: `${o.orderViolations}`, met: o.orderViolations === 0 },
     { target: '0 unacked after the drain', actual: `${o.unacked}`, met: o.unacked === 0 },
+    {
+      target: '0 seq holes in the store',
+      actual: o.seqHoles === null ? 'not read' : `${o.seqHoles}`,
+      met: o.seqHoles === 0,
+    },
     {
       target: `slowest delivery ≤ outage + ${RECOVERY_MARGIN_SEC} s (${slowestLimit} s)`,
       actual: `${slowestSec} s`,
