@@ -43,6 +43,24 @@ describe('InsertCoalescer', () => {
     expect(s.calls).toHaveLength(2);
   });
 
+  it('cuts what one turn has ready into inserts of at most maxDocuments, between requests', async () => {
+    const s = store();
+    const c = new InsertCoalescer(s.insert, undefined, 3);
+    const rooms = [
+      ['a', 2],
+      ['b', 1],
+      ['c', 2],
+      ['d', 4],
+      ['e', 1],
+    ] as const;
+    const results = await Promise.all(
+      rooms.map(([room, n]) => c.insert(Array.from({ length: n }, (_, i) => msg(room, i + 1)))),
+    );
+    expect(results.map((r) => r.stored)).toEqual([2, 1, 2, 4, 1]);
+    // a request bigger than the limit goes alone (the store's insert cuts it further)
+    expect(s.calls).toEqual([['a/1', 'a/2', 'b/1'], ['c/1', 'c/2'], ['d/1', 'd/2', 'd/3', 'd/4'], ['e/1']]);
+  });
+
   it('hands the store the traces of the requests it coalesced, so the one write continues each', async () => {
     const traces: unknown[][] = [];
     const c = new InsertCoalescer(async (messages, ts) => {

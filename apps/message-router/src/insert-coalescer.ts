@@ -9,6 +9,10 @@
  * its messages got in (it then deals with the conflict, as alone), those before it are stored whole,
  * and those after it are inserted again without it. A failure that is not a conflict is told to each
  * request by inserting it alone, so one partition's bad message never fails another's.
+ *
+ * One insert carries at most `maxDocuments` (the most the store stops within at a conflict: a hundred
+ * on FerretDB v1, mongo/dialect.ts), cut between requests, so each partition's batch stays one write;
+ * the inserts of one turn go out together.
  */
 import type { StoredMessage } from '@coffeechat/contracts';
 import type { TraceContext } from '@coffeechat/telemetry';
@@ -33,6 +37,7 @@ export class InsertCoalescer {
   constructor(
     private readonly insertOrdered: OrderedInsert,
     private readonly inserted: (size: number) => void = () => undefined,
+    private readonly maxDocuments = Number.POSITIVE_INFINITY,
   ) {}
 
   private send(requests: readonly Request[]): Promise<{ stored: number }> {
@@ -52,11 +57,29 @@ export class InsertCoalescer {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        const group = this.waiting;
+        const waiting = this.waiting;
         this.waiting = [];
-        void this.flush(group);
+        for (const group of this.groups(waiting)) void this.flush(group);
       });
     });
+  }
+
+  /** The requests in order, cut into groups of at most `maxDocuments` (a bigger request is a group of its own). */
+  private groups(requests: readonly Request[]): Request[][] {
+    const groups: Request[][] = [];
+    let group: Request[] = [];
+    let size = 0;
+    for (const request of requests) {
+      if (group.length > 0 && size + request.messages.length > this.maxDocuments) {
+        groups.push(group);
+        group = [];
+        size = 0;
+      }
+      group.push(request);
+      size += request.messages.length;
+    }
+    if (group.length > 0) groups.push(group);
+    return groups;
   }
 
   private async flush(group: Request[]): Promise<void> {

@@ -43,10 +43,11 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
 
   const db = await connectDb(config.mongoUrl, logger);
   const messages = new MongoMessageRepository(db);
-  // the partitions share one insert per turn of the event loop
+  // the partitions share one insert per turn of the event loop (or a few, up to the store's limit)
   const inserts = new InsertCoalescer(
     (batch, traces) => messages.insert(batch, traces),
     (size) => routerMetrics.insertSize.observe(size),
+    db.dialect.insertLimit,
   );
   const partitionStore: MessageRepository = {
     findByKeys: (requests) => messages.findByKeys(requests),
