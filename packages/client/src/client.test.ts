@@ -195,6 +195,25 @@ describe('CoffeeChatClient', () => {
     expect(server.framesOf('send').map((f) => f.clientMsgId)).toEqual(['u1', 'u1', 'u1']);
   });
 
+  it("keeps a room's sends in the order they were made when one of them is refused and retried", async () => {
+    const { c } = await joinedClient();
+    let refused = false;
+    server.onFrame = (ws, frame) => {
+      if (frame.type !== 'send' || frame.clientMsgId !== 'a' || refused) return false;
+      refused = true;
+      ws.send(JSON.stringify({ type: 'error', code: 'UNAVAILABLE', message: 'down', roomId: 'r1', clientMsgId: 'a' }));
+      return true;
+    };
+    const acks = await Promise.all(['a', 'b', 'c'].map((id) => c.send('r1', id, { clientMsgId: id })));
+    expect(acks.map((a) => [a.clientMsgId, a.seq])).toEqual([
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+    ]);
+    // one at a time: b went out only once a was acked
+    expect(server.framesOf('send').map((f) => f.clientMsgId)).toEqual(['a', 'a', 'b', 'c']);
+  });
+
   it('re-sends a send that got no ack in time (same clientMsgId; stored once)', async () => {
     const c = newClient({ ackTimeoutMs: 100 });
     await c.connect();

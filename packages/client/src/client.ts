@@ -2,7 +2,8 @@
  * CoffeeChat's WebSocket client for browsers and Node. It keeps one connection to a gateway open
  * (reconnecting with backoff), re-joins every room after a reconnect resuming after the last seq it
  * delivered, delivers each room's messages once and in seq order, retries unacknowledged sends
- * with the same `clientMsgId` until the server acknowledges them, and keeps the connection's token
+ * with the same `clientMsgId` until the server acknowledges them (one room's sends one at a time, so
+ * they are stored in the order they were made, retries included), and keeps the connection's token
  * fresh: ahead of its `exp` it asks the token provider for a new one and sends it in a `refresh` frame
  * (SPEC §3), so a long session outlives any one token without reconnecting.
  */
@@ -215,6 +216,8 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   /**
    * Sends a message; resolves with its `ack` once the server stored it. Retried with the same
    * clientMsgId across reconnects and UNAVAILABLE / RATE_LIMITED answers (the server stores it once).
+   * A room's sends go out one at a time, each once the one before it was acked (or failed for good):
+   * the room stores them in the order they were made even when one of them has to be retried.
    */
   send(roomId: string, body: string, options: SendOptions = {}): Promise<AckFrame> {
     if (this.stopped) return Promise.reject(new ChatError('CLOSED', 'client closed'));
@@ -347,6 +350,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.stopRefresh();
     for (const pending of this.outbox.values()) {
       clearTimeout(pending.timer);
+      pending.timer = undefined;
       pending.sentGen = -1;
     }
     for (const entry of this.rooms.values()) {
@@ -472,8 +476,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     entry.tracker.joined(frame.lastSeq, frame.truncated === true);
     for (const waiter of entry.waiters.splice(0)) waiter.resolve(frame);
     this.emit('joined', frame);
-    for (const pending of this.outbox.values())
-      if (pending.roomId === frame.roomId && pending.sentGen !== this.gen) this.writeSend(pending);
+    this.writeNext(frame.roomId);
     this.flushRead(frame.roomId, entry);
   }
 
@@ -608,11 +611,23 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
 
   // ---- sends ----
 
+  /** The room's oldest unacknowledged send, the only one that may be on the wire. */
+  private firstSend(roomId: string): PendingSend | undefined {
+    for (const pending of this.outbox.values()) if (pending.roomId === roomId) return pending;
+    return undefined;
+  }
+
+  /** Writes the room's oldest send unless it is on this connection already or waiting to be retried. */
+  private writeNext(roomId: string): void {
+    const next = this.firstSend(roomId);
+    if (next && next.sentGen !== this.gen && next.timer === undefined) this.writeSend(next);
+  }
+
   private writeSend(pending: PendingSend): void {
     clearTimeout(pending.timer);
     pending.timer = undefined;
-    if (!this.joinedNow(pending.roomId)) {
-      pending.sentGen = -1; // written when the room is joined on a connection
+    if (!this.joinedNow(pending.roomId) || this.firstSend(pending.roomId) !== pending) {
+      pending.sentGen = -1; // written when the room is joined on a connection and the sends before it are acked
       return;
     }
     pending.sentGen = this.gen;
@@ -646,6 +661,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
       if (outcome instanceof ChatError) waiter.reject(outcome);
       else waiter.resolve(outcome);
     }
+    if (!this.stopped) this.writeNext(pending.roomId);
   }
 
   // ---- helpers ----
