@@ -22,7 +22,7 @@ import { FaultStack } from './fault-stack.js';
 import { JoinProbe, joinRecoverySec } from './join-probe.js';
 import { FerretServer } from './servers/ferretdb.js';
 import { Toxiproxy } from './servers/toxiproxy.js';
-import { readSeqHoles, type SeqHoles } from './store-seqs.js';
+import { checkStore, type StoreCheck } from './store-seqs.js';
 import { faultTargets } from './verdict.js';
 
 export interface FaultTools {
@@ -124,7 +124,7 @@ export async function runFault(
   let probe: JoinProbe | undefined;
   let m: Measurement | undefined;
   let afterHeal: Promise<unknown> | undefined;
-  let holes: SeqHoles[] | undefined;
+  let store: StoreCheck | undefined;
   try {
     const infra = await startServers(def, w, machineInfra, dir, tools);
     ctx.infra = infra;
@@ -186,7 +186,7 @@ export async function runFault(
       },
     });
     await afterHeal;
-    holes = await readSeqHoles(withMongoDatabase(infra.mongo, stack.database)).catch((err: Error) => {
+    store = await checkStore(withMongoDatabase(infra.mongo, stack.database)).catch((err: Error) => {
       ctx.log(`the run's messages could not be read: ${err.message}`);
       return undefined;
     });
@@ -212,7 +212,8 @@ export async function runFault(
       slowestDeliveryMs: m.total.deliver.maxValue / 1000,
       outageSec,
       joinRecoverySec: joinRecovery,
-      seqHoles: holes ? holes.reduce((a, h) => a + h.count, 0) : null,
+      seqHoles: store ? store.holes.reduce((a, h) => a + h.count, 0) : null,
+      senderInversions: store?.senderInversions ?? null,
     }),
     ...w.targets,
   ];
@@ -238,8 +239,9 @@ export async function runFault(
       lateDeliveries: m.steps.reduce((a, s) => a + s.late, 0),
       // duplicate and out-of-order frames as they arrived (receiving member, seq, timeline seconds)
       anomalies: m.total.anomalies,
-      // rooms whose stored seqs skip some (SPEC: none do)
-      seqHoles: holes ?? null,
+      // rooms whose stored seqs skip some (SPEC: none do), and senders' messages stored out of their order
+      seqHoles: store?.holes ?? null,
+      senderInversions: store?.senderInversions ?? null,
       generatorSaturatedSec: sat.saturatedSeconds,
       logs: dir,
       ...w.facts,

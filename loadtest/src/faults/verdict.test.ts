@@ -11,6 +11,7 @@ const clean = {
   outageSec: 10,
   joinRecoverySec: 1.2,
   seqHoles: 0,
+  senderInversions: 0,
 };
 
 describe('faultTargets', () => {

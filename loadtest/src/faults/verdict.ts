@@ -14,6 +14,8 @@ export interface FaultOutcome {
   joinRecoverySec: number | null;
   /** seqs missing in the rooms' stored messages after the run; null: the store could not be read */
   seqHoles: number | null;
+  /** consecutive messages of one sender stored in the opposite order to their sending; null: not read */
+  senderInversions: number | null;
 }
 
 /** slowest delivery may exceed the outage by this much, and a new join may take this long after it */
@@ -31,6 +33,11 @@ export function faultTargets(o: FaultOutcome): TargetCheck[] {
       target: '0 seq holes in the store',
       actual: o.seqHoles === null ? 'not read' : `${o.seqHoles}`,
       met: o.seqHoles === 0,
+    },
+    {
+      target: "each sender's messages stored in the order sent",
+      actual: o.senderInversions === null ? 'not read' : `${o.senderInversions} inversions`,
+      met: o.senderInversions === 0,
     },
     {
       target: `slowest delivery ≤ outage + ${RECOVERY_MARGIN_SEC} s (${slowestLimit} s)`,
