@@ -1,10 +1,15 @@
 /**
  * The asking side of request/reply over RabbitMQ, written once for every service (the way socket.io's
  * cluster adapter keeps request/response in its base class): requests go to the servers' queue with a
- * `correlationId`, replies come back on the direct reply-to pseudo-queue. Every call has a deadline
- * (also set as the request's `expiration`, so a server never answers a caller that gave up), fails at
- * once while the broker is down, and fails when the connection drops. A reply that does not pass its
- * schema rejects the call. Requests and replies carry the trace context.
+ * `correlationId`, replies come back on the direct reply-to pseudo-queue. Every call has a deadline,
+ * fails at once while the broker is down, and fails when the connection drops. A reply that does not
+ * pass its schema rejects the call. Requests and replies carry the trace context.
+ *
+ * A request expires in the queue (`expiration`) while its caller can still use an answer: up to a
+ * second before the deadline (at most half of it), the rest left for the server to answer. With a backlog
+ * deeper than the deadline, a server handed requests until the caller's very deadline answered mostly
+ * callers that had given up while the next ones expired behind them, and its callers' retries kept the
+ * backlog deep: a reconnect storm's joins collapsed that way to 13 answered a second (docs/reliability.md).
  */
 import { randomUUID } from 'node:crypto';
 import { CodedError, WsErrorCode } from '@coffeechat/contracts';
@@ -17,6 +22,13 @@ import { consumeQueue } from './consumer.js';
 import { unavailable } from './deadline.js';
 
 const REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/** What is left of a call's deadline for the server to answer once the request leaves the queue. */
+const ANSWER_TIME_MS = 1000;
+
+/** How long a request of a call with this deadline may wait in the queue. */
+export const queueTtlMs = (timeoutMs: number): number =>
+  Math.max(1, timeoutMs - Math.min(ANSWER_TIME_MS, Math.floor(timeoutMs / 2)));
 
 export interface RpcClientOptions<Reply> {
   broker: Broker;
@@ -87,7 +99,7 @@ export class RpcClient<Request, Reply> {
         channel.sendToQueue(queue, Buffer.from(JSON.stringify(request)), {
           replyTo: REPLY_TO,
           correlationId,
-          expiration: String(timeoutMs),
+          expiration: String(queueTtlMs(timeoutMs)),
           contentType: 'application/json',
           headers,
           timeout: timeoutMs,

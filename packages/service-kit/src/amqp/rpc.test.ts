@@ -178,6 +178,45 @@ describe('RpcClient and RpcServer', () => {
     await ch.close();
   });
 
+  it('hands a server only requests it can still answer in time: the rest expire in the queue', async () => {
+    // A slow server (500 ms an answer, one at a time) and callers with a 1.2 s deadline: requests that
+    // waited past 0.6 s are dropped by the broker instead of being answered after their caller gave up.
+    const slow = `${ns}.slow`;
+    const ch = await admin.createChannel();
+    await ch.assertQueue(slow, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    let handled = 0;
+    const on = connectBroker(servers.amqpUrl, logger, 'rpc-test-slow');
+    const slowServer = new RpcServer<Double, Reply>({
+      broker: on,
+      logger,
+      name: 'slow-server',
+      queue: slow,
+      prefetch: 1,
+      deadLetterExchange: deadLetters,
+      request: validator(Double),
+      answer: async ({ n }) => {
+        handled++;
+        await new Promise((r) => setTimeout(r, 500));
+        return { ok: true, doubled: n * 2 };
+      },
+      badRequest: (reason) => ({ ok: false, message: reason }),
+      failed: () => ({ ok: false, message: 'unavailable' }),
+    });
+    slowServer.start();
+    await eventually(async () => expect(on.isReady()).toBe(true));
+    const c = client(1200, slow);
+    const replies = await Promise.allSettled(Array.from({ length: 6 }, (_, n) => c.call({ n })));
+    const answered = replies.filter((r) => r.status === 'fulfilled').length;
+    expect(answered).toBeGreaterThan(0);
+    // every request the server took was answered before its caller's deadline: no work for nobody
+    expect(handled).toBe(answered);
+    await c.close();
+    await slowServer.stop();
+    await on.close();
+    await ch.deleteQueue(slow);
+    await ch.close();
+  });
+
   it('answers again after a reconnect, the requests that waited in the queue meanwhile first', async () => {
     // More requests wait than the prefetch: they reach the new channel in the same read as its consume-ok.
     // Told apart from an earlier channel's deliveries by a counter bumped only after the set-up, they were
