@@ -29,17 +29,14 @@ describe('faultTargets', () => {
     expect(t.filter((x) => !x.met).map((x) => x.actual)).toEqual(['3 deliveries lost', 'never']);
   });
 
-  it('misses the store target when a room skips seqs or the store could not be read', () => {
-    expect(
-      faultTargets({ ...clean, seqHoles: 3 })
+  it('misses the store targets when a room skips seqs, a sender is out of order, or the store could not be read', () => {
+    const missed = (o: Partial<typeof clean>) =>
+      faultTargets({ ...clean, ...o })
         .filter((x) => !x.met)
-        .map((x) => x.actual),
-    ).toEqual(['3']);
-    expect(
-      faultTargets({ ...clean, seqHoles: null })
-        .filter((x) => !x.met)
-        .map((x) => x.actual),
-    ).toEqual(['not read']);
+        .map((x) => x.actual);
+    expect(missed({ seqHoles: 3 })).toEqual(['3']);
+    expect(missed({ senderInversions: 2 })).toEqual(['2 inversions']);
+    expect(missed({ seqHoles: null, senderInversions: null })).toEqual(['not read', 'not read']);
   });
 });
 
