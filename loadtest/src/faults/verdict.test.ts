@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { joinRecoverySec } from './join-probe.js';
-import { faultTargets } from './verdict.js';
+import { type FaultOutcome, faultTargets } from './verdict.js';
 
-const clean = {
+const clean: FaultOutcome = {
   lost: 0,
   duplicates: 0,
   orderViolations: 0,
@@ -30,7 +30,7 @@ describe('faultTargets', () => {
   });
 
   it('misses the store targets when a room skips seqs, a sender is out of order, or the store could not be read', () => {
-    const missed = (o: Partial<typeof clean>) =>
+    const missed = (o: Partial<FaultOutcome>) =>
       faultTargets({ ...clean, ...o })
         .filter((x) => !x.met)
         .map((x) => x.actual);
