@@ -214,6 +214,23 @@ describe('CoffeeChatClient', () => {
     expect(server.framesOf('send').map((f) => f.clientMsgId)).toEqual(['a', 'a', 'b', 'c']);
   });
 
+  it('joins again and sends again when a send is answered NOT_JOINED', async () => {
+    const { c } = await joinedClient();
+    let refused = false;
+    server.onFrame = (ws, frame) => {
+      if (frame.type !== 'send' || refused) return false;
+      refused = true;
+      ws.send(
+        JSON.stringify({ type: 'error', code: 'NOT_JOINED', message: 'join first', roomId: 'r1', clientMsgId: 'n1' }),
+      );
+      return true;
+    };
+    const ack = await c.send('r1', 'hi', { clientMsgId: 'n1' });
+    expect(ack).toMatchObject({ clientMsgId: 'n1', seq: 1 });
+    expect(server.framesOf('join')).toHaveLength(2);
+    expect(server.framesOf('send').map((f) => f.clientMsgId)).toEqual(['n1', 'n1']);
+  });
+
   it('re-sends a send that got no ack in time (same clientMsgId; stored once)', async () => {
     const c = newClient({ ackTimeoutMs: 100 });
     await c.connect();

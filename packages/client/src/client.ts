@@ -638,6 +638,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
 
   private onSendError(key: string, pending: PendingSend, error: ChatError): void {
     clearTimeout(pending.timer);
+    pending.timer = undefined;
     pending.sentGen = -1;
     if (retryable(error)) {
       pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.retryBackoff));

@@ -27,7 +27,7 @@ const REPLY_TO = 'amq.rabbitmq.reply-to';
 const ANSWER_TIME_MS = 1000;
 
 /** How long a request of a call with this deadline may wait in the queue. */
-export const queueTtlMs = (timeoutMs: number): number =>
+const queueTtlMs = (timeoutMs: number): number =>
   Math.max(1, timeoutMs - Math.min(ANSWER_TIME_MS, Math.floor(timeoutMs / 2)));
 
 export interface RpcClientOptions<Reply> {
