@@ -349,8 +349,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     this.stopHeartbeat();
     this.stopRefresh();
     for (const pending of this.outbox.values()) {
-      clearTimeout(pending.timer);
-      pending.timer = undefined;
+      this.unschedule(pending);
       pending.sentGen = -1;
     }
     for (const entry of this.rooms.values()) {
@@ -623,9 +622,14 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
     if (next && next.sentGen !== this.gen && next.timer === undefined) this.writeSend(next);
   }
 
-  private writeSend(pending: PendingSend): void {
+  /** Cancels the send's scheduled write (ack timeout or retry backoff): `writeNext` may write it again. */
+  private unschedule(pending: PendingSend): void {
     clearTimeout(pending.timer);
     pending.timer = undefined;
+  }
+
+  private writeSend(pending: PendingSend): void {
+    this.unschedule(pending);
     if (!this.joinedNow(pending.roomId) || this.firstSend(pending.roomId) !== pending) {
       pending.sentGen = -1; // written when the room is joined on a connection and the sends before it are acked
       return;
@@ -637,8 +641,7 @@ export class CoffeeChatClient extends Emitter<ClientEvents> {
   }
 
   private onSendError(key: string, pending: PendingSend, error: ChatError): void {
-    clearTimeout(pending.timer);
-    pending.timer = undefined;
+    this.unschedule(pending);
     pending.sentGen = -1;
     if (retryable(error)) {
       pending.timer = setTimeout(() => this.writeSend(pending), backoffDelay(pending.attempts++, this.retryBackoff));
